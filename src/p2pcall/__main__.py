@@ -1,0 +1,5 @@
+import sys
+
+from p2pcall.cli import main
+
+sys.exit(main())

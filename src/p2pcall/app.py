@@ -1,0 +1,301 @@
+"""The Textual app: paints at once, opens the store in a thread, runs the call screens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+
+from p2pcall.domain.sections import Section
+from p2pcall.domain.vocab import NoteKind, Outcome
+from p2pcall.screens.base import INFO_SCREEN, section_screen_name
+from p2pcall.screens.home import HomeScreen, home_lines
+from p2pcall.worker import DatabaseThread, JobFinished, StoreFailed, StoreOpened
+
+RETRY_SECONDS = 3.0
+
+
+class P2PCallApp(App[None]):
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "p2pcall"
+    BINDINGS = [
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            id="quit",
+            priority=True,
+            tooltip="Leave p2pcall. An unfinished call stays open and can be resumed.",
+        ),
+    ]
+
+    save_state: reactive[tuple[str, str]] = reactive(("busy", "opening records\u2026"))
+    note_counts: reactive[dict[str, int]] = reactive(dict, always_update=True)
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__()
+        self.data_dir = data_dir
+        self.db = DatabaseThread(self, data_dir)
+        self.live: Any = None  # LiveCall while a call is open
+        self.store_ready = False
+        self._failed_notes: list[tuple[Any, ...]] = []
+        self._field_throttles: dict[str, Any] = {}
+        self._quit_armed = False
+
+    # -- start-up ----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.push_screen(HomeScreen())
+        self.db.start()
+        self.set_interval(RETRY_SECONDS, self._retry_failed_notes)
+
+    def on_store_opened(self, message: StoreOpened) -> None:
+        self.store_ready = True
+        self.save_state = ("ok", "records open")
+        self.refresh_home()
+
+    def on_store_failed(self, message: StoreFailed) -> None:
+        from p2pcall.screens.problem import ProblemScreen
+
+        self.save_state = ("error", "records not open")
+        self.push_screen(ProblemScreen(message.reason, str(self.data_dir)))
+
+    def on_job_finished(self, message: JobFinished) -> None:
+        self.db.pending -= 1
+        job = message.job
+        if message.error is not None:
+            self.save_state = ("error", f"\u26a0 NOT SAVED: {message.error}")
+            if job.on_error:
+                job.on_error(message.error)
+            else:
+                self.notify(message.error, severity="error", timeout=8)
+            return
+        if job.on_done:
+            job.on_done(message.result)
+
+    def refresh_home(self) -> None:
+        home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
+        if home is not None and self.store_ready:
+            self.db.submit(home_lines, home.show_calls)
+
+    # -- a call's life ---------------------------------------------------------------------
+
+    def new_call(self) -> None:
+        if not self.store_ready:
+            self.notify("Still opening your records; try again in a moment.", timeout=3)
+            return
+        from p2pcall.domain.models import CallRecord
+        from p2pcall.domain.timefmt import local_tz_name
+
+        tz = local_tz_name()
+        self.db.submit(
+            lambda store: CallRecord(store.start_call(tz)),
+            lambda record: self.enter_call(record, INFO_SCREEN),
+        )
+
+    def open_call(self, call_id: int) -> None:
+        self.db.submit(
+            lambda store: store.load_call(call_id),
+            lambda record: self.enter_call(record, None),
+        )
+
+    def enter_call(self, record: Any, first: str | None) -> None:
+        from p2pcall.live import LiveCall
+        from p2pcall.screens.call_info import CallInfoScreen
+        from p2pcall.screens.section import SectionScreen
+
+        if self.live is not None:
+            return
+        self.live = LiveCall(record)
+        self.note_counts = self.live.counts()
+        self.install_screen(CallInfoScreen(), INFO_SCREEN)
+        for section in Section:
+            self.install_screen(SectionScreen(section), section_screen_name(section))
+        if first is None:
+            drafted = sorted(self.live.drafts)
+            first = section_screen_name(drafted[0] if drafted else Section.A)
+        self.push_screen(first)
+        if self.live.call.ended_at is not None:
+            self.notify(
+                "This call has ended. Anything you add now is marked as added after the call.",
+                timeout=6,
+            )
+
+    def goto(self, target: str) -> None:
+        if self.live is None:
+            return
+        name = INFO_SCREEN if target == "info" else section_screen_name(Section(target))
+        if self.screen.name != name:
+            self.switch_screen(name)
+
+    def _call_screens(self) -> list[Any]:
+        from p2pcall.screens.section import SectionScreen
+
+        names = [INFO_SCREEN] + [section_screen_name(s) for s in Section]
+        screens = [self.get_screen(name) for name in names if self.is_screen_installed(name)]
+        return [s for s in screens if isinstance(s, SectionScreen)]
+
+    def flush_all(self) -> None:
+        for screen in self._call_screens():
+            if screen.is_mounted:
+                screen.flush_draft()
+        for throttle in self._field_throttles.values():
+            throttle.flush()
+
+    def ask_end_call(self) -> None:
+        from p2pcall.domain.timefmt import elapsed, now_utc
+        from p2pcall.screens.end_call import EndCallScreen
+
+        live = self.live
+        self.flush_all()
+        unsent = [
+            screen.section.value
+            for screen in self._call_screens()
+            if screen.is_mounted and screen.composer.text.strip()
+        ]
+        end = live.call.ended_at or now_utc()
+        summary = (
+            f"Call #{live.call.id}: {elapsed((end - live.call.started_at).total_seconds())} long, "
+            f"{len(live.notes)} notes. The end time is stamped when you confirm."
+        )
+        default = Outcome.parse(live.call.value("coverage_status"))
+        self.push_screen(EndCallScreen(summary, unsent, default), self._end_call)  # type: ignore[arg-type]
+
+    def _end_call(self, outcome: Outcome | None) -> None:
+        if outcome is None:
+            return
+        call_id = self.live.call.id
+        self.db.submit(lambda store: store.end_call(call_id, outcome), self._call_ended)
+
+    def _call_ended(self, call: Any) -> None:
+        self.notify(f"Call #{call.id} ended: {call.outcome.label}.", timeout=4)
+        self.leave_call()
+
+    def leave_call(self) -> None:
+        self.flush_all()
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+        for name in [INFO_SCREEN] + [section_screen_name(s) for s in Section]:
+            if self.is_screen_installed(name):
+                self.uninstall_screen(name)
+        self.live = None
+        self._field_throttles.clear()
+        self.note_counts = {}
+        self.refresh_home()
+
+    # -- saving ------------------------------------------------------------------------
+
+    def _saving(self) -> None:
+        self.save_state = ("busy", "\u2026 saving")
+
+    def _saved(self, _: Any = None) -> None:
+        from p2pcall.domain.timefmt import clock_time, now_utc
+
+        if self.db.pending == 0 and not self._failed_notes:
+            self.save_state = ("ok", f"\u2713 saved {clock_time(now_utc())}")
+
+    def save_note(
+        self, section: Section, kind: NoteKind, body: str, started_at: datetime, item: Any
+    ) -> None:
+        call_id = self.live.call.id
+        live = self.live
+
+        def done(note: Any) -> None:
+            from p2pcall.domain.timefmt import clock_time
+
+            live.notes.append(note)
+            live.drafts.pop(section, None)
+            if live is self.live:
+                self.note_counts = live.counts()
+            item.mark("saved", clock_time(note.saved_at, live.call.tz))
+            self._saved()
+
+        def failed(error: str) -> None:
+            item.mark("failed")
+            self._failed_notes.append((call_id, section, kind, body, started_at, done, failed))
+            self.notify(
+                f"Note not saved: {error} It is kept on screen and retried every few seconds.",
+                severity="error",
+                timeout=8,
+            )
+
+        self._saving()
+        self.db.submit(
+            lambda store: store.add_note(call_id, section, kind, body, started_at), done, failed
+        )
+
+    def _retry_failed_notes(self) -> None:
+        if not self._failed_notes or not self.store_ready:
+            return
+        waiting, self._failed_notes = self._failed_notes, []
+        for call_id, section, kind, body, started_at, done, failed in waiting:
+            self.db.submit(
+                lambda store, c=call_id, s=section, k=kind, b=body, t=started_at: store.add_note(
+                    c, s, k, b, t
+                ),
+                done,
+                failed,
+            )
+
+    def save_draft(self, section: Section, kind: NoteKind, body: str, started_at: datetime) -> None:
+        if self.live is None:
+            return
+        call_id = self.live.call.id
+        self._saving()
+        self.db.submit(
+            lambda store: store.save_draft(call_id, section, kind, body, started_at), self._saved
+        )
+
+    def edit_field(self, key: str, value: str, declined: bool, *, final: bool) -> None:
+        from p2pcall.throttle import Throttle
+
+        live = self.live
+        if live is None:
+            return
+        if value:
+            live.call.values[key] = value
+        else:
+            live.call.values.pop(key, None)
+        if declined:
+            live.call.declined.add(key)
+        else:
+            live.call.declined.discard(key)
+        call_id = live.call.id
+
+        def write(log: bool) -> None:
+            current = live.call.values.get(key, "")
+            is_declined = key in live.call.declined
+            self._saving()
+            self.db.submit(
+                lambda store: store.set_field(call_id, key, current, declined=is_declined, log=log),
+                self._saved,
+            )
+
+        throttle = self._field_throttles.get(key)
+        if throttle is None:
+            throttle = self._field_throttles[key] = Throttle(self, 1.0, lambda: write(False))
+        if final:
+            throttle.cancel()
+            write(True)
+        else:
+            throttle.poke()
+
+    # -- leaving -------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        if self._failed_notes and not self._quit_armed:
+            self._quit_armed = True
+            self.notify(
+                f"{len(self._failed_notes)} note(s) are NOT saved. Press Ctrl+Q again to quit "
+                "anyway, or wait for the retry.",
+                severity="error",
+                timeout=8,
+            )
+            return
+        self.flush_all()
+        self.db.stop()
+        self.exit()

@@ -1,0 +1,79 @@
+"""Plain objects the app works with; the store converts its rows to and from these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from p2pcall.domain.sections import Section
+from p2pcall.domain.vocab import NoteKind, Outcome
+
+
+@dataclass
+class Call:
+    id: int
+    created_at: datetime
+    tz: str  # the practice's time zone when the call was taken, for exports
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    outcome: Outcome | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    declined: set[str] = field(default_factory=set)
+
+    @property
+    def in_progress(self) -> bool:
+        return self.ended_at is None
+
+    def value(self, key: str) -> str:
+        return self.values.get(key, "")
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    call_id: int
+    section: Section
+    kind: NoteKind
+    body: str
+    started_at: datetime  # first keystroke of the note
+    saved_at: datetime  # the commit that made it part of the record
+    late: bool = False  # added after the call had ended
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Text still in a note field: not part of the record, offered back after a crash."""
+
+    call_id: int
+    section: Section
+    kind: NoteKind
+    body: str
+    started_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class CallSummary:
+    """One row of a call list: enough to show, never the notes themselves."""
+
+    id: int
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    outcome: Outcome | None
+    patient_ref: str
+    insurer: str
+    review_type: str
+    note_count: int
+
+
+@dataclass
+class CallRecord:
+    """A whole call as loaded for the live screens or an export."""
+
+    call: Call
+    notes: list[Note] = field(default_factory=list)
+    drafts: list[Draft] = field(default_factory=list)
+
+    def notes_in(self, section: Section) -> list[Note]:
+        return [note for note in self.notes if note.section == section]

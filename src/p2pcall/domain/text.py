@@ -1,0 +1,70 @@
+"""User text shown literally: control characters and invisible direction marks made visible.
+
+Rich and Textual strip only a few control characters, so an escape sequence pasted into a
+note would otherwise reach the terminal. Everything we show of user text goes through here.
+"""
+
+from __future__ import annotations
+
+# Characters that reorder or hide text (Trojan Source style): shown by code point.
+_BIDI_AND_INVISIBLE = {
+    0x061C, 0x200B, 0x200E, 0x200F, 0x2028, 0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    0xFEFF,
+}  # fmt: skip
+
+
+def _visible_char(char: str) -> str:
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)  # control pictures: NUL -> ␀, ESC -> ␛
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    if 0x80 <= code <= 0x9F or code in _BIDI_AND_INVISIBLE:
+        return f"<U+{code:04X}>"
+    return char
+
+
+def visible(text: str, *, keep_newlines: bool = True) -> str:
+    """The text with every control character replaced by a visible stand-in.
+
+    Newlines (and tabs, as spaces) are kept when `keep_newlines` is set, for multi-line
+    notes; otherwise they become ⏎ so a one-line view stays one line.
+    """
+    out: list[str] = []
+    for char in text:
+        if char == "\n" and keep_newlines:
+            out.append(char)
+        elif char == "\t":
+            out.append("    " if keep_newlines else " ")
+        elif char == "\n":
+            out.append("\u23ce ")
+        else:
+            out.append(_visible_char(char))
+    return "".join(out)
+
+
+def one_line(text: str, width: int | None = None) -> str:
+    """A single visible line, cut with an ellipsis at `width` characters."""
+    line = visible(text, keep_newlines=False)
+    if width is not None and len(line) > width:
+        return line[: max(0, width - 1)] + "\u2026"
+    return line
+
+
+def mask_controls(text: str) -> str:
+    """Visible stand-ins, one character for one, for editors that track cursor offsets.
+
+    Control characters become control pictures (ESC -> ␛); C1 controls and invisible or
+    direction-changing characters become U+FFFD. Newlines are kept.
+    """
+    return text.translate(_MASK)
+
+
+_MASK: dict[int, str] = {
+    **{code: chr(0x2400 + code) for code in range(0x20) if code != 0x0A},
+    0x7F: "\u2421",
+    **{code: "\ufffd" for code in range(0x80, 0xA0)},
+    **{code: "\ufffd" for code in _BIDI_AND_INVISIBLE},
+}

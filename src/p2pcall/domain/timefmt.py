@@ -1,0 +1,47 @@
+"""Times in the record: aware UTC in storage, local time with its offset on screen and paper."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def now_utc() -> datetime:
+    import pendulum  # deferred: keeps the TUI's first frame free of it
+
+    return pendulum.now("UTC")
+
+
+def local_tz_name() -> str:
+    import pendulum
+
+    return pendulum.local_timezone().name
+
+
+def to_local(moment: datetime, tz: str | None = None) -> datetime:
+    import pendulum
+
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous and never enter the record")
+    return pendulum.instance(moment).in_timezone(tz or local_tz_name())
+
+
+def clock_time(moment: datetime, tz: str | None = None) -> str:
+    """Short local time for the live screens: 14:02:11."""
+    return to_local(moment, tz).strftime("%H:%M:%S")
+
+
+def stamp(moment: datetime, tz: str | None = None) -> str:
+    """Unambiguous local time for lists and exports: 2026-11-23 14:02:11 -05:00."""
+    local = to_local(moment, tz)
+    return (
+        local.strftime("%Y-%m-%d %H:%M:%S ")
+        + local.strftime("%z")[:3]
+        + ":"
+        + local.strftime("%z")[3:]
+    )
+
+
+def elapsed(seconds: float) -> str:
+    """A call clock: 0:05:09, 1:02:03."""
+    total = max(0, int(seconds))
+    return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"

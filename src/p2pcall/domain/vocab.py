@@ -1,0 +1,102 @@
+"""Closed vocabularies used across the record: stored by value, shown by label."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LabelledEnum(StrEnum):
+    """A string enum whose members also carry a human label."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> LabelledEnum:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def parse(cls, value: str | None) -> LabelledEnum | None:
+        """The member for a stored value, or None for empty or unknown values."""
+        if not value:
+            return None
+        try:
+            return cls(value)
+        except ValueError:
+            return None
+
+
+class PlanType(LabelledEnum):
+    ERISA = "erisa", "Employer plan (ERISA)"
+    ACA = "aca", "ACA individual / small group"
+    MARKETPLACE = "marketplace", "Marketplace (exchange) plan"
+    MEDICARE_ADVANTAGE = "medicare_advantage", "Medicare Advantage"
+    MEDICAID_MANAGED = "medicaid_managed", "Medicaid / CHIP managed care"
+    OTHER = "other", "Other / unknown"
+
+
+class ReviewType(LabelledEnum):
+    PRE_SERVICE = "pre_service", "Pre-service (prior authorization)"
+    CONCURRENT = "concurrent", "Concurrent (progress check-in)"
+    RETROSPECTIVE = "retrospective", "Retrospective (post-service)"
+    APPEAL = "appeal", "Appeal"
+
+
+class Urgency(LabelledEnum):
+    URGENT = "urgent", "Urgent (treating clinician says so)"
+    STANDARD = "standard", "Standard"
+
+
+class Outcome(LabelledEnum):
+    APPROVED = "approved", "Approved"
+    PARTIAL = "partially_approved", "Partially approved"
+    DENIED = "denied", "Denied / upheld"
+    PENDING = "pending", "Pending"
+    EDUCATIONAL = "educational_only", "Educational only"
+
+
+class NoteKind(LabelledEnum):
+    NOTE = "note", "Note"
+    QUOTE = "quote", "Quote"
+    COMMITMENT = "commitment", "Commitment"
+    NEW_INFO = "new_info", "New clinical info"
+
+    def next(self) -> NoteKind:
+        members = list(NoteKind)
+        return members[(members.index(self) + 1) % len(members)]
+
+
+class LevelOfCare(LabelledEnum):
+    INPATIENT = "inpatient", "Inpatient"
+    RESIDENTIAL = "residential", "Residential"
+    PHP = "php", "Partial hospitalization (PHP)"
+    IOP = "iop", "Intensive outpatient (IOP)"
+    OUTPATIENT = "outpatient", "Outpatient"
+    MEDICATION = "medication", "Medication"
+    OTHER = "other", "Other"
+
+
+class CriteriaSet(LabelledEnum):
+    INTERQUAL = "interqual", "InterQual"
+    MCG = "mcg", "MCG (Milliman)"
+    LOCUS = "locus", "LOCUS"
+    CALOCUS = "calocus_casii", "CALOCUS-CASII"
+    ECSII = "ecsii", "ECSII"
+    ASAM = "asam", "ASAM Criteria"
+    INSURER_POLICY = "insurer_policy", "Insurer's own policy"
+    OTHER = "other", "Other"
+    NOT_STATED = "not_stated", "Reviewer did not say"
+
+
+class YesNo(LabelledEnum):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNSURE = "unsure", "Unclear"
+
+
+class DocStatus(LabelledEnum):
+    REQUESTED = "requested", "Requested"
+    PROMISED = "promised", "Promised"
+    REFUSED = "refused", "Refused"
+    RECEIVED = "received", "Received"

@@ -1,0 +1,53 @@
+"""Where the records live: one function decides, nothing is created at import time."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+ENV_VAR = "P2PCALL_DATA_DIR"
+DB_NAME = "p2pcall.sqlite3"
+
+
+class DataDirError(Exception):
+    """The data directory cannot be used; the message says why and what to do."""
+
+
+def resolve_data_dir(cli_value: str | os.PathLike[str] | None = None) -> Path:
+    """`--data-dir`, then $P2PCALL_DATA_DIR, then the platform's user data directory."""
+    if cli_value:
+        return Path(cli_value).expanduser()
+    from_env = os.environ.get(ENV_VAR)
+    if from_env:
+        return Path(from_env).expanduser()
+    import platformdirs  # deferred: only needed when nothing else was given
+
+    return Path(platformdirs.user_data_dir("p2pcall", appauthor=False))
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create the directory owner-only (0700), or tighten one that is looser.
+
+    Raises DataDirError with a readable message when it cannot be made or is not ours.
+    """
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataDirError(f"Cannot create the data directory {path}: {exc.strerror}.") from None
+    if not path.is_dir():
+        raise DataDirError(f"{path} exists but is not a directory.")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        try:
+            path.chmod(0o700)
+        except OSError as exc:
+            raise DataDirError(
+                f"The data directory {path} is readable by others and cannot be "
+                f"made private ({exc.strerror}). Run: chmod 700 '{path}'"
+            ) from None
+    return path
+
+
+def database_path(data_dir: Path) -> Path:
+    return data_dir / DB_NAME

@@ -1,0 +1,101 @@
+"""What every screen of a live call shares: the call bar, the agenda strip and navigation."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from p2pcall.domain.sections import Section
+from p2pcall.widgets.callbar import AgendaStrip, CallBar, CallTitle
+from p2pcall.widgets.fields import FieldEdited, FieldForm
+
+INFO_SCREEN = "call-info"
+
+
+def section_screen_name(section: Section) -> str:
+    return f"section-{section.value}"
+
+
+def _section_bindings() -> list[Binding]:
+    bindings = []
+    for index, section in enumerate(Section, start=1):
+        letter = section.value.lower()
+        bindings.append(
+            Binding(
+                f"f{index},alt+{letter}",
+                f"goto('{section.value}')",
+                "A-G" if index == 1 else f"Section {section.value}",
+                key_display="F1-7" if index == 1 else None,
+                show=index == 1,
+                id=f"section-{letter}",
+                tooltip=f"Go to {section.title} (F{index} or Alt+{section.value})",
+                priority=True,
+            )
+        )
+    return bindings
+
+
+class CallScreen(Screen[None]):
+    """Base for the call-info screen and the seven section screens."""
+
+    section: Section | None = None
+
+    BINDINGS = [
+        *_section_bindings(),
+        Binding("ctrl+n", "step(1)", "Next", id="next-section", priority=True),
+        Binding("ctrl+b", "step(-1)", "Prev", id="previous-section", priority=True),
+        Binding(
+            "f8,alt+i", "goto('info')", "Info", id="call-info", key_display="F8", priority=True
+        ),
+        Binding("ctrl+g", "end_call", "End", id="end-call", priority=True),
+        Binding(
+            "ctrl+r", "decline_field", "Declined", id="decline-field", show=False, priority=True
+        ),
+        Binding("ctrl+f", "focus_fields", "Fields", id="focus-fields", show=False, priority=True),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield CallBar(id="call-bar")
+        yield AgendaStrip(self.section, id="agenda")
+        yield from self.compose_body()
+        yield Footer(compact=True)
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def action_goto(self, target: str) -> None:
+        self.app.goto(target)  # type: ignore[attr-defined]
+
+    def action_step(self, offset: int) -> None:
+        if self.section is None:
+            target = Section.A if offset > 0 else None
+        else:
+            target = self.section.step(offset)
+            if offset < 0 and self.section is Section.A:
+                target = None
+        self.app.goto(target.value if target else "info")  # type: ignore[attr-defined]
+
+    def action_end_call(self) -> None:
+        self.app.ask_end_call()  # type: ignore[attr-defined]
+
+    def action_focus_fields(self) -> None:
+        forms = self.query(FieldForm)
+        if forms:
+            forms.first().focus_first()
+
+    def action_decline_field(self) -> None:
+        for form in self.query(FieldForm):
+            row = form.row_with_focus()
+            if row is not None:
+                row.toggle_declined()
+                return
+        self.notify("Move to a reviewer field first (Ctrl+F), then Ctrl+R marks it declined.")
+
+    def on_field_edited(self, event: FieldEdited) -> None:
+        event.stop()
+        self.app.edit_field(event.key, event.value, event.declined, final=event.final)  # type: ignore[attr-defined]
+        if event.key in ("patient_ref", "insurer"):
+            for title in self.query(CallTitle):
+                title.refresh_title()

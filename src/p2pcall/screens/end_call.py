@@ -1,0 +1,62 @@
+"""End the call: stamp the end time and record the outcome."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from p2pcall.domain.vocab import Outcome
+
+
+class EndCallScreen(ModalScreen[Outcome | None]):
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Back to the call", id="cancel-end"),
+        Binding("enter", "choose", "End call", id="confirm-end", show=True, priority=True),
+    ]
+
+    def __init__(self, summary: str, unsent: list[str], default: Outcome | None) -> None:
+        super().__init__()
+        self.summary = summary
+        self.unsent = unsent
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="end-dialog"):
+            yield Static(Content("End the call"), classes="section-title")
+            yield Static(Content(self.summary), classes="points")
+            if self.unsent:
+                yield Static(
+                    Content(
+                        "Unsent text in section "
+                        + ", ".join(self.unsent)
+                        + ": it stays as a draft. Press Esc and Ctrl+S to save it first."
+                    ),
+                    classes="warning",
+                )
+            yield Static(Content("Outcome (\u2191\u2193 then Enter):"))
+            yield OptionList(
+                *[Option(Content(outcome.label), id=outcome.value) for outcome in Outcome],
+                id="outcomes",
+            )
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = list(Outcome).index(self.default) if self.default else 0
+        options.focus()
+
+    def action_choose(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None:
+            return
+        option = options.get_option_at_index(options.highlighted)
+        self.dismiss(Outcome(option.id))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(Outcome(event.option.id))

@@ -1,0 +1,118 @@
+"""Home: start a call, resume an unfinished one, open a recent one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from p2pcall.domain.models import CallSummary
+    from p2pcall.store import Store
+
+
+@dataclass(frozen=True)
+class CallLine:
+    call_id: int
+    unfinished: bool
+    text: str
+
+
+def home_lines(store: Store) -> list[CallLine]:
+    """Runs in the database thread: queries and formatting stay off the UI thread."""
+    return [_line(s, True) for s in store.unfinished_calls()] + [
+        _line(s, False) for s in store.recent_calls(30)
+    ]
+
+
+def _line(summary: CallSummary, unfinished: bool) -> CallLine:
+    from p2pcall.domain.text import one_line
+    from p2pcall.domain.timefmt import elapsed, stamp
+
+    who = " \u00b7 ".join(
+        one_line(value, 24) for value in (summary.patient_ref, summary.insurer) if value
+    )
+    when = stamp(summary.started_at or summary.created_at)[:16]
+    notes = f"{summary.note_count} note" + ("" if summary.note_count == 1 else "s")
+    if unfinished:
+        text = f"\u25b6 Resume call #{summary.id}  {when}  {who or '(no details yet)'}  {notes}"
+    else:
+        duration = ""
+        if summary.started_at and summary.ended_at:
+            duration = elapsed((summary.ended_at - summary.started_at).total_seconds())
+        outcome = summary.outcome.label if summary.outcome else ""
+        text = f"  Call #{summary.id}  {when}  {who}  {outcome}  {duration}  {notes}"
+    return CallLine(summary.id, unfinished, text)
+
+
+class HomeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("n", "new_call", "New call", id="new-call", tooltip="Start a call now"),
+        Binding("r", "resume", "Resume", id="resume-call", tooltip="Resume the unfinished call"),
+        Binding("q", "app.quit", "Quit", id="quit-home", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="home"):
+            yield Static(Content("p2pcall"), id="brand")
+            yield Static(
+                Content("Notes for insurer peer-to-peer calls, saved as you type."),
+                classes="points",
+            )
+            yield Static(Content("Opening your records\u2026"), id="home-status", classes="hint")
+            yield OptionList(id="calls")
+        yield Footer(compact=True)
+
+    def show_calls(self, lines: list[CallLine]) -> None:
+        self.lines = lines
+        calls = self.query_one("#calls", OptionList)
+        calls.clear_options()
+        calls.add_options(
+            [
+                Option(
+                    Content.assemble((line.text, "bold $warning" if line.unfinished else "")),
+                    id=str(line.call_id),
+                )
+                for line in lines
+            ]
+        )
+        unfinished = [line for line in lines if line.unfinished]
+        status = self.query_one("#home-status", Static)
+        if unfinished:
+            status.update(
+                Content.assemble(
+                    (
+                        f"Unfinished call waiting: r resumes call #{unfinished[0].call_id}",
+                        "bold $warning",
+                    ),
+                    ", n to start a new one.",
+                )
+            )
+        elif lines:
+            status.update(Content("Press n to start a call. Enter opens a past call."))
+        else:
+            status.update(Content("No calls yet. Press n when the reviewer is on the line."))
+        if lines:
+            calls.highlighted = 0
+            calls.focus()
+
+    def action_new_call(self) -> None:
+        self.app.new_call()  # type: ignore[attr-defined]
+
+    def action_resume(self) -> None:
+        unfinished = [line for line in getattr(self, "lines", []) if line.unfinished]
+        if unfinished:
+            self.app.open_call(unfinished[0].call_id)  # type: ignore[attr-defined]
+        else:
+            self.notify("There is no unfinished call.", timeout=3)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.app.open_call(int(event.option.id))  # type: ignore[attr-defined]

@@ -1,0 +1,141 @@
+"""One agenda section: talking points, structured fields, the notes, and the note field."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Static, TextArea
+
+from p2pcall.domain.fields import fields_for
+from p2pcall.domain.sections import Section
+from p2pcall.domain.timefmt import clock_time, now_utc
+from p2pcall.screens.base import CallScreen
+from p2pcall.throttle import Throttle
+from p2pcall.widgets.composer import Composer, NoteField
+from p2pcall.widgets.fields import FieldForm
+from p2pcall.widgets.notes import NoteItem, NotesList
+
+DRAFT_EVERY_SECONDS = 1.0
+
+
+class SectionScreen(CallScreen):
+    BINDINGS = [
+        Binding(
+            "ctrl+t",
+            "cycle_kind",
+            "Kind",
+            id="note-kind",
+            tooltip="Note, quote, commitment, new info",
+        ),
+        Binding("ctrl+l", "toggle_multiline", "Lines", id="multi-line", priority=True),
+        Binding("ctrl+s", "save_note", "Save", id="save-note", show=False, priority=True),
+        Binding("escape", "focus_composer", "Note field", id="focus-note", show=False),
+    ]
+
+    def __init__(self, section: Section) -> None:
+        super().__init__(name=f"section-{section.value}", classes="section-screen")
+        self.section = section
+        self._draft = Throttle(self, DRAFT_EVERY_SECONDS, self._save_draft)
+
+    def compose_body(self) -> ComposeResult:
+        live = self.app.live  # type: ignore[attr-defined]
+        info = self.section.info
+        yield Static(Content(self.section.title), classes="section-title")
+        yield Static(
+            Content("\n".join(f"\u2022 {point}" for point in info.points)), classes="points"
+        )
+        with Horizontal(id="section-body"):
+            specs = fields_for(self.section.value)
+            if specs:
+                yield FieldForm(specs, live.call.values, live.call.declined, id="fields")
+            with Vertical(id="notes-pane"):
+                yield NotesList(id="notes")
+        yield Static(id="draft-notice", classes="hint")
+        yield Composer(
+            f"Type a note for {self.section.value}. Enter saves, Ctrl+T kind, Ctrl+L multi-line",
+            id="composer",
+        )
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    def on_mount(self) -> None:
+        live = self.app.live  # type: ignore[attr-defined]
+        notes = self.query_one(NotesList)
+        mine = live.notes_in(self.section)
+        for note in mine:
+            notes.add(NoteItem.from_note(note, live.call.tz))
+        if not mine:
+            notes.show_empty()
+        draft = live.drafts.get(self.section)
+        if draft is not None:
+            self.composer.restore(draft.body, draft.kind, draft.started_at)
+            notice = self.query_one("#draft-notice", Static)
+            notice.add_class("-shown")
+            notice.update(
+                Content(
+                    "Recovered text you had not saved (last kept "
+                    f"{clock_time(draft.updated_at, live.call.tz)}). "
+                    "It is not part of the record until you save it."
+                )
+            )
+
+    def on_screen_resume(self) -> None:
+        self.composer.field.focus()
+
+    def on_screen_suspend(self) -> None:
+        self._draft.flush()
+
+    def flush_draft(self) -> None:
+        self._draft.flush()
+
+    # -- note field ----------------------------------------------------------------------
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if not isinstance(event.text_area, NoteField):
+            return
+        composer = self.composer
+        if composer.text and composer.started_at is None:
+            composer.started_at = now_utc()
+        self._draft.poke()
+
+    def _save_draft(self) -> None:
+        composer = self.composer
+        self.app.save_draft(  # type: ignore[attr-defined]
+            self.section, composer.kind, composer.text, composer.started_at or now_utc()
+        )
+
+    def on_note_field_submitted(self, event: NoteField.Submitted) -> None:
+        event.stop()
+        self.action_save_note()
+
+    def action_save_note(self) -> None:
+        composer = self.composer
+        body = composer.text
+        if not body.strip():
+            self.notify("Nothing to save yet: type the note first.", timeout=3)
+            return
+        kind, started_at = composer.kind, composer.started_at or now_utc()
+        self._draft.cancel()
+        composer.clear()
+        self.query_one("#draft-notice", Static).remove_class("-shown")
+        item = self.query_one(NotesList).add(NoteItem(body, kind, clock_time(now_utc())))
+        self.app.save_note(self.section, kind, body, started_at, item)  # type: ignore[attr-defined]
+
+    def action_cycle_kind(self) -> None:
+        self.composer.kind = self.composer.kind.next()
+        self._draft.poke()
+
+    def action_toggle_multiline(self) -> None:
+        on = self.composer.toggle_multiline()
+        self.notify(
+            "Multi-line: Enter adds a line, Ctrl+S saves." if on else "One line: Enter saves.",
+            timeout=2,
+        )
+        self.composer.field.focus()
+
+    def action_focus_composer(self) -> None:
+        self.composer.field.focus()

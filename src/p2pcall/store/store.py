@@ -1,0 +1,376 @@
+"""Queries and writes, synchronous: the TUI calls these from its database thread only."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col
+
+from p2pcall.domain.fields import FIELDS_BY_KEY
+from p2pcall.domain.models import Call, CallRecord, CallSummary, Draft, Note
+from p2pcall.domain.sections import Section
+from p2pcall.domain.timefmt import now_utc
+from p2pcall.domain.vocab import NoteKind, Outcome
+from p2pcall.paths import DataDirError, database_path, ensure_private_dir
+from p2pcall.store import schema
+from p2pcall.store.tables import CallRow, DraftRow, FieldEditRow, FieldRow, NoteRow
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class StoreError(Exception):
+    """A problem the user must be told about, in words they can act on."""
+
+
+class DatabaseError(StoreError):
+    """The database file is damaged, not a database, or cannot be opened."""
+
+
+def _private_file(path: Path) -> None:
+    """Create (or tighten) a file as owner-only before SQLite touches it.
+
+    SQLite gives its -wal and -shm files the database file's permissions.
+    """
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # Let SQLAlchemy's "begin" event issue the BEGIN, so writes can take the lock up front.
+    dbapi_connection.isolation_level = None
+    for pragma in (
+        "journal_mode = WAL",
+        "synchronous = FULL",
+        "foreign_keys = ON",
+        f"busy_timeout = {BUSY_TIMEOUT_MS}",
+    ):
+        dbapi_connection.execute(f"PRAGMA {pragma}")
+
+
+def _on_begin(connection: object) -> None:
+    # IMMEDIATE: a second writer waits at BEGIN (busy_timeout) instead of failing mid-way.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+
+
+def _describe(exc: BaseException, path: Path) -> str:
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return (
+            f"The database file {path} is damaged or is not a p2pcall database. Nothing was "
+            "changed. Move it aside (keep it: it may be recoverable) and start p2pcall again, "
+            "or point --data-dir at another folder."
+        )
+    if "locked" in text or "busy" in text:
+        return (
+            f"The database {path} is busy in another program for more than "
+            f"{BUSY_TIMEOUT_MS // 1000} seconds. Close other p2pcall windows and try again."
+        )
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return f"The database {path} cannot be written (read-only file or folder)."
+    if "disk is full" in text or "full" in text:
+        return f"The disk holding {path} is full. Free some space; your text is kept as a draft."
+    return f"The database {path} could not be used ({type(exc).__name__})."
+
+
+class Store:
+    def __init__(self, engine: Engine, path: Path) -> None:
+        self.engine = engine
+        self.path = path
+
+    # -- opening -----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Store:
+        """Open (creating or upgrading) the database in `data_dir`."""
+        try:
+            ensure_private_dir(data_dir)
+        except DataDirError as exc:
+            raise StoreError(str(exc)) from None
+        path = database_path(data_dir)
+        try:
+            _private_file(path)
+            raw = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                raw.execute("PRAGMA journal_mode = WAL")
+                schema.upgrade(raw, data_dir, now_utc().strftime("%Y%m%dT%H%M%SZ"))
+            finally:
+                raw.close()
+        except schema.SchemaError as exc:
+            raise DatabaseError(f"{path}: {exc}.") from None
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise DatabaseError(_describe(exc, path)) from None
+        engine = create_engine(
+            f"sqlite:///{path}",
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        )
+        event.listen(engine, "connect", _on_connect)
+        event.listen(engine, "begin", _on_begin)
+        store = cls(engine, path)
+        store._tighten_files()
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _tighten_files(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            candidate = Path(f"{self.path}{suffix}")
+            if candidate.exists():
+                candidate.chmod(0o600)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                yield session
+        except (OperationalError, SADatabaseError) as exc:
+            raise StoreError(_describe(exc, self.path)) from None
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def start_call(self, tz: str) -> Call:
+        now = now_utc()
+        with self._session() as session:
+            row = CallRow(created_at=now, started_at=now, tz=tz)
+            session.add(row)
+            session.commit()
+            return _call(row, [])
+
+    def end_call(self, call_id: int, outcome: Outcome) -> Call:
+        with self._session() as session:
+            row = self._call_row(session, call_id)
+            if row.ended_at is None:
+                row.ended_at = now_utc()
+            row.outcome = outcome.value
+            session.add(row)
+            session.commit()
+            fields = session.scalars(select(FieldRow).where(FieldRow.call_id == call_id)).all()
+            return _call(row, list(fields))
+
+    def load_call(self, call_id: int) -> CallRecord:
+        with self._session() as session:
+            row = self._call_row(session, call_id)
+            fields = session.scalars(select(FieldRow).where(FieldRow.call_id == call_id)).all()
+            notes = session.scalars(
+                select(NoteRow)
+                .where(NoteRow.call_id == call_id)
+                .order_by(col(NoteRow.saved_at), col(NoteRow.id))
+            ).all()
+            drafts = session.scalars(select(DraftRow).where(DraftRow.call_id == call_id)).all()
+            return CallRecord(
+                call=_call(row, list(fields)),
+                notes=[_note(n) for n in notes],
+                drafts=[_draft(d) for d in drafts],
+            )
+
+    def _call_row(self, session: Session, call_id: int) -> CallRow:
+        row = session.get(CallRow, call_id)
+        if row is None:
+            raise StoreError(f"There is no call number {call_id}.")
+        return row
+
+    def unfinished_calls(self) -> list[CallSummary]:
+        return self._summaries(unfinished=True, limit=50)
+
+    def recent_calls(self, limit: int = 20) -> list[CallSummary]:
+        return self._summaries(unfinished=False, limit=limit)
+
+    def _summaries(self, *, unfinished: bool, limit: int) -> list[CallSummary]:
+        def field(key: str):
+            return (
+                select(FieldRow.value)
+                .where(FieldRow.call_id == CallRow.id, FieldRow.key == key)
+                .scalar_subquery()
+            )
+
+        notes = (
+            select(func.count(col(NoteRow.id)))
+            .where(NoteRow.call_id == CallRow.id)
+            .scalar_subquery()
+        )
+        query = select(CallRow, field("patient_ref"), field("insurer"), field("review_type"), notes)
+        if unfinished:
+            query = query.where(col(CallRow.ended_at).is_(None))
+        else:
+            query = query.where(col(CallRow.ended_at).is_not(None))
+        query = query.order_by(col(CallRow.created_at).desc(), col(CallRow.id).desc()).limit(limit)
+        with self._session() as session:
+            return [
+                CallSummary(
+                    id=row.id or 0,
+                    created_at=row.created_at,
+                    started_at=row.started_at,
+                    ended_at=row.ended_at,
+                    outcome=Outcome.parse(row.outcome),  # type: ignore[arg-type]
+                    patient_ref=patient or "",
+                    insurer=insurer or "",
+                    review_type=review or "",
+                    note_count=count or 0,
+                )
+                for row, patient, insurer, review, count in session.exec(query).all()
+            ]
+
+    # -- fields --------------------------------------------------------------------------
+
+    def set_field(
+        self, call_id: int, key: str, value: str, *, declined: bool = False, log: bool = False
+    ) -> datetime:
+        """Save a field's current value; with `log`, also append it to the field's history."""
+        if key not in FIELDS_BY_KEY:
+            raise StoreError(f"{key!r} is not a field of the call record.")
+        now = now_utc()
+        with self._session() as session:
+            call = self._call_row(session, call_id)
+            late = call.ended_at is not None
+            upsert = sqlite_insert(FieldRow).values(
+                call_id=call_id, key=key, value=value, declined=declined, updated_at=now, late=late
+            )
+            session.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["call_id", "key"],
+                    set_={"value": value, "declined": declined, "updated_at": now, "late": late},
+                )
+            )
+            if log:
+                last = session.scalars(
+                    select(FieldEditRow)
+                    .where(FieldEditRow.call_id == call_id, FieldEditRow.key == key)
+                    .order_by(col(FieldEditRow.id).desc())
+                    .limit(1)
+                ).first()
+                if last is None or (last.value, last.declined) != (value, declined):
+                    session.add(
+                        FieldEditRow(
+                            call_id=call_id,
+                            key=key,
+                            value=value,
+                            declined=declined,
+                            edited_at=now,
+                            late=late,
+                        )
+                    )
+            session.commit()
+        return now
+
+    def field_history(self, call_id: int, key: str) -> list[tuple[str, bool, datetime, bool]]:
+        with self._session() as session:
+            rows = session.scalars(
+                select(FieldEditRow)
+                .where(FieldEditRow.call_id == call_id, FieldEditRow.key == key)
+                .order_by(col(FieldEditRow.id))
+            ).all()
+            return [(r.value, r.declined, r.edited_at, r.late) for r in rows]
+
+    # -- notes and drafts --------------------------------------------------------------------
+
+    def add_note(
+        self, call_id: int, section: Section, kind: NoteKind, body: str, started_at: datetime
+    ) -> Note:
+        """Commit a note and drop its section's draft in the same transaction.
+
+        Core statements rather than the ORM: this is the hot path a user waits on.
+        """
+        if not body.strip():
+            raise StoreError("An empty note is not saved.")
+        try:
+            with self.engine.begin() as conn:
+                ended = conn.execute(
+                    select(CallRow.ended_at).where(CallRow.id == call_id)
+                ).one_or_none()
+                if ended is None:
+                    raise StoreError(f"There is no call number {call_id}.")
+                values = {
+                    "call_id": call_id,
+                    "section": section.value,
+                    "kind": kind.value,
+                    "body": body,
+                    "started_at": started_at,
+                    "saved_at": now_utc(),
+                    "late": ended[0] is not None,
+                }
+                note_id = conn.execute(insert(NoteRow).values(**values)).inserted_primary_key[0]
+                conn.execute(
+                    delete(DraftRow).where(
+                        col(DraftRow.call_id) == call_id, col(DraftRow.section) == section.value
+                    )
+                )
+        except (OperationalError, SADatabaseError) as exc:
+            raise StoreError(_describe(exc, self.path)) from None
+        return Note(id=note_id, **{**values, "section": section, "kind": kind})
+
+    def save_draft(
+        self, call_id: int, section: Section, kind: NoteKind, body: str, started_at: datetime
+    ) -> None:
+        """Keep the unsent text of a note field; empty text removes the draft."""
+        with self._session() as session:
+            if not body:
+                session.execute(
+                    delete(DraftRow).where(
+                        col(DraftRow.call_id) == call_id, col(DraftRow.section) == section.value
+                    )
+                )
+            else:
+                now = now_utc()
+                values = {"kind": kind.value, "body": body, "updated_at": now}
+                session.execute(
+                    sqlite_insert(DraftRow)
+                    .values(call_id=call_id, section=section.value, started_at=started_at, **values)
+                    .on_conflict_do_update(index_elements=["call_id", "section"], set_=values)
+                )
+            session.commit()
+
+    def integrity_check(self) -> str:
+        """SQLite's own verdict on the file: "ok" or the first problems it found."""
+        with self.engine.connect() as conn:
+            return "\n".join(row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check"))
+
+
+# -- row -> domain -------------------------------------------------------------------------
+
+
+def _call(row: CallRow, fields: list[FieldRow]) -> Call:
+    return Call(
+        id=row.id or 0,
+        created_at=row.created_at,
+        tz=row.tz,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        outcome=Outcome.parse(row.outcome),  # type: ignore[arg-type]
+        values={f.key: f.value for f in fields if f.value},
+        declined={f.key for f in fields if f.declined},
+    )
+
+
+def _note(row: NoteRow) -> Note:
+    return Note(
+        id=row.id or 0,
+        call_id=row.call_id,
+        section=Section(row.section),
+        kind=NoteKind(row.kind),
+        body=row.body,
+        started_at=row.started_at,
+        saved_at=row.saved_at,
+        late=row.late,
+    )
+
+
+def _draft(row: DraftRow) -> Draft:
+    return Draft(
+        call_id=row.call_id,
+        section=Section(row.section),
+        kind=NoteKind(row.kind),
+        body=row.body,
+        started_at=row.started_at,
+        updated_at=row.updated_at,
+    )

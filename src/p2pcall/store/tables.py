@@ -1,0 +1,73 @@
+"""SQLModel tables. The DDL that creates them lives in schema.py, one step per version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from p2pcall.store.types import UTCDateTime
+
+
+class CallRow(SQLModel, table=True):
+    __tablename__ = "call"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    tz: str
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = None
+
+
+class FieldRow(SQLModel, table=True):
+    """The current value of one structured field of a call."""
+
+    __tablename__ = "call_field"
+
+    call_id: int = Field(foreign_key="call.id", primary_key=True)
+    key: str = Field(primary_key=True)
+    value: str = ""
+    declined: bool = False
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    late: bool = False
+
+
+class FieldEditRow(SQLModel, table=True):
+    """Append-only history of committed field values, with their times."""
+
+    __tablename__ = "field_edit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id")
+    key: str
+    value: str = ""
+    declined: bool = False
+    edited_at: datetime = Field(sa_type=UTCDateTime)
+    late: bool = False
+
+
+class NoteRow(SQLModel, table=True):
+    __tablename__ = "note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id")
+    section: str
+    kind: str
+    body: str
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    saved_at: datetime = Field(sa_type=UTCDateTime)
+    late: bool = False
+
+
+class DraftRow(SQLModel, table=True):
+    """Unsent text of a note field, one per call and section."""
+
+    __tablename__ = "draft"
+
+    call_id: int = Field(foreign_key="call.id", primary_key=True)
+    section: str = Field(primary_key=True)
+    kind: str
+    body: str
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

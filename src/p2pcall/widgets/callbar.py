@@ -1,0 +1,96 @@
+"""Always visible during a call: clock, who the call is about, save state, agenda strip."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Static
+
+from p2pcall.domain.sections import Section
+from p2pcall.domain.text import one_line
+from p2pcall.domain.timefmt import elapsed
+
+
+class CallClock(Static):
+    def on_mount(self) -> None:
+        self.tick()
+        self.set_interval(1, self.tick)
+
+    def tick(self) -> None:
+        live = self.app.live  # type: ignore[attr-defined]
+        if live is None:
+            return
+        call = live.call
+        if call.ended_at is not None:
+            duration = (call.ended_at - call.started_at).total_seconds()
+            self.update(Content.assemble(("AFTER CALL ", "bold $warning"), elapsed(duration)))
+        else:
+            since = time.time() - call.started_at.timestamp()
+            self.update(Content.assemble(("\u25cf LIVE ", "bold $error"), elapsed(since)))
+
+
+class SaveState(Static):
+    def on_mount(self) -> None:
+        self.watch(self.app, "save_state", self.show)
+
+    def show(self, state: tuple[str, str]) -> None:
+        level, message = state
+        style = {"ok": "$success", "busy": "$text-muted", "error": "bold $error"}[level]
+        self.update(Content.assemble((message, style)))
+        self.set_class(level == "error", "-error")
+
+
+class CallTitle(Static):
+    def on_mount(self) -> None:
+        self.refresh_title()
+
+    def refresh_title(self) -> None:
+        live = self.app.live  # type: ignore[attr-defined]
+        if live is None:
+            return
+        call = live.call
+        parts = [f"Call #{call.id}"] + [
+            one_line(call.value(key), 20) for key in ("patient_ref", "insurer") if call.value(key)
+        ]
+        self.update(Content(" \u00b7 ".join(parts)))
+
+
+class CallBar(Horizontal):
+    def compose(self) -> ComposeResult:
+        yield CallClock(id="clock")
+        yield CallTitle(id="call-title")
+        yield SaveState(id="save-state")
+
+
+class AgendaStrip(Static):
+    """A..G with note counts; the current section stands out, with its name."""
+
+    def __init__(self, current: Section | None, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.current = current
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "note_counts", self.show)
+
+    def on_resize(self) -> None:
+        self.show(self.app.note_counts)  # type: ignore[attr-defined]
+
+    def show(self, counts: dict[str, int]) -> None:
+        wide = self.size.width >= 100
+        parts: list[str | tuple[str, str]] = []
+        for index, section in enumerate(Section, start=1):
+            count = counts.get(section.value, 0)
+            label = f" F{index} {section.value}"
+            if wide or section is self.current:
+                label += f" {section.info.short}"
+            label += f" {count} " if count else " "
+            style = (
+                "bold reverse $accent"
+                if section is self.current
+                else ("$text" if count else "$text-muted")
+            )
+            parts.extend([(label, style), " "])
+        self.update(Content.assemble(*parts))

@@ -1,0 +1,105 @@
+"""The note field: Enter saves; Ctrl+L switches to multi-line for longer notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from p2pcall.domain.vocab import NoteKind
+from p2pcall.widgets.literal import LiteralTextArea
+
+KIND_STYLE = {
+    NoteKind.NOTE: "",
+    NoteKind.QUOTE: "bold $accent",
+    NoteKind.COMMITMENT: "bold $warning",
+    NoteKind.NEW_INFO: "bold $success",
+}
+
+
+class NoteField(LiteralTextArea):
+    """A TextArea where Enter submits unless multi-line mode is on."""
+
+    class Submitted(Message):
+        pass
+
+    multiline: reactive[bool] = reactive(False)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter" and not self.multiline:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Submitted())
+            return
+        await super()._on_key(event)
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        # A pasted paragraph must arrive whole: switch to multi-line rather than cut it.
+        if "\n" in event.text.rstrip("\n"):
+            self.multiline = True
+        await super()._on_paste(event)
+
+
+class Composer(Horizontal):
+    """Kind label plus note field; remembers when the current note was started."""
+
+    kind: reactive[NoteKind] = reactive(NoteKind.NOTE)
+
+    def __init__(self, placeholder: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._placeholder = placeholder
+        self.started_at: datetime | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="kind-label")
+        yield NoteField(
+            id="note-field",
+            compact=True,
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            placeholder=self._placeholder,
+        )
+
+    @property
+    def field(self) -> NoteField:
+        return self.query_one(NoteField)
+
+    @property
+    def text(self) -> str:
+        return self.field.text
+
+    def on_mount(self) -> None:
+        self.watch_kind(self.kind)
+        self.watch(self.field, "multiline", lambda on: self.set_class(on, "-multiline"))
+
+    def watch_kind(self, kind: NoteKind) -> None:
+        from textual.content import Content
+
+        label = self.query_one("#kind-label", Static)
+        label.update(Content.assemble((f"{kind.label} \u25b8", KIND_STYLE[kind])))
+        self.set_class(kind is not NoteKind.NOTE, "-special")
+
+    def toggle_multiline(self) -> bool:
+        self.field.multiline = not self.field.multiline
+        return self.field.multiline
+
+    def clear(self) -> None:
+        self.field.clear()
+        self.started_at = None
+        self.kind = NoteKind.NOTE
+        if self.field.multiline:
+            self.toggle_multiline()
+
+    def restore(self, body: str, kind: NoteKind, started_at: datetime) -> None:
+        self.field.load_text(body)
+        self.field.move_cursor(self.field.document.end)
+        self.kind = kind
+        self.started_at = started_at
+        if "\n" in body and not self.field.multiline:
+            self.toggle_multiline()

@@ -1,0 +1,117 @@
+"""The database thread: every store call runs here, in order, and reports back by message.
+
+One long-lived thread (a Textual thread worker) owns the Store, so notes commit in the
+order they were sent and SQLAlchemy is imported after the first frame, never before.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+from textual.worker import get_current_worker
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from p2pcall.store import Store
+
+
+@dataclass
+class Job:
+    run: Callable[[Store], Any]
+    on_done: Callable[[Any], None] | None = None
+    on_error: Callable[[str], None] | None = None
+    label: str = field(default="")
+
+
+class StoreOpened(Message):
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+
+class StoreFailed(Message):
+    """The database could not be opened: `reason` is for the user, and holds no PHI."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class JobFinished(Message):
+    def __init__(self, job: Job, result: Any = None, error: str | None = None) -> None:
+        super().__init__()
+        self.job = job
+        self.result = result
+        self.error = error
+
+
+_STOP = object()
+
+
+class DatabaseThread:
+    def __init__(self, app: App[Any], data_dir: Path) -> None:
+        self._app = app
+        self._data_dir = data_dir
+        self._jobs: queue.Queue[Job | object] = queue.Queue()
+        self.pending = 0
+
+    def start(self) -> None:
+        self._app.run_worker(self._run, name="database", thread=True, exit_on_error=False)
+
+    def submit(
+        self,
+        run: Callable[[Store], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+        label: str = "",
+    ) -> None:
+        self.pending += 1
+        self._jobs.put(Job(run, on_done, on_error, label))
+
+    def stop(self) -> None:
+        """Finish every queued job, then let the thread end."""
+        self._jobs.put(_STOP)
+
+    def _run(self) -> None:
+        from p2pcall.store import Store, StoreError
+
+        try:
+            store = Store.open(self._data_dir)
+        except StoreError as exc:
+            self._app.post_message(StoreFailed(str(exc)))
+            return
+        except Exception as exc:  # never let PHI-bearing locals reach a traceback screen
+            self._app.post_message(StoreFailed(f"Unexpected error opening the database: {exc!r}"))
+            return
+        self._app.post_message(StoreOpened(store.path))
+        worker = get_current_worker()
+        try:
+            while True:
+                try:
+                    job = self._jobs.get(timeout=0.5)
+                except queue.Empty:
+                    if worker.is_cancelled:
+                        break  # the app is closing and nothing is queued
+                    continue
+                if job is _STOP:
+                    break
+                assert isinstance(job, Job)
+                self._app.post_message(self._execute(store, job, StoreError))
+        finally:
+            store.close()
+
+    @staticmethod
+    def _execute(store: Store, job: Job, store_error: type[Exception]) -> JobFinished:
+        try:
+            return JobFinished(job, result=job.run(store))
+        except store_error as exc:
+            return JobFinished(job, error=str(exc))
+        except Exception as exc:
+            # The type only: exception text can quote the note being saved.
+            return JobFinished(job, error=f"Unexpected {type(exc).__name__} in the database")
