@@ -1,0 +1,24 @@
+"""Shared fixtures: every test gets its own real data directory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Let the app run until `predicate()` holds: the database thread answers by message."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        await pilot.pause(0.02)

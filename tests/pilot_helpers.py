@@ -1,0 +1,39 @@
+"""Helpers that drive the real app the way a user would: keys in, screens out."""
+
+from __future__ import annotations
+
+from conftest import wait_until
+from p2pcall.app import P2PCallApp
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*text)
+
+
+async def open_app(pilot) -> P2PCallApp:
+    app = pilot.app
+    await wait_until(pilot, lambda: app.store_ready)
+    await wait_until(pilot, lambda: app.screen.query("#calls") and app.db.pending == 0)
+    return app
+
+
+async def settle(pilot) -> None:
+    """Wait until every queued database job has reported back."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.db.pending == 0)
+    await pilot.pause()
+
+
+async def start_call(pilot) -> None:
+    from p2pcall.screens.call_info import CallInfoScreen
+
+    await pilot.press("n")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, CallInfoScreen))
+    await pilot.pause()
+
+
+async def note(pilot, text: str, kind_presses: int = 0) -> None:
+    for _ in range(kind_presses):
+        await pilot.press("ctrl+t")
+    await type_text(pilot, text)
+    await pilot.press("enter")

@@ -1,0 +1,190 @@
+"""The whole live call, driven through Pilot against a real database file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import wait_until
+from p2pcall.app import P2PCallApp
+from p2pcall.domain.sections import Section
+from p2pcall.domain.vocab import NoteKind, Outcome
+from p2pcall.screens.end_call import EndCallScreen
+from p2pcall.screens.home import HomeScreen
+from p2pcall.screens.section import SectionScreen
+from p2pcall.store import Store
+from pilot_helpers import note, open_app, settle, start_call, type_text
+
+
+def screen_section(app: P2PCallApp) -> Section | None:
+    return app.screen.section if isinstance(app.screen, SectionScreen) else None
+
+
+async def test_a_whole_call_is_recorded_exactly_as_typed(data_dir: Path) -> None:
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)
+        # Call info: patient reference, then the insurer on the next field.
+        await type_text(pilot, "JD-0412")
+        await pilot.press("tab")
+        await type_text(pilot, "Acme [bold]Health")
+        await pilot.press("tab")
+
+        # Jump around the agenda the way a conversation does: D, then A, then B, then D.
+        await pilot.press("f4")
+        assert screen_section(app) is Section.D
+        await note(pilot, "They applied MCG 27th edition")
+        await pilot.press("f1")
+        assert screen_section(app) is Section.A
+        await note(pilot, "Patient is 34")
+        await note(pilot, "Overdose attempt last Tuesday", kind_presses=3)  # new info
+        await pilot.press("ctrl+f")
+        await type_text(pilot, "34")
+        await pilot.press("alt+b")
+        assert screen_section(app) is Section.B
+        await pilot.press("ctrl+f")
+        await type_text(pilot, "Dr. Ruiz")
+        await pilot.press("tab")
+        await pilot.press("ctrl+r")  # degree: declined to give
+        await pilot.press("escape")
+        await note(pilot, "I'm not a psychiatrist", kind_presses=1)  # quote
+        await pilot.press("ctrl+b", "ctrl+n", "ctrl+n")  # B -> A -> B -> C
+        assert screen_section(app) is Section.C
+        await pilot.press("ctrl+n")
+        await note(pilot, "Will send the criteria by Friday", kind_presses=2)  # commitment
+        await settle(pilot)
+
+        agenda = app.note_counts
+        assert agenda == {"A": 2, "B": 1, "D": 2}
+
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndCallScreen))
+        await pilot.press("down", "down", "enter")  # Approved -> Partial -> Denied
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await settle(pilot)
+
+    store = Store.open(data_dir)
+    try:
+        [summary] = store.recent_calls()
+        record = store.load_call(summary.id)
+    finally:
+        store.close()
+    call = record.call
+    assert call.outcome is Outcome.DENIED
+    assert call.started_at <= call.ended_at
+    assert call.values["patient_ref"] == "JD-0412"
+    assert call.values["insurer"] == "Acme [bold]Health"
+    assert call.values["patient_age"] == "34"
+    assert call.values["reviewer_name"] == "Dr. Ruiz"
+    assert call.declined == {"reviewer_credentials"}
+    got = [(n.section, n.kind, n.body) for n in record.notes]
+    assert got == [
+        (Section.D, NoteKind.NOTE, "They applied MCG 27th edition"),
+        (Section.A, NoteKind.NOTE, "Patient is 34"),
+        (Section.A, NoteKind.NEW_INFO, "Overdose attempt last Tuesday"),
+        (Section.B, NoteKind.QUOTE, "I'm not a psychiatrist"),
+        (Section.D, NoteKind.COMMITMENT, "Will send the criteria by Friday"),
+    ]
+    times = [n.saved_at for n in record.notes]
+    assert times == sorted(times)
+    for item in record.notes:
+        assert item.saved_at.utcoffset().total_seconds() == 0
+        assert call.started_at <= item.started_at <= item.saved_at <= call.ended_at
+        assert not item.late
+    assert record.drafts == []
+
+
+async def test_unsent_text_is_kept_as_a_draft_and_offered_back(data_dir: Path) -> None:
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)
+        await pilot.press("f5")
+        await note(pilot, "Status: pending more records")
+        await type_text(pilot, "They said a decision by")
+        await wait_until(pilot, lambda: app.db.pending == 0 and not _draft_waiting(app))
+        await settle(pilot)
+        # Quit without sending: the call stays unfinished.
+        await pilot.press("ctrl+q")
+
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        assert [line.unfinished for line in home.lines] == [True]
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen_section(app) is Section.E)
+        screen = app.screen
+        assert screen.composer.text == "They said a decision by"
+        assert "Recovered text" in str(screen.query_one("#draft-notice").render())
+        await type_text(pilot, " Monday")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.note_counts == {"E": 2}
+
+    store = Store.open(data_dir)
+    try:
+        record = store.load_call(store.unfinished_calls()[0].id)
+    finally:
+        store.close()
+    assert [n.body for n in record.notes] == [
+        "Status: pending more records",
+        "They said a decision by Monday",
+    ]
+    assert record.drafts == []
+
+
+def _draft_waiting(app: P2PCallApp) -> bool:
+    return any(screen._draft.pending for screen in app._call_screens() if screen.is_mounted)
+
+
+async def test_multiline_note_and_late_entry_after_the_call(data_dir: Path) -> None:
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)
+        await pilot.press("f3", "ctrl+l")
+        await type_text(pilot, "IOP 3x/week")
+        await pilot.press("enter")
+        await type_text(pilot, "for 6 weeks")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndCallScreen))
+        await pilot.press("enter")  # Approved
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await settle(pilot)
+        # Open the ended call again and add to it: that is a late entry.
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen_section(app) is Section.A)
+        await note(pilot, "Forgot: reviewer cited LOCUS level 3")
+        await settle(pilot)
+
+    store = Store.open(data_dir)
+    try:
+        record = store.load_call(store.recent_calls()[0].id)
+    finally:
+        store.close()
+    assert [(n.body, n.late) for n in record.notes] == [
+        ("IOP 3x/week\nfor 6 weeks", False),
+        ("Forgot: reviewer cited LOCUS level 3", True),
+    ]
+    assert record.notes[1].saved_at > record.call.ended_at
+
+
+async def test_markup_and_escape_sequences_are_shown_literally(data_dir: Path) -> None:
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)
+        await pilot.press("f1")
+        hostile = "[@click=app.quit]x[/] \x1b]0;pwned\x07 done"
+        app.screen.composer.field.insert(hostile)
+        await pilot.press("enter")
+        await settle(pilot)
+        item = app.screen.query_one(".note")
+        shown = str(item.render())
+        assert "[@click=app.quit]x[/]" in shown
+        assert "\x1b" not in shown and "\u241b" in shown
+        assert app.is_running

@@ -1,0 +1,115 @@
+"""SVG snapshots at 80x24 of what a user sees. Time is frozen so the pictures are stable.
+
+Update after an intended change with: pytest tests/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from conftest import wait_until
+from p2pcall.app import P2PCallApp
+from p2pcall.domain.sections import Section
+from p2pcall.domain.vocab import NoteKind, Outcome
+from p2pcall.screens.end_call import EndCallScreen
+from p2pcall.screens.home import HomeScreen
+from p2pcall.screens.section import SectionScreen
+from p2pcall.store import Store
+
+TZ = "America/New_York"
+T0 = pendulum.datetime(2026, 11, 23, 15, 0, 0, tz="UTC")  # 10:00 in New York
+
+
+@pytest.fixture
+def frozen() -> Iterator[None]:
+    pendulum.set_local_timezone(pendulum.timezone(TZ))
+    pendulum.travel_to(T0, freeze=True)
+    try:
+        yield
+    finally:
+        pendulum.travel_back()
+        pendulum.set_local_timezone()
+
+
+def at(minutes: float) -> None:
+    pendulum.travel_to(T0.add(seconds=int(minutes * 60)), freeze=True)
+
+
+def seed(data_dir: Path) -> None:
+    store = Store.open(data_dir)
+    try:
+        at(-60 * 24)
+        done = store.start_call(TZ)
+        store.set_field(done.id, "patient_ref", "MK-1180")
+        store.set_field(done.id, "insurer", "Northwind Health")
+        store.add_note(done.id, Section.A, NoteKind.NOTE, "Teen, IOP step-down", pendulum.now())
+        at(-60 * 24 + 14)
+        store.end_call(done.id, Outcome.PARTIAL)
+
+        at(0)
+        call = store.start_call(TZ)
+        for key, value in {
+            "patient_ref": "JD-0412",
+            "insurer": "Acme [bold]Health",
+            "reviewer_name": "Dr. A. Ruiz",
+            "reviewer_specialty": "Family medicine",
+            "reviewer_same_specialty": "no",
+        }.items():
+            store.set_field(call.id, key, value)
+        store.set_field(call.id, "reviewer_board", "", declined=True)
+        at(2)
+        store.add_note(call.id, Section.B, NoteKind.NOTE, "Not a psychiatrist", pendulum.now())
+        at(3)
+        store.add_note(
+            call.id, Section.B, NoteKind.QUOTE, "I only look at the criteria", pendulum.now()
+        )
+        at(4)
+        store.add_note(call.id, Section.D, NoteKind.NOTE, "MCG, 27th ed.", pendulum.now())
+        at(5)
+        store.add_note(
+            call.id, Section.B, NoteKind.COMMITMENT, "Will send credentials by Fri", pendulum.now()
+        )
+        store.save_draft(call.id, Section.B, NoteKind.NOTE, "[red]asked about", pendulum.now())
+        at(7)
+    finally:
+        store.close()
+
+
+async def _home(pilot) -> None:
+    app = pilot.app
+    await wait_until(pilot, lambda: app.store_ready and isinstance(app.screen, HomeScreen))
+    await wait_until(pilot, lambda: getattr(app.screen, "lines", None) is not None)
+    await pilot.pause()
+
+
+async def _section_b(pilot) -> None:
+    await _home(pilot)
+    await pilot.press("r")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SectionScreen))
+    await pilot.pause()
+
+
+async def _end_call(pilot) -> None:
+    await _section_b(pilot)
+    await pilot.press("ctrl+g")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, EndCallScreen))
+    await pilot.pause()
+
+
+def test_home_screen(snap_compare, data_dir: Path, frozen: None) -> None:
+    seed(data_dir)
+    assert snap_compare(P2PCallApp(data_dir), terminal_size=(80, 24), run_before=_home)
+
+
+def test_section_screen(snap_compare, data_dir: Path, frozen: None) -> None:
+    seed(data_dir)
+    assert snap_compare(P2PCallApp(data_dir), terminal_size=(80, 24), run_before=_section_b)
+
+
+def test_end_call_screen(snap_compare, data_dir: Path, frozen: None) -> None:
+    seed(data_dir)
+    assert snap_compare(P2PCallApp(data_dir), terminal_size=(80, 24), run_before=_end_call)
