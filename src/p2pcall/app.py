@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.screen import Screen
 
 from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import NoteKind, Outcome
@@ -45,6 +48,22 @@ class P2PCallApp(App[None]):
         self._failed_notes: list[tuple[Any, ...]] = []
         self._field_throttles: dict[str, Any] = {}
         self._quit_armed = False
+
+    # -- command palette: every action, with its key --------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        own = [klass.__dict__.get("BINDINGS", []) for klass in type(screen).__mro__]
+        for binding in [b for bindings in own for b in bindings]:
+            if not isinstance(binding, Binding) or binding.id is None or not binding.description:
+                continue
+            keys = " or ".join(key.strip() for key in binding.key.split(","))
+            title = binding.tooltip or binding.description
+            yield SystemCommand(
+                f"{title} ({keys})",
+                binding.tooltip or binding.description,
+                partial(screen.run_action, binding.action),
+            )
 
     # -- start-up ----------------------------------------------------------------------
 

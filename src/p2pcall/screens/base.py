@@ -44,16 +44,33 @@ class CallScreen(Screen[None]):
 
     BINDINGS = [
         *_section_bindings(),
-        Binding("ctrl+n", "step(1)", "Next", id="next-section", priority=True),
-        Binding("ctrl+b", "step(-1)", "Prev", id="previous-section", priority=True),
+        Binding(
+            "ctrl+n", "step(1)", "Next", id="next-section", priority=True, tooltip="Next section"
+        ),
+        Binding(
+            "ctrl+b",
+            "step(-1)",
+            "Prev",
+            id="previous-section",
+            priority=True,
+            tooltip="Previous section",
+        ),
         Binding(
             "f8,alt+i", "goto('info')", "Info", id="call-info", key_display="F8", priority=True
         ),
-        Binding("ctrl+g", "end_call", "End", id="end-call", priority=True),
+        Binding("ctrl+g", "end_call", "End", id="end-call", priority=True, tooltip="End the call"),
         Binding(
             "ctrl+r", "decline_field", "Declined", id="decline-field", show=False, priority=True
         ),
-        Binding("ctrl+f", "focus_fields", "Fields", id="focus-fields", show=False, priority=True),
+        Binding(
+            "ctrl+f",
+            "focus_fields",
+            "Fields",
+            id="focus-fields",
+            show=False,
+            priority=True,
+            tooltip="Go to the fields",
+        ),
     ]
 
     def compose(self) -> ComposeResult:

@@ -29,9 +29,31 @@ class SectionScreen(CallScreen):
             id="note-kind",
             tooltip="Note, quote, commitment, new info",
         ),
-        Binding("ctrl+l", "toggle_multiline", "Lines", id="multi-line", priority=True),
-        Binding("ctrl+s", "save_note", "Save", id="save-note", show=False, priority=True),
-        Binding("escape", "focus_composer", "Note field", id="focus-note", show=False),
+        Binding(
+            "ctrl+l",
+            "toggle_multiline",
+            "Lines",
+            id="multi-line",
+            priority=True,
+            tooltip="Multi-line note on/off",
+        ),
+        Binding(
+            "ctrl+s",
+            "save_note",
+            "Save",
+            id="save-note",
+            show=False,
+            priority=True,
+            tooltip="Save the note",
+        ),
+        Binding(
+            "escape",
+            "focus_composer",
+            "Note field",
+            id="focus-note",
+            show=False,
+            tooltip="Back to the note field",
+        ),
     ]
 
     def __init__(self, section: Section) -> None:
