@@ -31,12 +31,12 @@ def ensure_private_dir(path: Path) -> Path:
 
     Raises DataDirError with a readable message when it cannot be made or is not ours.
     """
+    if path.exists() and not path.is_dir():
+        raise DataDirError(f"The data directory {path} exists but is a file, not a folder.")
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise DataDirError(f"Cannot create the data directory {path}: {exc.strerror}.") from None
-    if not path.is_dir():
-        raise DataDirError(f"{path} exists but is not a directory.")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         try:

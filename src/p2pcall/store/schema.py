@@ -100,17 +100,25 @@ def backup(db: sqlite3.Connection, target: Path) -> Path:
     return target
 
 
-def upgrade(db: sqlite3.Connection, backup_dir: Path, stamp: str) -> int:
-    """Bring the database to CURRENT_VERSION; returns the version it had.
-
-    Runs every pending step in one transaction: a failure rolls all of them back.
-    """
+def check_openable(db: sqlite3.Connection) -> None:
+    """Refuse, without writing, a database this version must not touch."""
     found = version_of(db)
     if found > CURRENT_VERSION:
         raise SchemaError(
             f"this database was written by a newer p2pcall (schema {found}, this one knows "
             f"{CURRENT_VERSION}); upgrade p2pcall rather than opening it with this version"
         )
+    if found == 0 and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise SchemaError("this is an SQLite database of another program, not a p2pcall one")
+
+
+def upgrade(db: sqlite3.Connection, backup_dir: Path, stamp: str) -> int:
+    """Bring the database to CURRENT_VERSION; returns the version it had.
+
+    Runs every pending step in one transaction: a failure rolls all of them back.
+    """
+    check_openable(db)
+    found = version_of(db)
     if found == CURRENT_VERSION:
         return found
     if found > 0:

@@ -102,6 +102,7 @@ class Store:
             raw = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
             try:
                 raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                schema.check_openable(raw)  # before WAL: a refused file stays byte-identical
                 raw.execute("PRAGMA journal_mode = WAL")
                 schema.upgrade(raw, data_dir, now_utc().strftime("%Y%m%dT%H%M%SZ"))
             finally:
@@ -314,6 +315,7 @@ class Store:
     ) -> None:
         """Keep the unsent text of a note field; empty text removes the draft."""
         with self._session() as session:
+            self._call_row(session, call_id)
             if not body:
                 session.execute(
                     delete(DraftRow).where(
