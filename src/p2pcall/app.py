@@ -6,19 +6,22 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from p2pcall.domain.sections import Section
-from p2pcall.domain.vocab import NoteKind, Outcome
-from p2pcall.screens.base import INFO_SCREEN, section_screen_name
 from p2pcall.screens.home import HomeScreen, home_lines
+from p2pcall.screens.names import INFO_SCREEN, SECTION_LETTERS, section_screen_name
 from p2pcall.worker import DatabaseThread, JobFinished, StoreFailed, StoreOpened
 
+if TYPE_CHECKING:
+    from p2pcall.domain.sections import Section
+    from p2pcall.domain.vocab import NoteKind, Outcome
+
+# Call screens and the domain are imported when a call opens, not before the first frame.
 RETRY_SECONDS = 3.0
 
 
@@ -69,7 +72,9 @@ class P2PCallApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
-        self.db.start()
+        # After the first frame: importing SQLAlchemy in the thread would hold the GIL
+        # while the UI thread is trying to paint.
+        self.call_after_refresh(self.db.start)
         self.set_interval(RETRY_SECONDS, self._retry_failed_notes)
 
     def on_store_opened(self, message: StoreOpened) -> None:
@@ -131,12 +136,14 @@ class P2PCallApp(App[None]):
             return
         self.live = LiveCall(record)
         self.note_counts = self.live.counts()
+        from p2pcall.domain.sections import Section
+
         self.install_screen(CallInfoScreen(), INFO_SCREEN)
         for section in Section:
-            self.install_screen(SectionScreen(section), section_screen_name(section))
+            self.install_screen(SectionScreen(section), section_screen_name(section.value))
         if first is None:
             drafted = sorted(self.live.drafts)
-            first = section_screen_name(drafted[0] if drafted else Section.A)
+            first = section_screen_name(drafted[0].value if drafted else "A")
         self.push_screen(first)
         if self.live.call.ended_at is not None:
             self.notify(
@@ -147,14 +154,14 @@ class P2PCallApp(App[None]):
     def goto(self, target: str) -> None:
         if self.live is None:
             return
-        name = INFO_SCREEN if target == "info" else section_screen_name(Section(target))
+        name = INFO_SCREEN if target == "info" else section_screen_name(target)
         if self.screen.name != name:
             self.switch_screen(name)
 
     def _call_screens(self) -> list[Any]:
         from p2pcall.screens.section import SectionScreen
 
-        names = [INFO_SCREEN] + [section_screen_name(s) for s in Section]
+        names = [INFO_SCREEN] + [section_screen_name(s) for s in SECTION_LETTERS]
         screens = [self.get_screen(name) for name in names if self.is_screen_installed(name)]
         return [s for s in screens if isinstance(s, SectionScreen)]
 
@@ -181,6 +188,8 @@ class P2PCallApp(App[None]):
             f"Call #{live.call.id}: {elapsed((end - live.call.started_at).total_seconds())} long, "
             f"{len(live.notes)} notes. The end time is stamped when you confirm."
         )
+        from p2pcall.domain.vocab import Outcome
+
         default = Outcome.parse(live.call.value("coverage_status"))
         self.push_screen(EndCallScreen(summary, unsent, default), self._end_call)  # type: ignore[arg-type]
 
@@ -198,7 +207,7 @@ class P2PCallApp(App[None]):
         self.flush_all()
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
-        for name in [INFO_SCREEN] + [section_screen_name(s) for s in Section]:
+        for name in [INFO_SCREEN] + [section_screen_name(s) for s in SECTION_LETTERS]:
             if self.is_screen_installed(name):
                 self.uninstall_screen(name)
         self.live = None

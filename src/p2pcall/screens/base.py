@@ -8,14 +8,9 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from p2pcall.domain.sections import Section
+from p2pcall.screens.names import INFO_SCREEN, section_screen_name  # noqa: F401
 from p2pcall.widgets.callbar import AgendaStrip, CallBar, CallTitle
 from p2pcall.widgets.fields import FieldEdited, FieldForm
-
-INFO_SCREEN = "call-info"
-
-
-def section_screen_name(section: Section) -> str:
-    return f"section-{section.value}"
 
 
 def _section_bindings() -> list[Binding]:
