@@ -14,7 +14,10 @@ process, so the child's stamps can be subtracted from the parent's):
   first frame   child, the call_after_refresh callback: the screen has painted and is idle
   parent wall   parent, around subprocess.run: start, first frame, quit, interpreter exit
 
-Usage: python benchmarks/first_frame.py [--runs N] [--json]
+--diagnose adds a third app, p2pcall with DatabaseThread.start replaced by a no-op (in the
+child only), to show what starting the database thread in on_mount costs the first frame.
+
+Usage: python benchmarks/first_frame.py [--runs N] [--json] [--diagnose]
 """
 
 import time
@@ -265,7 +268,8 @@ def _print_human(rep: dict[str, object]) -> None:
     ratios: dict[str, dict[str, float]] = rep["ratio_of_medians"]  # type: ignore[assignment]
     for kind, by_metric in ratios.items():
         for metric, ratio in by_metric.items():
-            print(f"{kind} / minimal, median {METRICS[metric].strip():27} {ratio:5.2f}x")
+            label = f"{kind} / minimal, median {METRICS[metric].strip()}"
+            print(f"{label:62} {ratio:5.2f}x")
     primary = str(rep["primary_metric"])
     print(
         f"target: {METRICS[primary].strip()} <= {rep['target_ratio']:.2f}x minimal  ->  "
