@@ -188,3 +188,28 @@ async def test_markup_and_escape_sequences_are_shown_literally(data_dir: Path) -
         assert "[@click=app.quit]x[/]" in shown
         assert "\x1b" not in shown and "\u241b" in shown
         assert app.is_running
+
+
+async def test_a_key_queued_behind_enter_starts_the_next_note(data_dir: Path) -> None:
+    from textual.events import Key
+
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)
+        await pilot.press("f1")
+        field = app.screen.composer.field
+        field.insert("first note")
+        # Both keys queued at once, as after a stall or over a laggy link.
+        field.post_message(Key("enter", "\r"))
+        field.post_message(Key("z", "z"))
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert app.screen.composer.text == "z"
+        await settle(pilot)
+    store = Store.open(data_dir)
+    try:
+        record = store.load_call(store.unfinished_calls()[0].id)
+    finally:
+        store.close()
+    assert [n.body for n in record.notes] == ["first note"]

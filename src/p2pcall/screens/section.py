@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -11,6 +13,7 @@ from textual.widgets import Static, TextArea
 from p2pcall.domain.fields import fields_for
 from p2pcall.domain.sections import Section
 from p2pcall.domain.timefmt import clock_time, now_utc
+from p2pcall.domain.vocab import NoteKind
 from p2pcall.screens.base import CallScreen
 from p2pcall.throttle import Throttle
 from p2pcall.widgets.composer import Composer, NoteField
@@ -120,6 +123,8 @@ class SectionScreen(CallScreen):
         if not isinstance(event.text_area, NoteField):
             return
         composer = self.composer
+        if not composer.text and composer.started_at is None:
+            return  # just cleared by a save, which already dropped the draft
         if composer.text and composer.started_at is None:
             composer.started_at = now_utc()
         self._draft.poke()
@@ -132,17 +137,20 @@ class SectionScreen(CallScreen):
 
     def on_note_field_submitted(self, event: NoteField.Submitted) -> None:
         event.stop()
-        self.action_save_note()
+        self._save(*event.taken)
 
     def action_save_note(self) -> None:
-        composer = self.composer
-        body = composer.text
+        if not self.composer.text.strip():
+            self._save("", self.composer.kind, None)
+        else:
+            self._save(*self.composer.take())
+
+    def _save(self, body: str, kind: NoteKind, started: datetime | None) -> None:
         if not body.strip():
             self.notify("Nothing to save yet: type the note first.", timeout=3)
             return
-        kind, started_at = composer.kind, composer.started_at or now_utc()
+        started_at = started or now_utc()
         self._draft.cancel()
-        composer.clear()
         self.query_one("#draft-notice", Static).remove_class("-shown")
         item = self.query_one(NotesList).add(NoteItem(body, kind, clock_time(now_utc())))
         self.app.save_note(self.section, kind, body, started_at, item)  # type: ignore[attr-defined]

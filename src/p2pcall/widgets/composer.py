@@ -26,7 +26,9 @@ class NoteField(LiteralTextArea):
     """A TextArea where Enter submits unless multi-line mode is on."""
 
     class Submitted(Message):
-        pass
+        def __init__(self, taken: tuple[str, NoteKind, datetime | None]) -> None:
+            super().__init__()
+            self.taken = taken
 
     multiline: reactive[bool] = reactive(False)
 
@@ -34,7 +36,12 @@ class NoteField(LiteralTextArea):
         if event.key == "enter" and not self.multiline:
             event.stop()
             event.prevent_default()
-            self.post_message(self.Submitted())
+            # Take the text now: a key queued right behind Enter belongs to the next note.
+            composer = self.parent
+            if isinstance(composer, Composer) and self.text.strip():
+                self.post_message(self.Submitted(composer.take()))
+            else:
+                self.post_message(self.Submitted(("", NoteKind.NOTE, None)))
             return
         await super()._on_key(event)
 
@@ -88,6 +95,12 @@ class Composer(Horizontal):
     def toggle_multiline(self) -> bool:
         self.field.multiline = not self.field.multiline
         return self.field.multiline
+
+    def take(self) -> tuple[str, NoteKind, datetime | None]:
+        """The note as it stands (text, kind, start), leaving the field empty."""
+        taken = (self.text, self.kind, self.started_at)
+        self.clear()
+        return taken
 
     def clear(self) -> None:
         self.field.clear()
