@@ -37,3 +37,15 @@ async def note(pilot, text: str, kind_presses: int = 0) -> None:
         await pilot.press("ctrl+t")
     await type_text(pilot, text)
     await pilot.press("enter")
+
+
+def load_latest(data_dir, *, unfinished: bool):
+    """The newest unfinished (or ended) call's record, read back through a fresh Store."""
+    from p2pcall.store import Store
+
+    store = Store.open(data_dir)
+    try:
+        calls = store.unfinished_calls() if unfinished else store.recent_calls()
+        return store.load_call(calls[0].id)
+    finally:
+        store.close()

@@ -12,7 +12,7 @@ from p2pcall.screens.end_call import EndCallScreen
 from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.section import SectionScreen
 from p2pcall.store import Store
-from pilot_helpers import note, open_app, settle, start_call, type_text
+from pilot_helpers import load_latest, note, open_app, settle, start_call, type_text
 
 
 def screen_section(app: P2PCallApp) -> Section | None:
@@ -123,11 +123,7 @@ async def test_unsent_text_is_kept_as_a_draft_and_offered_back(data_dir: Path) -
         await settle(pilot)
         assert app.note_counts == {"E": 2}
 
-    store = Store.open(data_dir)
-    try:
-        record = store.load_call(store.unfinished_calls()[0].id)
-    finally:
-        store.close()
+    record = load_latest(data_dir, unfinished=True)
     assert [n.body for n in record.notes] == [
         "Status: pending more records",
         "They said a decision by Monday",
@@ -161,11 +157,7 @@ async def test_multiline_note_and_late_entry_after_the_call(data_dir: Path) -> N
         await note(pilot, "Forgot: reviewer cited LOCUS level 3")
         await settle(pilot)
 
-    store = Store.open(data_dir)
-    try:
-        record = store.load_call(store.recent_calls()[0].id)
-    finally:
-        store.close()
+    record = load_latest(data_dir, unfinished=False)
     assert [(n.body, n.late) for n in record.notes] == [
         ("IOP 3x/week\nfor 6 weeks", False),
         ("Forgot: reviewer cited LOCUS level 3", True),
@@ -207,9 +199,5 @@ async def test_a_key_queued_behind_enter_starts_the_next_note(data_dir: Path) ->
         await pilot.pause(0.1)
         assert app.screen.composer.text == "z"
         await settle(pilot)
-    store = Store.open(data_dir)
-    try:
-        record = store.load_call(store.unfinished_calls()[0].id)
-    finally:
-        store.close()
+    record = load_latest(data_dir, unfinished=True)
     assert [n.body for n in record.notes] == ["first note"]
