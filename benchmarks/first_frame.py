@@ -102,7 +102,7 @@ def _child(kind: str, data_dir: str, out_path: str) -> None:
             CSS_PATH = str(Path(p2pcall.app.__file__).parent / P2PCallApp.CSS_PATH)
 
             # Textual runs every class's on_mount along the MRO: P2PCallApp.on_mount still
-            # pushes HomeScreen and starts the database thread.
+            # starts the database thread.
             def on_mount(self) -> None:
                 self.call_after_refresh(self._first_frame)
 

@@ -70,8 +70,11 @@ class P2PCallApp(App[None]):
 
     # -- start-up ----------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen[Any]:
+        # Home is the base screen: pushing it over a blank default costs a whole extra frame.
+        return HomeScreen()
+
     def on_mount(self) -> None:
-        self.push_screen(HomeScreen())
         # After the first frame: importing SQLAlchemy in the thread would hold the GIL
         # while the UI thread is trying to paint.
         self.call_after_refresh(self.db.start)
@@ -205,7 +208,7 @@ class P2PCallApp(App[None]):
 
     def leave_call(self) -> None:
         self.flush_all()
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
+        while len(self.screen_stack) > 1:
             self.pop_screen()
         for name in [INFO_SCREEN] + [section_screen_name(s) for s in SECTION_LETTERS]:
             if self.is_screen_installed(name):
