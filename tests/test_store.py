@@ -29,6 +29,8 @@ from p2pcall.store.types import UTCDateTime
 DB = "p2pcall.sqlite3"
 STAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 V1_TABLES = {"call", "call_field", "field_edit", "note", "draft"}
+MODEL_TABLES = V1_TABLES | {"followup"}
+SEARCH_TABLES = {"note_search", "field_search"}  # FTS5; their shadow tables are SQLite's
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -178,10 +180,11 @@ def test_schema_version_after_open_and_reopen_is_noop(store_dir: Path) -> None:
     call = first.start_call("UTC")
     first.close()
     db = store_dir / DB
-    assert schema.CURRENT_VERSION == 1
+    assert schema.CURRENT_VERSION == 2
     assert user_version(db) == schema.CURRENT_VERSION
     before = schema_sql(db)
-    assert {name for kind, name, _ in before if kind == "table"} == V1_TABLES
+    tables = {name for kind, name, _ in before if kind == "table"}
+    assert tables - {t for t in tables if t.startswith(tuple(SEARCH_TABLES))} == MODEL_TABLES
 
     second = Store.open(store_dir)
     try:
@@ -243,11 +246,7 @@ def test_not_a_database_is_refused_and_left_unchanged(store_dir: Path) -> None:
 def test_failing_upgrade_step_leaves_database_as_it_was(
     store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = Store.open(store_dir)
-    call = first.start_call("UTC")
-    first.set_field(call.id, "insurer", "Aetna")
-    first.close()
-    db = store_dir / DB
+    db = make_v1_database(store_dir, monkeypatch)
     assert user_version(db) == 1
     tables_before = schema_sql(db)
     rows_before = raw_rows(db, "SELECT * FROM call_field")
@@ -281,7 +280,65 @@ def test_failing_upgrade_step_leaves_database_as_it_was(
     assert raw_rows(backup, "SELECT * FROM call_field") == rows_before
 
 
-def test_sqlmodel_tables_match_v1_ddl(store: Store) -> None:
+def make_v1_database(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A database as the first release wrote it, with a call, a field and a note."""
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "STEPS", schema.STEPS[:1])
+        patch.setattr(schema, "CURRENT_VERSION", 1)
+        first = Store.open(store_dir)
+        with first.engine.begin() as conn:  # raw SQL: today's models have later columns
+            for statement in (
+                "INSERT INTO call (id, created_at, tz, started_at)"
+                " VALUES (1, '2026-01-05T14:59:00.000000Z', 'UTC', '2026-01-05T14:59:00.000000Z')",
+                "INSERT INTO call_field (call_id, key, value, updated_at)"
+                " VALUES (1, 'insurer', 'Aetna', '2026-01-05T14:59:30.000000Z')",
+                "INSERT INTO note (call_id, section, kind, body, started_at, saved_at, late)"
+                " VALUES (1, 'B', 'quote', 'not medically necessary', "
+                "'2026-01-05T15:00:00.000000Z', '2026-01-05T15:00:01.000000Z', 0)",
+            ):
+                conn.exec_driver_sql(statement)
+        first.close()
+    return store_dir / DB
+
+
+def test_upgrade_from_first_schema_keeps_data_and_indexes_it(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = make_v1_database(store_dir, monkeypatch)
+    notes_before = raw_rows(db, "SELECT id, call_id, section, kind, body FROM note")
+    store = Store.open(store_dir)
+    try:
+        assert user_version(db) == schema.CURRENT_VERSION
+        record = store.load_call(1)
+        assert record.call.value("insurer") == "Aetna"
+        assert [n.body for n in record.notes] == ["not medically necessary"]
+        assert record.notes[0].reason == "" and record.notes[0].corrects is None
+        assert not record.call.finalized
+        assert raw_rows(db, "SELECT id, call_id, section, kind, body FROM note") == notes_before
+        # rows that existed before the upgrade are searchable, and new ones too
+        assert raw_rows(
+            db, "SELECT rowid FROM note_search WHERE note_search MATCH 'medically'"
+        ) == [(1,)]
+        assert raw_rows(
+            db, "SELECT count(*) FROM field_search WHERE field_search MATCH 'aetna'"
+        ) == [(1,)]
+        store.set_field(1, "insurer", "Cigna")
+        assert raw_rows(
+            db, "SELECT count(*) FROM field_search WHERE field_search MATCH 'aetna'"
+        ) == [(0,)]
+        assert raw_rows(
+            db, "SELECT count(*) FROM field_search WHERE field_search MATCH 'cigna'"
+        ) == [(1,)]
+    finally:
+        store.close()
+    backups = sorted(store_dir.glob("p2pcall-before-v2-*.sqlite3"))
+    assert len(backups) == 1
+    assert mode_of(backups[0]) == 0o600
+    assert raw_rows(backups[0], "PRAGMA user_version") == [(1,)]
+    assert raw_rows(backups[0], "SELECT body FROM note") == [("not medically necessary",)]
+
+
+def test_sqlmodel_tables_match_ddl(store: Store) -> None:
     db_tables = {
         name
         for (name,) in raw_rows(
@@ -289,7 +346,8 @@ def test_sqlmodel_tables_match_v1_ddl(store: Store) -> None:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
         )
     }
-    assert set(SQLModel.metadata.tables) == db_tables == V1_TABLES
+    db_tables -= {t for t in db_tables if t.startswith(tuple(SEARCH_TABLES))}
+    assert set(SQLModel.metadata.tables) == db_tables == MODEL_TABLES
     for name, table in SQLModel.metadata.tables.items():
         info = raw_rows(store.path, f"PRAGMA table_info({name})")
         assert [c.name for c in table.columns] == [row[1] for row in info], name

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from p2pcall import __version__
+from p2pcall.commands import NAMES
+
+DATA_DIR_HELP = "folder for the records (default: $P2PCALL_DATA_DIR, else your user data folder)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,22 +21,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-dir",
         metavar="PATH",
-        help="folder for the records (default: $P2PCALL_DATA_DIR, else your user data folder)",
+        help=DATA_DIR_HELP,
     )
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("where", help="print the data folder and database path")
+    # --data-dir is also accepted after the subcommand (`p2pcall list --data-dir X`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", metavar="PATH", default=argparse.SUPPRESS, help=DATA_DIR_HELP)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in NAMES:
+        importlib.import_module(f"p2pcall.commands.{name}").add_parser(sub, [common])
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from p2pcall.paths import database_path, resolve_data_dir
+    from p2pcall.paths import resolve_data_dir
 
     data_dir = resolve_data_dir(args.data_dir)
-    if args.command == "where":
-        print(f"data folder: {data_dir}")
-        print(f"database:    {database_path(data_dir)}")
-        return 0
+    if args.command:
+        return importlib.import_module(f"p2pcall.commands.{args.command}").run(args, data_dir)
     return run_tui(data_dir)
 
 

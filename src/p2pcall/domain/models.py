@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from p2pcall.domain.sections import Section
-from p2pcall.domain.vocab import NoteKind, Outcome
+from p2pcall.domain.vocab import FollowUpAction, FollowUpStatus, NoteKind, Outcome
 
 
 @dataclass
@@ -19,10 +19,16 @@ class Call:
     outcome: Outcome | None = None
     values: dict[str, str] = field(default_factory=dict)
     declined: set[str] = field(default_factory=set)
+    finalized_at: datetime | None = None  # after this the database refuses changes
+    chain_head: str | None = None  # SHA-256 hash-chain head, fixed when finalized
 
     @property
     def in_progress(self) -> bool:
         return self.ended_at is None
+
+    @property
+    def finalized(self) -> bool:
+        return self.finalized_at is not None
 
     def value(self, key: str) -> str:
         return self.values.get(key, "")
@@ -38,6 +44,8 @@ class Note:
     started_at: datetime  # first keystroke of the note
     saved_at: datetime  # the commit that made it part of the record
     late: bool = False  # added after the call had ended
+    reason: str = ""  # why it was added late (addenda after finalizing must give one)
+    corrects: int | None = None  # id of the note this one corrects; the original is kept
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,27 @@ class CallSummary:
     note_count: int
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """Something to do after the call, with its due date as computed and as overridden."""
+
+    id: int
+    call_id: int
+    action: FollowUpAction
+    status: FollowUpStatus
+    created_at: datetime
+    rule_id: str | None = None  # the deadline rule the computed date comes from
+    computed_due: datetime | None = None
+    due_override: datetime | None = None
+    override_reason: str = ""
+    done_at: datetime | None = None
+    note: str = ""
+
+    @property
+    def due(self) -> datetime | None:
+        return self.due_override or self.computed_due
+
+
 @dataclass
 class CallRecord:
     """A whole call as loaded for the live screens or an export."""
@@ -74,6 +103,7 @@ class CallRecord:
     call: Call
     notes: list[Note] = field(default_factory=list)
     drafts: list[Draft] = field(default_factory=list)
+    followups: list[FollowUp] = field(default_factory=list)
 
     def notes_in(self, section: Section) -> list[Note]:
         return [note for note in self.notes if note.section == section]

@@ -100,3 +100,26 @@ class DocStatus(LabelledEnum):
     PROMISED = "promised", "Promised"
     REFUSED = "refused", "Refused"
     RECEIVED = "received", "Received"
+
+
+class FollowUpAction(LabelledEnum):
+    """What can be done after a call (design.md section 3), in our own words."""
+
+    CONFIRMATION = "written_confirmation", "Written confirmation to the insurer (same day)"
+    NECESSITY_LETTER = "necessity_letter", "Medical necessity letter"
+    BENEFIT_EXCEPTION = "benefit_exception", "Benefit exception request"
+    EXPEDITED_REVIEW = "expedited_review", "Expedited review request"
+    EXTERNAL_REVIEW = "external_review", "External review request"
+    INFORM_PATIENT = "inform_patient", "Tell the patient the next steps"
+    INTERNAL_APPEAL = "internal_appeal", "Formal written internal appeal"
+    INSURER_COMPLAINT = "insurer_complaint", "Formal complaint to the insurer"
+    ACCREDITOR_GRIEVANCE = "accreditor_grievance", "Grievance to NCQA / URAC"
+    REGULATOR_COMPLAINT = "regulator_complaint", "Complaint to the state or federal regulator"
+    CHASE_DOCUMENTS = "chase_documents", "Chase documents the reviewer promised"
+    OTHER = "other", "Other"
+
+
+class FollowUpStatus(LabelledEnum):
+    PLANNED = "planned", "Planned"
+    DONE = "done", "Done"
+    NOT_NEEDED = "not_needed", "Not needed"

@@ -15,9 +15,16 @@ Step = Callable[[sqlite3.Connection], None]
 
 def _run(db: sqlite3.Connection, script: str) -> None:
     # Statement by statement: executescript() would COMMIT first and break the rollback.
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
+    # complete_statement() keeps a trigger's BEGIN ... ; ... END together.
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                db.execute(pending)
+            pending = ""
+    if pending.strip(" \n;"):
+        raise ValueError("incomplete SQL statement in a schema step")
 
 
 def _v1(db: sqlite3.Connection) -> None:
@@ -76,7 +83,83 @@ def _v1(db: sqlite3.Connection) -> None:
     )
 
 
-STEPS: tuple[Step, ...] = (_v1,)
+def _v2(db: sqlite3.Connection) -> None:
+    _v2_records(db)
+    _v2_followups(db)
+    _v2_search(db)
+
+
+def _v2_records(db: sqlite3.Connection) -> None:
+    """Finalizing, addenda and corrections (the record as evidence)."""
+    _run(
+        db,
+        """
+        ALTER TABLE call ADD COLUMN finalized_at VARCHAR(27);
+        ALTER TABLE call ADD COLUMN chain_head VARCHAR(64);
+        ALTER TABLE note ADD COLUMN reason VARCHAR NOT NULL DEFAULT '';
+        ALTER TABLE note ADD COLUMN corrects_id INTEGER REFERENCES note(id);
+        """,
+    )
+
+
+def _v2_followups(db: sqlite3.Connection) -> None:
+    """What is to be done after a call, and by when."""
+    _run(
+        db,
+        """
+        CREATE TABLE followup (
+            id INTEGER PRIMARY KEY,
+            call_id INTEGER NOT NULL REFERENCES call(id),
+            action VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'planned',
+            created_at VARCHAR(27) NOT NULL,
+            rule_id VARCHAR,
+            computed_due VARCHAR(27),
+            due_override VARCHAR(27),
+            override_reason VARCHAR NOT NULL DEFAULT '',
+            done_at VARCHAR(27),
+            note VARCHAR NOT NULL DEFAULT ''
+        );
+        CREATE INDEX ix_followup_call ON followup (call_id, id);
+        CREATE INDEX ix_followup_due ON followup (status, coalesce(due_override, computed_due));
+        """,
+    )
+
+
+def _v2_search(db: sqlite3.Connection) -> None:
+    """Full-text indexes over notes and field values, kept in step by triggers."""
+    _run(
+        db,
+        """
+        CREATE VIRTUAL TABLE note_search USING fts5(
+            body, content='note', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+        );
+        INSERT INTO note_search (rowid, body) SELECT id, body FROM note;
+        CREATE TRIGGER note_search_insert AFTER INSERT ON note BEGIN
+            INSERT INTO note_search (rowid, body) VALUES (new.id, new.body);
+        END;
+        CREATE VIRTUAL TABLE field_search USING fts5(
+            value, content='call_field', content_rowid='rowid',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        INSERT INTO field_search (rowid, value) SELECT rowid, value FROM call_field;
+        CREATE TRIGGER field_search_insert AFTER INSERT ON call_field BEGIN
+            INSERT INTO field_search (rowid, value) VALUES (new.rowid, new.value);
+        END;
+        CREATE TRIGGER field_search_update AFTER UPDATE OF value ON call_field BEGIN
+            INSERT INTO field_search (field_search, rowid, value)
+                VALUES ('delete', old.rowid, old.value);
+            INSERT INTO field_search (rowid, value) VALUES (new.rowid, new.value);
+        END;
+        CREATE TRIGGER field_search_delete AFTER DELETE ON call_field BEGIN
+            INSERT INTO field_search (field_search, rowid, value)
+                VALUES ('delete', old.rowid, old.value);
+        END;
+        """,
+    )
+
+
+STEPS: tuple[Step, ...] = (_v1, _v2)
 CURRENT_VERSION = len(STEPS)
 
 

@@ -351,6 +351,8 @@ def _call(row: CallRow, fields: list[FieldRow]) -> Call:
         outcome=Outcome.parse(row.outcome),  # type: ignore[arg-type]
         values={f.key: f.value for f in fields if f.value},
         declined={f.key for f in fields if f.declined},
+        finalized_at=row.finalized_at,
+        chain_head=row.chain_head,
     )
 
 
@@ -364,6 +366,8 @@ def _note(row: NoteRow) -> Note:
         started_at=row.started_at,
         saved_at=row.saved_at,
         late=row.late,
+        reason=row.reason,
+        corrects=row.corrects_id,
     )
 
 

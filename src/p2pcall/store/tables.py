@@ -18,6 +18,8 @@ class CallRow(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = None
+    finalized_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    chain_head: str | None = None
 
 
 class FieldRow(SQLModel, table=True):
@@ -58,6 +60,8 @@ class NoteRow(SQLModel, table=True):
     started_at: datetime = Field(sa_type=UTCDateTime)
     saved_at: datetime = Field(sa_type=UTCDateTime)
     late: bool = False
+    reason: str = ""
+    corrects_id: int | None = Field(default=None, foreign_key="note.id")
 
 
 class DraftRow(SQLModel, table=True):
@@ -71,3 +75,19 @@ class DraftRow(SQLModel, table=True):
     body: str
     started_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class FollowUpRow(SQLModel, table=True):
+    __tablename__ = "followup"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id")
+    action: str
+    status: str = "planned"
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    rule_id: str | None = None
+    computed_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    due_override: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    override_reason: str = ""
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str = ""
