@@ -16,7 +16,8 @@ from p2pcall.domain.vocab import Outcome
 class EndCallScreen(ModalScreen[Outcome | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Back to the call", id="cancel-end"),
-        Binding("enter", "choose", "End call", id="confirm-end", show=True, priority=True),
+        # Not a priority binding: it would run before arrow keys already queued for the list.
+        Binding("enter", "choose", "End call", id="confirm-end", show=True),
     ]
 
     def __init__(self, summary: str, unsent: list[str], default: Outcome | None) -> None:
