@@ -17,6 +17,7 @@ from p2pcall.domain.deadlines import DeadlineInputError, get_rule
 from p2pcall.domain.fields import FIELDS, FieldSpec, Group, fields_for
 from p2pcall.domain.models import Call, CallRecord, FollowUp, Note
 from p2pcall.domain.sections import Section
+from p2pcall.domain.text import visible
 from p2pcall.domain.vocab import NoteKind
 
 # Bump when the output of any renderer changes, so verify can tell "edited" from "older p2pcall".
@@ -255,9 +256,9 @@ class NoteView:
             )
         if self.note.late:
             reason = self.note.reason.strip()
-            parts.append(
-                "ADDED AFTER THE CALL, reason: " + (user(reason) if reason else "none given")
-            )
+            # One line: the reason sits in the note's heading line.
+            shown = user(visible(reason, keep_newlines=False)) if reason else "none given"
+            parts.append("ADDED AFTER THE CALL, reason: " + shown)
         if self.corrected_by:
             numbers = ", ".join(str(n) for n in self.corrected_by)
             parts.append(f"corrected by note {numbers}")

@@ -93,7 +93,10 @@ def _reviewer_lines(call: Call) -> list[str]:
     else:
         lines += _para(f"You gave your name as {BLANK} and your specialty as {BLANK}.")
     if declined:
-        lines += _para("When asked, you declined to give your " + ", ".join(declined) + ".")
+        listed = (
+            ", ".join(declined[:-1]) + " or " + declined[-1] if len(declined) > 1 else declined[0]
+        )
+        lines += _para(f"When asked, you declined to give your {listed}.")
     same = call.value("reviewer_same_specialty")
     if same == "no":
         lines += _para(
@@ -126,7 +129,11 @@ def render_letter(record: CallRecord, generated_at: datetime) -> str:
         ]
 
     day, span = _when(call)
-    letter_date = to_local(c.normalize_generated_at(generated_at), call.tz).format("D MMMM YYYY")
+    written = to_local(c.normalize_generated_at(generated_at), call.tz)
+    letter_date = written.format("D MMMM YYYY")
+    same_day = call.started_at is not None and (
+        to_local(call.started_at, call.tz).date() == written.date()
+    )
     insurer = _value(call, "insurer")
     name = call.value("reviewer_name")
     lines = [
@@ -154,8 +161,8 @@ def render_letter(record: CallRecord, generated_at: datetime) -> str:
     )
     lines += _para(
         f"Thank you for speaking with me on {day}, {span}, about the {review} request for "
-        f"{service or BLANK}. I am writing the same day to confirm what we discussed and what "
-        "was agreed, so that we share one record of the call."
+        f"{service or BLANK}. I am writing {'the same day ' if same_day else ''}to confirm what "
+        "we discussed and what was agreed, so that we share one record of the call."
     )
 
     lines += ["", "The reviewer", *_reviewer_lines(call)]

@@ -83,7 +83,7 @@ def render_markdown(record: CallRecord, generated_at: datetime, redact: bool) ->
     for section in Section:
         lines += ["", f"## {md_text(section.title)}", ""]
         if section is Section.B:
-            lines.append("Fields: see *Reviewer* above.")
+            lines.append("Fields: see Reviewer above.")
         else:
             lines += _fields(c.section_fields(call, section, redact))
         lines += ["", "### Notes" if grouped[section] else "No notes."]
