@@ -37,6 +37,8 @@ def write_export(path: str | os.PathLike[str], text: str, *, force: bool = False
         raise ExportExistsError(f"{target} already exists; use --force to replace it.")
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
+        if folder.exists():
+            raise ExportFileError(f"{folder} is not a folder.")
         raise ExportFileError(f"The folder {folder} does not exist.")
     temp = folder / f".{target.name}.{os.getpid()}.tmp"
     try:
