@@ -116,3 +116,21 @@ async def test_unknown_call_is_reported(data_dir: Path, tmp_path: Path) -> None:
         await wait_until(pilot, lambda: "no call number 999" in str(
             screen.query_one("#export-status").render()))  # fmt: skip
     assert list(tmp_path.glob("p2pcall-*")) == []
+
+
+async def test_command_palette_exports_the_highlighted_call(data_dir: Path) -> None:
+    call_id = make_database(data_dir)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Draft the follow-up letter")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        assert app.screen.call_id == call_id and app.screen.letter is True
+        path = app.screen.query_one("#export-path").value
+        assert path.endswith(f"p2pcall-call-{call_id}-letter.txt")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen))

@@ -16,10 +16,11 @@ folder; see `exportfile.default_export_path`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
@@ -215,3 +216,37 @@ class ExportScreen(ModalScreen[Path | None]):
 
     def __repr__(self) -> str:  # no paths or patient data in crash output
         return f"ExportScreen(call_id={self.call_id})"
+
+
+def current_call_id(app: Any, screen: Any) -> int | None:
+    """The call the user is looking at: the open call, a screen's `call_id` (call detail),
+    or the highlighted line of a call list with id "calls" (home)."""
+    if getattr(app, "live", None) is not None:
+        return app.live.call.id
+    call_id = getattr(screen, "call_id", None)
+    if isinstance(call_id, int):
+        return call_id
+    for calls in screen.query("#calls"):
+        option = getattr(calls, "highlighted_option", None)
+        if option is not None and option.id and option.id.isdigit():
+            return int(option.id)
+    return None
+
+
+def export_commands(app: Any, screen: Any) -> Iterable[SystemCommand]:
+    """Command palette entries to export the call in view (see P2PCallApp.get_system_commands)."""
+    if isinstance(screen, ExportScreen) or not getattr(app, "store_ready", False):
+        return
+    call_id = current_call_id(app, screen)
+    if call_id is None:
+        return
+    yield SystemCommand(
+        f"Export call #{call_id} to a file",
+        "The record as plain text, Markdown or JSON, optionally redacted",
+        lambda: app.push_screen(ExportScreen(call_id)),
+    )
+    yield SystemCommand(
+        f"Draft the follow-up letter for call #{call_id}",
+        "A letter to the insurer confirming the call, with blanks to complete",
+        lambda: app.push_screen(ExportScreen(call_id, letter=True)),
+    )
