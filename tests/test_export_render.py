@@ -102,11 +102,15 @@ def test_text_record_reads_as_the_call_happened() -> None:
     assert "  [3] 2026-11-23 10:03:12 -05:00  QUOTE (the reviewer's words)" in lines
     assert "      \u201cI only look at whether the criteria are met.\u201d" in lines
     assert "  Board cert.         declined to give" in lines
-    assert any("[10]" in line and "ADDED AFTER THE CALL, reason: remembered after" in line
-               for line in lines)  # fmt: skip
-    assert any("[9]" in line and "CORRECTION of note 4 (note 4 is kept as written)" in line
-               for line in lines)  # fmt: skip
-    assert any(line.startswith("  [4] ") and "corrected by note 9" in line for line in lines)
+
+    def block(number: int) -> list[str]:
+        start = next(i for i, line in enumerate(lines) if line.startswith(f"  [{number}] "))
+        return lines[start : start + 3]
+
+    assert block(10)[1] == "    * ADDED AFTER THE CALL, reason: remembered after hanging up"
+    assert block(9)[1] == "    * CORRECTION of note 4 (note 4 is kept as written)"
+    assert block(4)[1] == "    * corrected by note 9"
+    assert block(4)[2] == "      Explained 2 failed step-downs (IOP in June)."
     # Both versions are printed: the original is kept.
     assert "IOP in June" in text and "IOP in May" in text
     # Follow-ups: rule, citation, override with reason, reminder to check the notice.
@@ -308,6 +312,8 @@ def test_no_format_carries_raw_control_characters(fmt: str) -> None:
         for line in out.splitlines():
             if "evil" in line or "not a" in line:
                 assert line.startswith("  "), line
+            if line.startswith("    * "):  # status marks are ours only
+                assert line.startswith(("    * ADDED AFTER THE CALL", "    * CORRECTION")), line
 
 
 def test_a_one_megabyte_note_exports_whole() -> None:

@@ -75,7 +75,8 @@ class ExportScreen(ModalScreen[Path | None]):
     }
     #export-dialog RadioSet { width: 100%; height: auto; }
     #export-dialog Checkbox { width: 100%; }
-    #export-path { width: 100%; }
+    #export-path { width: 100%; margin: 0 1; }
+    #export-dialog .hint { margin-top: 1; }
     #export-status { height: auto; padding: 0 1; }
     #export-status.-error { color: $error; text-style: bold; }
     #export-status.-warning { color: $warning; text-style: bold; }
@@ -111,18 +112,24 @@ class ExportScreen(ModalScreen[Path | None]):
         with Vertical(id="export-dialog"):
             yield Static(Content(f"Export {what} of call #{self.call_id}"), classes="section-title")
             if not self.letter:
+                yield Static(
+                    Content("Format (\u2191\u2193 Enter) and redaction (Space):"), classes="hint"
+                )
                 yield RadioSet(
                     *[
                         RadioButton(label, value=(fmt == self.kind), id=f"format-{fmt}")
                         for fmt, label in FORMAT_CHOICES
                     ],
                     id="export-format",
+                    compact=True,
                 )
                 yield Checkbox(
-                    "Redact patient identifiers (ref, age, gender, diagnosis)", id="export-redact"
+                    "Redact patient identifiers (ref, age, gender, diagnosis)",
+                    id="export-redact",
+                    compact=True,
                 )
             yield Static(Content("File (Enter or Ctrl+S writes it):"), classes="hint")
-            yield Input(str(self._suggested), id="export-path")
+            yield Input(str(self._suggested), id="export-path", compact=True)
             yield Static(Content(""), id="export-status")
         yield Footer(compact=True)
 

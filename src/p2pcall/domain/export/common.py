@@ -246,9 +246,9 @@ class NoteView:
     corrects_number: int | None  # the number of the note this one corrects
     corrected_by: tuple[int, ...] = field(default=())
 
-    def mark(self, user: Callable[[str], str]) -> str:
-        """Kind and status as a reader sees them; `user` makes the late reason safe to print."""
-        parts = [KIND_MARKS[self.note.kind]]
+    def statuses(self, user: Callable[[str], str]) -> list[str]:
+        """Correction, late entry and corrected-by marks; `user` makes the reason printable."""
+        parts = []
         if self.corrects_number is not None:
             parts.append(
                 f"CORRECTION of note {self.corrects_number} (note "
@@ -256,13 +256,17 @@ class NoteView:
             )
         if self.note.late:
             reason = self.note.reason.strip()
-            # One line: the reason sits in the note's heading line.
+            # One line: the reason sits in the note's heading.
             shown = user(visible(reason, keep_newlines=False)) if reason else "none given"
             parts.append("ADDED AFTER THE CALL, reason: " + shown)
         if self.corrected_by:
             numbers = ", ".join(str(n) for n in self.corrected_by)
             parts.append(f"corrected by note {numbers}")
-        return " - ".join(parts)
+        return parts
+
+    def mark(self, user: Callable[[str], str]) -> str:
+        """Kind and statuses on one line: 'QUOTE (...) - ADDED AFTER THE CALL, reason: ...'."""
+        return " - ".join([KIND_MARKS[self.note.kind], *self.statuses(user)])
 
 
 def note_views(record: CallRecord) -> list[NoteView]:

@@ -82,7 +82,11 @@ def render_text(record: CallRecord, generated_at: datetime, redact: bool) -> str
         lines.append("  Notes:" if grouped[section] else "  Notes: none")
         for view in grouped[section]:
             note = view.note
-            lines.append(f"  [{view.number}] {c.local_stamp(note.saved_at, tz)}  {view.mark(user)}")
+            kind = c.KIND_MARKS[note.kind]
+            lines.append(f"  [{view.number}] {c.local_stamp(note.saved_at, tz)}  {kind}")
+            # Status lines start "    * "; every line of a note body starts with six spaces,
+            # so a note cannot pass itself off as a correction or late-entry mark.
+            lines += [f"    * {status}" for status in view.statuses(user)]
             body = c.quoted(note.kind, user(note.body))
             lines.append(("      " + _indent(body, "      ")).rstrip())
 
