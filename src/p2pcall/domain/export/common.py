@@ -317,6 +317,21 @@ class FollowUpView:
     done: str
     note: str
 
+    def rows(self) -> list[tuple[str, str]]:
+        """(label, value) lines under the follow-up's title; values may hold user text."""
+        rows = [("Due", self.due)]
+        if self.rule:
+            rows.append(("Rule", self.rule))
+        if self.citation:
+            rows.append(("Source", self.citation))
+        if self.override:
+            rows += [("Computed date", self.computed_due or "none"), ("Changed", self.override)]
+        if self.done:
+            rows.append(("Done", self.done))
+        if self.note:
+            rows.append(("Note", self.note))
+        return rows
+
 
 def followup_views(record: CallRecord) -> list[FollowUpView]:
     tz = record.call.tz

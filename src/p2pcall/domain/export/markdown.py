@@ -104,19 +104,8 @@ def render_markdown(record: CallRecord, generated_at: datetime, redact: bool) ->
         lines.append("None recorded.")
     for number, fu in enumerate(followups, start=1):
         lines.append(f"{number}. **{md_text(fu.action)}** \u00b7 {md_text(fu.status)}")
-        rows = [("Due", fu.due)]
-        if fu.rule:
-            rows.append(("Rule", fu.rule))
-        if fu.citation:
-            rows.append(("Source", fu.citation))
-        if fu.override:
-            rows += [("Computed date", fu.computed_due or "none"), ("Changed", fu.override)]
-        if fu.done:
-            rows.append(("Done", fu.done))
-        if fu.note:
-            rows.append(("Note", fu.note))
         pad = " " * len(f"{number}. ")  # nested items sit under the item's text
-        lines += [f"{pad}- **{label}:** {md_text(value, pad + '  ')}" for label, value in rows]
+        lines += [f"{pad}- **{label}:** {md_text(value, pad + '  ')}" for label, value in fu.rows()]
     if followups:
         lines += ["", md_text(c.DEADLINE_REMINDER)]
 

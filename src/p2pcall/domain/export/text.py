@@ -99,19 +99,7 @@ def render_text(record: CallRecord, generated_at: datetime, redact: bool) -> str
         lines.append("  None recorded.")
     for number, fu in enumerate(followups, start=1):
         lines.append(f"  {number}. {fu.action} - {fu.status}")
-        rows = [("Due", fu.due)]
-        if fu.rule:
-            rows.append(("Rule", fu.rule))
-        if fu.citation:
-            rows.append(("Source", fu.citation))
-        if fu.override:
-            rows.append(("Computed date", fu.computed_due or "none"))
-            rows.append(("Changed", user(fu.override)))
-        if fu.done:
-            rows.append(("Done", fu.done))
-        if fu.note:
-            rows.append(("Note", user(fu.note)))
-        lines += [_row(label, value, indent="     ") for label, value in rows]
+        lines += [_row(label, user(value), indent="     ") for label, value in fu.rows()]
     if followups:
         lines += ["", _para(c.DEADLINE_REMINDER, "  ")]
 
