@@ -4,9 +4,9 @@ Everything a user typed goes through `md_text`: control characters made visible,
 character with an inline meaning backslash-escaped (``\\ ` * _ [ ] < > & ~ |``), and the first
 character of each line too when it could open a block (``# > - + =``, ``1.``), so ``[link](x)``,
 ``*``, ``#``, ``<b>`` and backticks come out literally and no line of user text can start a
-heading, list, quote, fence, table or HTML block. Leading and trailing spaces
-become ``&#32;`` so they are neither stripped nor turned into code blocks or hard breaks; line
-breaks inside a note become hard breaks.
+heading, list, quote, fence, table or HTML block. Whitespace at the start or end of a line
+becomes character references (``&#32;``) so it is neither stripped nor turned into code blocks
+or hard breaks; line breaks inside a note become hard breaks.
 """
 
 from __future__ import annotations
@@ -25,26 +25,41 @@ _INLINE = {ord(ch): "\\" + ch for ch in "\\`*_[]<>&~|"}
 # Characters that start a block (heading, quote, list, setext underline) at a line's start.
 _BLOCK_START = "#>-+="
 _ORDERED_START = re.compile(r"^(\d{1,9})([.)])")
-_SPACE = "&#32;"
+
+
+def _entities(chars: str) -> str:
+    return "".join(f"&#{ord(ch)};" for ch in chars)
 
 
 def _line(line: str) -> str:
-    stripped = line.lstrip(" ")
-    core = stripped.rstrip(" ")
+    # Parsers strip whitespace at the edges of a line (markdown-it: any Unicode space), so
+    # edge whitespace is written as character references, which survive.
+    core = line.strip()
     if not core:
-        return _SPACE * max(1, len(line))
-    lead, trail = len(line) - len(stripped), len(stripped) - len(core)
+        return _entities(line)
+    start = line.index(core[0])
+    lead, trail = line[:start], line[start + len(core) :]
     escaped = core.translate(_INLINE)
     if escaped[0] in _BLOCK_START:
         escaped = "\\" + escaped
     elif match := _ORDERED_START.match(escaped):
         escaped = match[1] + "\\" + escaped[len(match[1]) :]
-    return _SPACE * lead + escaped + _SPACE * trail
+    return _entities(lead) + escaped + _entities(trail)
 
 
 def md_text(text: str, indent: str = "") -> str:
-    """User text as inline CommonMark that renders to exactly `visible(text)`."""
-    return ("\\\n" + indent).join(_line(line) for line in visible(text).split("\n"))
+    """User text as inline CommonMark that renders to exactly `visible(text)`.
+
+    `indent` prefixes continuation lines (to stay inside a list item). An empty line between
+    others is just a hard break; an empty last line becomes a space, because a hard break at
+    the end of a block would print its backslash.
+    """
+    if not text:
+        return ""
+    lines = [_line(line) for line in visible(text).split("\n")]
+    if not lines[-1]:
+        lines[-1] = _entities(" ")
+    return ("\\\n" + indent).join(lines)
 
 
 def _item(label: str, value: str) -> str:
