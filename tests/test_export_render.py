@@ -442,3 +442,26 @@ def test_letter_leaves_blanks_where_the_record_is_silent() -> None:
     assert "The treatment requested: ________." in flat
     assert "Criteria set: ________" in flat
     assert "None were noted during the call." in flat
+
+
+def test_unfinished_call_and_odd_follow_ups_render_plainly() -> None:
+    from p2pcall.domain.models import FollowUp
+    from p2pcall.domain.vocab import FollowUpAction, FollowUpStatus
+
+    record = sample_record(ended_at=None, outcome=None)
+    record.followups = [
+        FollowUp(5, 42, FollowUpAction.OTHER, FollowUpStatus.PLANNED, record.call.started_at,
+                 rule_id="retired_rule", computed_due=record.call.started_at),
+    ]  # fmt: skip
+    text = render(record, "text", GENERATED_AT)
+    lines = text.splitlines()
+    assert "  Ended               not recorded" in lines
+    assert "  Duration            call not ended" in lines
+    assert "  Outcome             call not ended" in lines
+    assert "retired_rule (a rule this version of p2pcall no longer knows)" in text
+    document = json.loads(render(record, "json", GENERATED_AT))
+    assert document["call"]["ended_at"] is None and document["call"]["duration_seconds"] is None
+    assert document["followups"][0]["rule"] is None
+    Draft202012Validator(schema(), format_checker=FormatChecker()).validate(document)
+    letter = render_letter(record, GENERATED_AT)
+    assert "starting at 10:00" in " ".join(letter.split())
