@@ -16,7 +16,7 @@ folder; see `exportfile.default_export_path`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 FORMAT_CHOICES = (("text", "Plain text"), ("markdown", "Markdown"), ("json", "JSON"))
 
 
-def export_job(call_id: int, kind: str, redact: bool, path: Path, force: bool):
+def export_job(
+    call_id: int, kind: str, redact: bool, path: Path, force: bool
+) -> Callable[[Store], tuple[str, str]]:
     """The work done in the database thread: load, render, write. Returns (status, detail).
 
     Problems come back as ("error" | "exists", message) rather than exceptions, so a refused
