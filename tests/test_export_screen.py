@@ -60,7 +60,9 @@ async def test_choose_markdown_and_redaction_then_write(data_dir: Path, tmp_path
 
 async def test_asks_before_replacing_a_file(data_dir: Path, tmp_path: Path) -> None:
     call_id = make_database(data_dir)
-    target = tmp_path / "letter.txt"
+    folder = tmp_path / "[bold]letters"  # shown literally, never as markup
+    folder.mkdir()
+    target = folder / "letter.txt"
     target.write_text("my own letter\n")
     app = P2PCallApp(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -73,12 +75,13 @@ async def test_asks_before_replacing_a_file(data_dir: Path, tmp_path: Path) -> N
         await pilot.pause()
         status = str(screen.query_one("#export-status").render())
         assert "already exists" in status and "Ctrl+S again" in status
+        assert str(target) in status
         assert target.read_text() == "my own letter\n"
         assert results == []
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: results)
         await settle(pilot)
-    assert results == [target]
+        assert results == [target]
     assert target.read_text(encoding="utf-8").startswith("DRAFT")
     assert mode_of(target) == 0o600
 

@@ -27,7 +27,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Footer, Input, RadioButton, RadioSet, Static
 
+from p2pcall.domain.text import one_line
 from p2pcall.exportfile import default_export_path, synced_folder_hint
+from p2pcall.widgets.literal import LiteralInput
 
 if TYPE_CHECKING:
     from p2pcall.store import Store
@@ -131,7 +133,7 @@ class ExportScreen(ModalScreen[Path | None]):
                     compact=True,
                 )
             yield Static(Content("File (Enter or Ctrl+S writes it):"), classes="hint")
-            yield Input(str(self._suggested), id="export-path", compact=True)
+            yield LiteralInput(str(self._suggested), id="export-path", compact=True)
             yield Static(Content(""), id="export-status")
         yield Footer(compact=True)
 
@@ -169,7 +171,7 @@ class ExportScreen(ModalScreen[Path | None]):
 
     def _status(self, text: str, level: str = "") -> None:
         status = self.query_one("#export-status", Static)
-        status.update(Content(text))
+        status.update(Content(one_line(text)))  # paths can hold anything, even escapes
         status.set_class(level == "error", "-error")
         status.set_class(level == "warning", "-warning")
 
@@ -216,7 +218,9 @@ class ExportScreen(ModalScreen[Path | None]):
         elif status == "error":
             self._status(detail, "error")
         else:
-            self.app.notify(f"Saved to {detail}", title="Export written", timeout=8)
+            self.app.notify(
+                Content(f"Saved to {one_line(detail)}"), title="Export written", timeout=8
+            )
             self.dismiss(Path(detail))
 
     def action_cancel(self) -> None:
