@@ -67,6 +67,9 @@ class P2PCallApp(App[None]):
                 binding.tooltip or binding.description,
                 partial(screen.run_action, binding.action),
             )
+        from p2pcall.screens.export import export_commands
+
+        yield from export_commands(self, screen)
 
     # -- start-up ----------------------------------------------------------------------
 
