@@ -155,6 +155,8 @@ def _check_chain(text: str, inputs: Any, report: Any) -> None:
 
 
 def _check_lines(text: str, meta: Any, store: Any, report: Any) -> None:
+    from datetime import timedelta
+
     from p2pcall.domain.export import ExportError, render
     from p2pcall.domain.verify import describe, first_difference
     from p2pcall.store.exporting import load_for_export
@@ -168,10 +170,12 @@ def _check_lines(text: str, meta: Any, store: Any, report: Any) -> None:
     if expected == text:
         report.add(True, "database", "every line matches a fresh rendering from the database")
         return
-    # Notes added since the export (addenda, late entries) are not an edit of the file.
-    later = [n for n in record.notes if n.saved_at > meta.generated_at]
+    # Notes added since the export (addenda, late entries) are not an edit of the file. The
+    # export time is cut to the second, so a note from that same second was already in it.
+    cutoff = meta.generated_at + timedelta(seconds=1)
+    later = [n for n in record.notes if n.saved_at >= cutoff]
     if later:
-        record.notes = [n for n in record.notes if n.saved_at <= meta.generated_at]
+        record.notes = [n for n in record.notes if n.saved_at < cutoff]
         as_exported = render(record, meta.format, meta.generated_at, meta.redact)
         if as_exported == text:
             report.add(
