@@ -182,6 +182,7 @@ class P2PCallApp(App[None]):
             throttle.flush()
 
     def ask_end_call(self) -> None:
+        from p2pcall.domain.text import count
         from p2pcall.domain.timefmt import elapsed, now_utc
         from p2pcall.screens.end_call import EndCallScreen
 
@@ -195,7 +196,7 @@ class P2PCallApp(App[None]):
         end = live.call.ended_at or now_utc()
         summary = (
             f"Call #{live.call.id}: {elapsed((end - live.call.started_at).total_seconds())} long, "
-            f"{len(live.notes)} notes. The end time is stamped when you confirm."
+            f"{count(len(live.notes), 'note')}. The end time is stamped when you confirm."
         )
         from p2pcall.domain.vocab import Outcome
 
