@@ -250,15 +250,8 @@ class P2PCallApp(App[None]):
         live = self.live
 
         def done(note: Any) -> None:
-            from p2pcall.domain.timefmt import clock_time
-
-            live.notes.append(note)
             live.drafts.pop(section, None)
-            if live is self.live:
-                self.note_counts = live.counts()
-            item.late = note.late
-            item.mark("saved", clock_time(note.saved_at, live.call.tz), note.id)
-            self._saved()
+            self._note_saved(live, note, item)
 
         def failed(error: str) -> None:
             item.mark("failed")
@@ -278,6 +271,17 @@ class P2PCallApp(App[None]):
             failed,
         )
 
+    def _note_saved(self, live: Any, note: Any, item: Any) -> None:
+        """A note (or correction) is committed: keep the live call in step, mark it saved."""
+        from p2pcall.domain.timefmt import clock_time
+
+        live.notes.append(note)
+        if live is self.live:
+            self.note_counts = live.counts()
+        item.late = note.late
+        item.mark("saved", clock_time(note.saved_at, live.call.tz), note.id)
+        self._saved()
+
     def _retry_failed_notes(self) -> None:
         if not self._failed_notes or not self.store_ready:
             return
@@ -296,14 +300,7 @@ class P2PCallApp(App[None]):
         live = self.live
 
         def done(note: Any) -> None:
-            from p2pcall.domain.timefmt import clock_time
-
-            live.notes.append(note)
-            if live is self.live:
-                self.note_counts = live.counts()
-            item.late = note.late
-            item.mark("saved", clock_time(note.saved_at, live.call.tz), note.id)
-            self._saved()
+            self._note_saved(live, note, item)
 
         def failed(error: str) -> None:
             item.mark("failed")
