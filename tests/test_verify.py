@@ -132,7 +132,19 @@ def test_edited_json_export_fails(data_dir: Path, finalized: int, tmp_path: Path
     path.write_text(json.dumps(document, indent=2), encoding="utf-8")
     result = verify(path, "--data-dir", data_dir)
     assert result.returncode == 1, result.stdout
-    assert "FAIL digest" in result.stdout and "differs" in result.stdout
+    assert "FAIL digest" in result.stdout
+    assert "FAIL database: notes[0].text differs" in result.stdout
+    assert "Patient is 43" in result.stdout
+
+
+def test_reindented_json_export_still_verifies(
+    data_dir: Path, finalized: int, tmp_path: Path
+) -> None:
+    path = export(data_dir, finalized, "json", tmp_path / "call.json")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(document, indent=4, ensure_ascii=False), encoding="utf-8")
+    result = verify(path, "--data-dir", data_dir)
+    assert result.returncode == 0, result.stdout
 
 
 def test_changed_chain_head_in_export_is_reported(

@@ -187,6 +187,10 @@ class P2PCallApp(App[None]):
         from p2pcall.screens.end_call import EndCallScreen
 
         live = self.live
+        if live.call.finalized:  # nothing to stamp: its end and outcome are part of the record
+            self.notify(f"Call #{live.call.id} closed; its record is finalized.", timeout=4)
+            self.leave_call()
+            return
         self.flush_all()
         unsent = [
             screen.section.value

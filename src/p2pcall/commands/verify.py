@@ -158,7 +158,6 @@ def _check_lines(text: str, meta: Any, store: Any, report: Any) -> None:
     from datetime import timedelta
 
     from p2pcall.domain.export import ExportError, render
-    from p2pcall.domain.verify import describe, first_difference
     from p2pcall.store.exporting import load_for_export
 
     record = load_for_export(store, meta.call_id)
@@ -167,7 +166,7 @@ def _check_lines(text: str, meta: Any, store: Any, report: Any) -> None:
     except ExportError as exc:
         report.add(False, "database", f"cannot re-render this export: {exc}")
         return
-    if expected == text:
+    if _same(text, expected, meta.format):
         report.add(True, "database", "every line matches a fresh rendering from the database")
         return
     # Notes added since the export (addenda, late entries) are not an edit of the file. The
@@ -177,7 +176,7 @@ def _check_lines(text: str, meta: Any, store: Any, report: Any) -> None:
     if later:
         record.notes = [n for n in record.notes if n.saved_at < cutoff]
         as_exported = render(record, meta.format, meta.generated_at, meta.redact)
-        if as_exported == text:
+        if _same(text, as_exported, meta.format):
             report.add(
                 True,
                 "database",
@@ -186,5 +185,38 @@ def _check_lines(text: str, meta: Any, store: Any, report: Any) -> None:
             )
             return
         expected = as_exported
+    report.add(False, "database", _where(text, expected, meta.format))
+
+
+def _same(text: str, expected: str, fmt: str) -> bool:
+    if text == expected:
+        return True
+    if fmt != "json":
+        return False
+    import json
+
+    try:  # a re-indented JSON export holds the same record (its digest says so too)
+        return json.loads(text) == json.loads(expected)
+    except ValueError:
+        return False
+
+
+def _where(text: str, expected: str, fmt: str) -> str:
+    """The first place the file and the database's rendering differ, for the user."""
+    from p2pcall.domain.verify import describe, first_difference, first_json_difference
+
+    if fmt == "json":
+        import json
+
+        try:
+            found = json.loads(text)
+        except ValueError:
+            found = None
+        if found is not None:
+            # Re-indenting keeps the JSON digest valid: compare values, and name the member.
+            found.pop("digest", None)
+            wanted = json.loads(expected)
+            wanted.pop("digest", None)
+            return first_json_difference(found, wanted) or "only the layout differs"
     difference = first_difference(text, expected)
-    report.add(False, "database", describe(difference) if difference else "differs")
+    return describe(difference) if difference else "differs"

@@ -81,6 +81,36 @@ def first_difference(found: str, expected: str) -> LineDifference | None:
     return None
 
 
+def first_json_difference(found: object, expected: object, path: str = "") -> str | None:
+    """Where two JSON documents first differ, as a path (`notes[0].text`), or None."""
+    where = path or "(top level)"
+    if isinstance(found, dict) and isinstance(expected, dict):
+        for key in sorted(set(found) | set(expected)):
+            inner = f"{path}.{key}" if path else str(key)
+            if key not in found:
+                return f"{_quote(inner)}: missing in the file"
+            if key not in expected:
+                return f"{_quote(inner)}: in the file but not in the database's rendering"
+            difference = first_json_difference(found[key], expected[key], inner)
+            if difference:
+                return difference
+        return None
+    if isinstance(found, list) and isinstance(expected, list):
+        for index, (mine, theirs) in enumerate(zip(found, expected, strict=False)):
+            difference = first_json_difference(mine, theirs, f"{path}[{index}]")
+            if difference:
+                return difference
+        if len(found) != len(expected):
+            return f"{where}: the file has {len(found)} items, the database {len(expected)}"
+        return None
+    if found != expected or type(found) is not type(expected):
+        return (
+            f"{_quote(where)} differs: the file has {_quote(json.dumps(found))!r}, "
+            f"the database gives {_quote(json.dumps(expected))!r}"
+        )
+    return None
+
+
 def _quote(line: str) -> str:
     return one_line(line, QUOTE_WIDTH)
 
