@@ -8,11 +8,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from p2pcall.keyhold import KeyHoldingApp
 from p2pcall.screens.home import HomeScreen, home_lines
 from p2pcall.screens.names import INFO_SCREEN, SECTION_LETTERS, section_screen_name
 from p2pcall.worker import DatabaseThread, JobFinished, StoreFailed, StoreOpened
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 RETRY_SECONDS = 3.0
 
 
-class P2PCallApp(App[None]):
+class P2PCallApp(KeyHoldingApp):
     CSS_PATH = "styles/app.tcss"
     TITLE = "p2pcall"
     BINDINGS = [
@@ -122,16 +123,20 @@ class P2PCallApp(App[None]):
         from p2pcall.domain.timefmt import local_tz_name
 
         tz = local_tz_name()
-        self.db.submit(
-            lambda store: CallRecord(store.start_call(tz)),
-            lambda record: self.enter_call(record, INFO_SCREEN),
-        )
+        self._load_then_enter(lambda store: CallRecord(store.start_call(tz)), INFO_SCREEN)
 
     def open_call(self, call_id: int) -> None:
-        self.db.submit(
-            lambda store: store.load_call(call_id),
-            lambda record: self.enter_call(record, None),
-        )
+        self._load_then_enter(lambda store: store.load_call(call_id), None)
+
+    def _load_then_enter(self, load: Any, first: str | None) -> None:
+        # Keys typed while the call loads belong to the call's first screen.
+        token = self._hold_keys()
+
+        def failed(error: str) -> None:
+            self._release_keys(token)
+            self.notify(error, severity="error", timeout=8)
+
+        self.db.submit(load, lambda record: self.enter_call(record, first), failed)
 
     def enter_call(self, record: Any, first: str | None) -> None:
         from p2pcall.live import LiveCall

@@ -54,8 +54,18 @@ def _line(summary: CallSummary, unfinished: bool) -> CallLine:
 
 class HomeScreen(Screen[None]):
     BINDINGS = [
-        Binding("n", "new_call", "New call", id="new-call", tooltip="Start a call now"),
-        Binding("r", "resume", "Resume", id="resume-call", tooltip="Resume the unfinished call"),
+        # Priority: the call's screens then get the keys typed right after these.
+        Binding(
+            "n", "new_call", "New call", id="new-call", tooltip="Start a call now", priority=True
+        ),
+        Binding(
+            "r",
+            "resume",
+            "Resume",
+            id="resume-call",
+            tooltip="Resume the unfinished call",
+            priority=True,
+        ),
         Binding("q", "app.quit", "Quit", id="quit-home", show=False),
     ]
 
