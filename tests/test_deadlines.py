@@ -53,6 +53,9 @@ def due_iso(rule_id: str, start: datetime, tz: str = NY, **kwargs: object) -> st
 RULE_FIGURES = [
     ("p2p_request_window", Clock.BUSINESS_DAYS, None, StartEvent.NOTICE_RECEIVED,
      Responsible.CLINICIAN, "Insurer"),
+    # Not a regulation: the same-day written confirmation (and urgent expedited request).
+    ("act_same_day", Clock.CALENDAR_DAYS, 0, StartEvent.CALL_END, Responsible.CLINICIAN,
+     "not a regulation"),
     ("internal_appeal_filing", Clock.CALENDAR_DAYS, 180, StartEvent.NOTICE_RECEIVED,
      Responsible.CLINICIAN, "29 CFR 2560.503-1(h)(3)(i); 45 CFR 147.136(b)"),
     ("initial_decision_urgent", Clock.HOURS, 72, StartEvent.REQUEST_RECEIVED,
@@ -75,7 +78,8 @@ RULE_FIGURES = [
      Responsible.INDEPENDENT_REVIEWER, "45 CFR 147.136(d)"),
     ("external_review_decision_expedited", Clock.HOURS, 72, StartEvent.REQUEST_RECEIVED,
      Responsible.INDEPENDENT_REVIEWER, "45 CFR 147.136(d)"),
-    ("ma_reconsideration_request", Clock.CALENDAR_DAYS, 60, StartEvent.NOTICE_RECEIVED,
+    # 422.582(b): 60 calendar days from the date OF the notice (not from its receipt).
+    ("ma_reconsideration_request", Clock.CALENDAR_DAYS, 60, StartEvent.NOTICE_DATED,
      Responsible.CLINICIAN, "42 CFR 422.582"),
     ("ma_org_determination_expedited", Clock.HOURS, 72, StartEvent.REQUEST_RECEIVED,
      Responsible.PLAN, "422.572"),
@@ -112,6 +116,10 @@ def test_every_rule_has_a_figure_and_a_worked_example():
     assert ids == {row[0] for row in WORKED_EXAMPLES}
 
 
+def test_same_day_clock_reads_as_the_same_day():
+    assert get_rule("act_same_day").clock_text() == "the same day"
+
+
 def test_only_the_insurer_window_leaves_the_amount_to_the_user():
     assert [r.id for r in RULES if r.amount is None] == ["p2p_request_window"]
 
@@ -121,6 +129,8 @@ WORKED_EXAMPLES = [
     # Thu 19 Nov 2026 + 5 business days, Thanksgiving (Thu 26) closed -> Fri 27 Nov
     ("p2p_request_window", ny(2026, 11, 19, 10), {"business_days": 5,
      "holidays": [date(2026, 11, 26)]}, "2026-11-27T23:59:59-05:00"),
+    # Call ended 16:40 on 23 Nov: due by the end of that day, local time.
+    ("act_same_day", ny(2026, 11, 23, 16, 40), {}, "2026-11-23T23:59:59-05:00"),
     # 1 Jan + 180: Jan 30 + Feb 28 + Mar 31 + Apr 30 + May 31 = 150 left after 1 Jan -> 30 Jun
     ("internal_appeal_filing", ny(2026, 1, 1), {}, "2026-06-30T23:59:59-04:00"),
     ("initial_decision_urgent", ny(2026, 6, 1, 14, 30), {}, "2026-06-04T14:30:00-04:00"),
@@ -319,7 +329,8 @@ def test_p2p_request_window_business_days(start, days, holidays, expected):
 
 # --- which rules apply -------------------------------------------------------------------------
 
-_COMMON = {"p2p_request_window", "external_review_request"}
+_ALWAYS = {"p2p_request_window", "act_same_day"}
+_COMMON = _ALWAYS | {"external_review_request"}
 
 APPLICABLE = [
     (PlanType.ERISA, ReviewType.PRE_SERVICE, Urgency.URGENT, _COMMON | {
@@ -344,18 +355,18 @@ APPLICABLE = [
     (PlanType.MARKETPLACE, ReviewType.PRE_SERVICE, Urgency.URGENT, _COMMON | {
         "internal_appeal_filing", "marketplace_decision_urgent",
         "internal_appeal_decision_urgent", "external_review_decision_expedited"}),
-    (PlanType.MEDICARE_ADVANTAGE, ReviewType.PRE_SERVICE, Urgency.STANDARD, {
-        "p2p_request_window", "ma_reconsideration_request", "ma_org_determination_standard"}),
-    (PlanType.MEDICARE_ADVANTAGE, ReviewType.PRE_SERVICE, Urgency.URGENT, {
-        "p2p_request_window", "ma_reconsideration_request", "ma_org_determination_expedited"}),
-    (PlanType.MEDICAID_MANAGED, ReviewType.CONCURRENT, Urgency.URGENT, {
-        "p2p_request_window", "medicaid_prior_auth_expedited"}),
-    (PlanType.MEDICAID_MANAGED, ReviewType.PRE_SERVICE, Urgency.STANDARD, {
-        "p2p_request_window", "medicaid_prior_auth_standard"}),
-    (PlanType.OTHER, ReviewType.PRE_SERVICE, Urgency.STANDARD, {"p2p_request_window"}),
+    (PlanType.MEDICARE_ADVANTAGE, ReviewType.PRE_SERVICE, Urgency.STANDARD, _ALWAYS | {
+        "ma_reconsideration_request", "ma_org_determination_standard"}),
+    (PlanType.MEDICARE_ADVANTAGE, ReviewType.PRE_SERVICE, Urgency.URGENT, _ALWAYS | {
+        "ma_reconsideration_request", "ma_org_determination_expedited"}),
+    (PlanType.MEDICAID_MANAGED, ReviewType.CONCURRENT, Urgency.URGENT, _ALWAYS | {
+        "medicaid_prior_auth_expedited"}),
+    (PlanType.MEDICAID_MANAGED, ReviewType.PRE_SERVICE, Urgency.STANDARD, _ALWAYS | {
+        "medicaid_prior_auth_standard"}),
+    (PlanType.OTHER, ReviewType.PRE_SERVICE, Urgency.STANDARD, _ALWAYS),
     # Review type and urgency not chosen yet: nothing is filtered out on them.
-    (PlanType.MEDICARE_ADVANTAGE, None, None, {
-        "p2p_request_window", "ma_reconsideration_request", "ma_org_determination_expedited",
+    (PlanType.MEDICARE_ADVANTAGE, None, None, _ALWAYS | {
+        "ma_reconsideration_request", "ma_org_determination_expedited",
         "ma_org_determination_standard"}),
     # Stored string values work like the enum members.
     ("erisa", "pre_service", "urgent", _COMMON | {
