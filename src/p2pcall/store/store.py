@@ -22,6 +22,7 @@ from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.paths import DataDirError, database_path, ensure_private_dir
 from p2pcall.store import schema
+from p2pcall.store.followups import FollowUpsMixin, followups_of_call
 from p2pcall.store.tables import CallRow, DraftRow, FieldEditRow, FieldRow, NoteRow
 
 BUSY_TIMEOUT_MS = 10_000
@@ -82,7 +83,7 @@ def _describe(exc: BaseException, path: Path) -> str:
     return f"The database {path} could not be used ({type(exc).__name__})."
 
 
-class Store:
+class Store(FollowUpsMixin):
     def __init__(self, engine: Engine, path: Path) -> None:
         self.engine = engine
         self.path = path
@@ -173,6 +174,7 @@ class Store:
                 call=_call(row, list(fields)),
                 notes=[_note(n) for n in notes],
                 drafts=[_draft(d) for d in drafts],
+                followups=followups_of_call(session, call_id),
             )
 
     def _call_row(self, session: Session, call_id: int) -> CallRow:
