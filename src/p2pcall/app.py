@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -203,8 +203,35 @@ class P2PCallApp(App[None]):
         self.db.submit(lambda store: store.end_call(call_id, outcome), self._call_ended)
 
     def _call_ended(self, call: Any) -> None:
+        from p2pcall.screens.wrap_up import WrapUpScreen
+
         self.notify(f"Call #{call.id} ended: {call.outcome.label}.", timeout=4)
-        self.leave_call()
+        live = self.live
+        if live is None:
+            return
+        # Keep one Call object: the wrap-up's field edits go through edit_field on live.call.
+        live.call.ended_at = call.ended_at
+        live.call.outcome = call.outcome
+        self.push_screen(WrapUpScreen(live.call, list(live.notes)))
+
+    def finish_wrap_up(
+        self, call_id: int, planned: list[Any], on_error: Callable[[str], None]
+    ) -> None:
+        """Store the ticked follow-ups (never twice), then leave the call."""
+        from p2pcall.store.followups import save_wrap_up
+
+        self.flush_all()
+
+        def done(saved: list[Any]) -> None:
+            count = len(saved)
+            self.notify(
+                f"Call #{call_id}: {count} follow-up{'s' if count != 1 else ''} saved. "
+                "d on the home screen shows what is due.",
+                timeout=5,
+            )
+            self.leave_call()
+
+        self.db.submit(lambda store: save_wrap_up(store, call_id, planned), done, on_error)
 
     def leave_call(self) -> None:
         self.flush_all()

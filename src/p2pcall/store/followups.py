@@ -207,3 +207,12 @@ def _followup(row: FollowUpRow) -> FollowUp:
 def followups_of_call(session: Session, call_id: int) -> list[FollowUp]:
     """For ``Store.load_call``: the call's follow-ups in the order they were planned."""
     return [_followup(row) for row in _rows_of(session, call_id)]
+
+
+def save_wrap_up(
+    store: FollowUpsMixin, call_id: int, planned: list[PlannedFollowUp]
+) -> list[FollowUp]:
+    """The wrap-up's follow-ups, minus any the call already has (same action and note)."""
+    existing = {(f.action, f.note) for f in store.followups_for(call_id)}
+    fresh = [item for item in planned if (item.action, item.note) not in existing]
+    return store.add_followups(call_id, fresh) if fresh else []
