@@ -370,7 +370,7 @@ class DueDateScreen(ModalScreen[UserDate | str | None]):
             return
         self._submit(day)
 
-    def _typed_day(self) -> date | None | bool:
+    def _typed_day(self) -> date | bool | None:
         """The typed date, None when empty, False (with the reason shown) when unusable."""
         try:
             return parse_typed_date(self.query_one("#due-date", Input).value, "Due date")
