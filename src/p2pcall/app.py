@@ -107,7 +107,19 @@ class P2PCallApp(App[None]):
     def refresh_home(self) -> None:
         home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
         if home is not None and self.store_ready:
+            from p2pcall.screens.due import load_due
+
             self.db.submit(home_lines, home.show_calls)
+            self.db.submit(load_due, home.show_due)
+
+    def show_due(self) -> None:
+        from p2pcall.screens.due import DueScreen
+
+        if not self.store_ready:
+            self.notify("Still opening your records; try again in a moment.", timeout=3)
+            return
+        if not isinstance(self.screen, DueScreen):
+            self.push_screen(DueScreen())
 
     # -- a call's life ---------------------------------------------------------------------
 
