@@ -120,12 +120,10 @@ def _as_json(report, within: int) -> dict:  # type: ignore[no-untyped-def]
         }
 
     keys = ("overdue", "due_today", "due_soon")
-    if report is None:
-        return {"within_days": within, **{k: [] for k in keys}, "undated": 0}
-    groups = (report.overdue, report.today, report.soon)
+    groups = (report.overdue, report.today, report.soon) if report else ([], [], [])
     return {
         "within_days": within,
         **{key: [entry(i) for i in items] for key, items in zip(keys, groups, strict=True)},
-        "undated": report.undated,
+        "undated": report.undated if report else 0,
         "reminder": "Dates are advice: check the date on the notice.",
     }
