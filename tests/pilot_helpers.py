@@ -49,3 +49,13 @@ def load_latest(data_dir, *, unfinished: bool):
         return store.load_call(calls[0].id)
     finally:
         store.close()
+
+
+async def finish_wrap_up(pilot) -> None:
+    """After the outcome is chosen: save the suggested follow-ups and return home."""
+    from p2pcall.screens.home import HomeScreen
+    from p2pcall.screens.wrap_up import WrapUpScreen
+
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, WrapUpScreen))
+    await pilot.press("ctrl+s")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))

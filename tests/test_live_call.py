@@ -12,7 +12,15 @@ from p2pcall.screens.end_call import EndCallScreen
 from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.section import SectionScreen
 from p2pcall.store import Store
-from pilot_helpers import load_latest, note, open_app, settle, start_call, type_text
+from pilot_helpers import (
+    finish_wrap_up,
+    load_latest,
+    note,
+    open_app,
+    settle,
+    start_call,
+    type_text,
+)
 
 
 def screen_section(app: P2PCallApp) -> Section | None:
@@ -60,7 +68,7 @@ async def test_a_whole_call_is_recorded_exactly_as_typed(data_dir: Path) -> None
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(app.screen, EndCallScreen))
         await pilot.press("down", "down", "enter")  # Approved -> Partial -> Denied
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await finish_wrap_up(pilot)
         await settle(pilot)
 
     store = Store.open(data_dir)
@@ -149,7 +157,7 @@ async def test_multiline_note_and_late_entry_after_the_call(data_dir: Path) -> N
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(app.screen, EndCallScreen))
         await pilot.press("enter")  # Approved
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await finish_wrap_up(pilot)
         await settle(pilot)
         # Open the ended call again and add to it: that is a late entry.
         await pilot.press("enter")

@@ -217,7 +217,6 @@ class P2PCallApp(App[None]):
     def _call_ended(self, call: Any) -> None:
         from p2pcall.screens.wrap_up import WrapUpScreen
 
-        self.notify(f"Call #{call.id} ended: {call.outcome.label}.", timeout=4)
         live = self.live
         if live is None:
             return

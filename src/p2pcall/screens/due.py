@@ -136,11 +136,13 @@ class DueScreen(Screen[None]):
     @staticmethod
     def _line(item: DueItem) -> Content:
         f = item.followup
+        gap = "  "
         return Content.assemble(
             (due_text(item.due, item.tz)[:21], "$text-muted"),
-            "  ",
+            gap,
             one_line(followup_title(f), 48),
-            (f"\n{' ' * 23}{call_label(f.call_id, item.patient_ref, item.insurer)}", "$text-muted"),
+            "\n",
+            (" " * 23 + call_label(f.call_id, item.patient_ref, item.insurer), "$text-muted"),
         )
 
     def _current(self) -> DueItem | None:

@@ -218,7 +218,7 @@ class WrapUpScreen(Screen[None]):
             lines.append(
                 (
                     f"Computed: {due_text(d.due, tz)} \u00b7 {d.clock_text} \u00b7 "
-                    f"rule {d.rule.id} ({d.citation})",
+                    f"rule {d.rule.id}",
                     "",
                 )
             )
