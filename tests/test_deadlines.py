@@ -521,3 +521,82 @@ def test_import_pulls_in_no_ui_database_or_pendulum():
     )
     env = os.environ | {"PYTHONPATH": str(src)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+# --- more hand-worked cases: the gaps the wrap-up relies on -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dated", "expected"),
+    [
+        # 15 Jan 2028 + 60: 16 (to 31 Jan) + 29 (leap February) = 45, + 15 -> 15 March.
+        (ny(2028, 1, 15), "2028-03-15T23:59:59-04:00"),
+        # Same dates a year earlier, no leap day: 16 + 28 = 44, + 16 -> 16 March.
+        (ny(2027, 1, 15), "2027-03-16T23:59:59-04:00"),
+        # Dated 10 Nov 2026: 20 (to 30 Nov) + 31 (Dec) = 51, + 9 -> 9 Jan 2027.
+        (ny(2026, 11, 10), "2027-01-09T23:59:59-05:00"),
+        # Dated on a leap day: 29 Feb + 31 = 31 Mar, + 29 -> 29 April.
+        (ny(2028, 2, 29), "2028-04-29T23:59:59-04:00"),
+    ],
+)
+def test_ma_reconsideration_sixty_days_from_the_date_on_the_notice(dated, expected):
+    assert due_iso("ma_reconsideration_request", dated) == expected
+
+
+@pytest.mark.parametrize(
+    ("received", "expected"),
+    [
+        ("2026-05-31", "2026-10-01"),  # no 31 September
+        ("2026-07-31", "2026-12-01"),  # no 31 November
+        ("2027-01-31", "2027-05-31"),  # 31 May exists
+        ("2027-03-31", "2027-07-31"),
+        ("2026-06-30", "2026-10-30"),
+    ],
+)
+def test_external_review_request_more_month_ends(received, expected):
+    y, m, d = map(int, received.split("-"))
+    deadline = compute_deadline(get_rule("external_review_request"), ny(y, m, d, 8), NY, now=NOW)
+    assert deadline.due.strftime("%Y-%m-%d %H:%M:%S") == f"{expected} 23:59:59"
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "start", "tz", "expected"),
+    [
+        # New York springs forward on 14 Mar 2027: 72 real hours read 13:00, not 12:00.
+        ("initial_decision_urgent", pendulum.datetime(2027, 3, 12, 12, tz=NY), NY,
+         "2027-03-15T13:00:00-04:00"),
+        # Los Angeles falls back on 1 Nov 2026: 72 real hours read 17:00, not 18:00.
+        ("marketplace_decision_urgent", pendulum.datetime(2026, 10, 31, 18,
+         tz="America/Los_Angeles"), "America/Los_Angeles", "2026-11-03T17:00:00-08:00"),
+        # Phoenix keeps standard time all year: the wall clock is unchanged.
+        ("ma_org_determination_expedited", pendulum.datetime(2026, 3, 6, 10,
+         tz="America/Phoenix"), "America/Phoenix", "2026-03-09T10:00:00-07:00"),
+        # The second 01:30 of 1 Nov 2026 in New York (EST, 06:30 UTC) + 72 h.
+        ("external_review_decision_expedited", pendulum.datetime(2026, 11, 1, 6, 30, tz="UTC"),
+         NY, "2026-11-04T01:30:00-05:00"),
+    ],
+)  # fmt: skip
+def test_seventy_two_hours_across_dst_in_other_zones(rule_id, start, tz, expected):
+    deadline = compute_deadline(get_rule(rule_id), start, tz, now=NOW)
+    assert deadline.due.isoformat() == expected
+    assert (deadline.due - deadline.start).total_seconds() == 72 * 3600
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "holidays", "expected"),
+    [
+        # Notice on Thanksgiving (a holiday) + 1: Fri also closed -> Mon 30 Nov.
+        (ny(2026, 11, 26), 1, [date(2026, 11, 26), date(2026, 11, 27)], "2026-11-30"),
+        # Across the new year with 1 Jan closed: Mon 4, Tue 5, Wed 6.
+        (ny(2026, 12, 31), 3, [date(2027, 1, 1)], "2027-01-06"),
+        # Ten business days from a Monday: two whole weeks.
+        (ny(2026, 3, 2), 10, [], "2026-03-16"),
+        # Over the spring DST weekend: the date, not the hours, counts.
+        (ny(2026, 3, 6, 23, 30), 1, [], "2026-03-09"),
+    ],
+)
+def test_more_business_day_windows(start, days, holidays, expected):
+    deadline = compute_deadline(
+        get_rule("p2p_request_window"), start, NY, now=NOW, business_days=days, holidays=holidays
+    )
+    assert deadline.due.strftime("%Y-%m-%d %H:%M:%S") == f"{expected} 23:59:59"
