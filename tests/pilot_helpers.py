@@ -59,3 +59,18 @@ async def finish_wrap_up(pilot) -> None:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, WrapUpScreen))
     await pilot.press("ctrl+s")
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
+
+
+# A denied urgent employer-plan case with its notice dates and a promised document.
+DENIED_URGENT = {
+    "patient_ref": "JD-0412",
+    "insurer": "Acme Health",
+    "plan_type": "erisa",
+    "review_type": "pre_service",
+    "urgency": "urgent",
+    "denial_date": "2026-11-18",
+    "denial_received": "2026-11-20",
+    "coverage_status": "denied",
+    "doc_criteria": "promised",
+    "doc_criteria_by": "2026-11-27",
+}

@@ -19,6 +19,7 @@ from p2pcall.screens.end_call import EndCallScreen
 from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.section import SectionScreen
 from p2pcall.store import Store
+from pilot_helpers import DENIED_URGENT
 
 TZ = "America/New_York"
 T0 = pendulum.datetime(2026, 11, 23, 15, 0, 0, tz="UTC")  # 10:00 in New York
@@ -123,17 +124,10 @@ def seed_denied_urgent(data_dir: Path) -> None:
     store = Store.open(data_dir)
     try:
         call = store.unfinished_calls()[0]
-        for key, value in {
-            "plan_type": "erisa",
-            "review_type": "pre_service",
-            "urgency": "urgent",
-            "denial_date": "2026-11-18",
-            "denial_received": "2026-11-20",
-            "coverage_status": "denied",
-            "doc_criteria": "promised",
-            "doc_criteria_by": "2026-11-27",
-        }.items():
-            store.set_field(call.id, key, value)
+        call_details = {"patient_ref", "insurer"}
+        for key, value in DENIED_URGENT.items():
+            if key not in call_details:  # keep the seeded call's patient and insurer
+                store.set_field(call.id, key, value)
     finally:
         store.close()
 

@@ -6,7 +6,6 @@ expected dates are worked out by hand in tests/test_followups.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pendulum
@@ -23,34 +22,10 @@ from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.section import SectionScreen
 from p2pcall.screens.wrap_up import DueDateScreen, WrapUpScreen
 from p2pcall.store import Store
-from pilot_helpers import load_latest, open_app, settle, type_text
+from pilot_helpers import DENIED_URGENT, load_latest, open_app, settle, type_text
+from test_snapshots import T0, TZ, frozen  # noqa: F401  (the fixture, used below)
 
-TZ = "America/New_York"
-T0 = pendulum.datetime(2026, 11, 23, 15, 0, 0, tz="UTC")
-
-DENIED_URGENT = {
-    "patient_ref": "JD-0412",
-    "insurer": "Acme Health",
-    "plan_type": "erisa",
-    "review_type": "pre_service",
-    "urgency": "urgent",
-    "denial_date": "2026-11-18",
-    "denial_received": "2026-11-20",
-    "coverage_status": "denied",
-    "doc_criteria": "promised",
-    "doc_criteria_by": "2026-11-27",
-}
-
-
-@pytest.fixture
-def frozen() -> Iterator[None]:
-    pendulum.set_local_timezone(pendulum.timezone(TZ))
-    pendulum.travel_to(T0, freeze=True)
-    try:
-        yield
-    finally:
-        pendulum.travel_back()
-        pendulum.set_local_timezone()
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def seed_live_call(data_dir: Path, values: dict[str, str]) -> int:
@@ -92,9 +67,7 @@ def dues(record) -> dict[FollowUpAction, tuple[str | None, str | None, str]]:
     }
 
 
-async def test_denied_urgent_call_wrap_up_stores_suggested_followups(
-    data_dir: Path, frozen: None
-) -> None:
+async def test_denied_urgent_call_wrap_up_stores_suggested_followups(data_dir: Path) -> None:
     seed_live_call(data_dir, DENIED_URGENT)
     app = P2PCallApp(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -125,7 +98,7 @@ async def test_denied_urgent_call_wrap_up_stores_suggested_followups(
     assert all(f.status is FollowUpStatus.PLANNED for f in record.followups)
 
 
-async def test_untick_and_override_with_a_reason(data_dir: Path, frozen: None) -> None:
+async def test_untick_and_override_with_a_reason(data_dir: Path) -> None:
     seed_live_call(data_dir, DENIED_URGENT)
     app = P2PCallApp(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -163,9 +136,7 @@ async def test_untick_and_override_with_a_reason(data_dir: Path, frozen: None) -
     assert appeal.override_reason == "Notice gives 1 May"
 
 
-async def test_missing_plan_type_is_explained_and_the_rest_still_saves(
-    data_dir: Path, frozen: None
-) -> None:
+async def test_missing_plan_type_is_explained_and_the_rest_still_saves(data_dir: Path) -> None:
     values = {k: v for k, v in DENIED_URGENT.items() if k != "plan_type"}
     values["denial_received"] = "2026-02-30"
     seed_live_call(data_dir, values)
@@ -184,7 +155,7 @@ async def test_missing_plan_type_is_explained_and_the_rest_still_saves(
     assert by_action[FollowUpAction.INTERNAL_APPEAL].computed_due is None
 
 
-async def test_plan_type_set_at_wrap_up_dates_the_appeal(data_dir: Path, frozen: None) -> None:
+async def test_plan_type_set_at_wrap_up_dates_the_appeal(data_dir: Path) -> None:
     values = {k: v for k, v in DENIED_URGENT.items() if k != "plan_type"}
     seed_live_call(data_dir, values)
     app = P2PCallApp(data_dir)
@@ -207,7 +178,7 @@ async def test_plan_type_set_at_wrap_up_dates_the_appeal(data_dir: Path, frozen:
     assert by_action[FollowUpAction.INTERNAL_APPEAL].rule_id == "internal_appeal_filing"
 
 
-async def test_escape_twice_leaves_without_saving(data_dir: Path, frozen: None) -> None:
+async def test_escape_twice_leaves_without_saving(data_dir: Path) -> None:
     seed_live_call(data_dir, DENIED_URGENT)
     app = P2PCallApp(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -250,7 +221,7 @@ def seed_due(data_dir: Path) -> tuple[int, int]:
         store.close()
 
 
-async def test_due_screen_marks_done_and_opens_the_call(data_dir: Path, frozen: None) -> None:
+async def test_due_screen_marks_done_and_opens_the_call(data_dir: Path) -> None:
     late_id, soon_id = seed_due(data_dir)
     app = P2PCallApp(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
