@@ -74,3 +74,13 @@ DENIED_URGENT = {
     "doc_criteria": "promised",
     "doc_criteria_by": "2026-11-27",
 }
+
+
+async def skip_wrap_up(pilot) -> None:
+    """Leave the wrap-up without saving (Esc twice): the call is ended but not finalized."""
+    from p2pcall.screens.home import HomeScreen
+    from p2pcall.screens.wrap_up import WrapUpScreen
+
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, WrapUpScreen))
+    await pilot.press("escape", "escape")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))

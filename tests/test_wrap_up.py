@@ -96,6 +96,9 @@ async def test_denied_urgent_call_wrap_up_stores_suggested_followups(data_dir: P
     assert chase.due == pendulum.datetime(2026, 11, 27, 23, 59, 59, tz=TZ)
     assert "promised" in chase.override_reason
     assert all(f.status is FollowUpStatus.PLANNED for f in record.followups)
+    # Finishing the wrap-up finalized the record.
+    assert record.call.finalized_at == T0
+    assert record.call.chain_head and len(record.call.chain_head) == 64
 
 
 async def test_untick_and_override_with_a_reason(data_dir: Path) -> None:
@@ -191,6 +194,35 @@ async def test_escape_twice_leaves_without_saving(data_dir: Path) -> None:
     record = load_latest(data_dir, unfinished=False)
     assert record.followups == []
     assert record.call.ended_at is not None
+    assert record.call.finalized_at is None  # only finishing the wrap-up finalizes
+
+
+async def test_a_failed_finalize_keeps_the_wrap_up_and_a_retry_stores_nothing_twice(
+    data_dir: Path,
+) -> None:
+    seed_live_call(data_dir, DENIED_URGENT)
+    store = Store.open(data_dir)
+    try:
+        # A note stamped 10 minutes ahead of the clock: finalizing is refused until it catches up.
+        pendulum.travel_to(T0.add(minutes=10), freeze=True)
+        store.add_note(1, Section.E, NoteKind.NOTE, "Decision expected Friday", pendulum.now())
+        pendulum.travel_to(T0, freeze=True)
+    finally:
+        store.close()
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await end_call_into_wrap_up(pilot)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not screen._saving)
+        assert app.screen is screen  # still there, with the reason shown as a notice
+        pendulum.travel_to(T0.add(minutes=11), freeze=True)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await settle(pilot)
+    record = load_latest(data_dir, unfinished=False)
+    assert record.call.finalized_at == T0.add(minutes=11)
+    actions = [f.action for f in record.followups]
+    assert len(actions) == len(set(actions)) == 6
 
 
 def seed_due(data_dir: Path) -> tuple[int, int]:
@@ -216,6 +248,7 @@ def seed_due(data_dir: Path) -> tuple[int, int]:
                 ),
             ],
         )
+        store.finalize_call(call.id)  # follow-ups stay workable on a finalized record
         return late.id, soon.id
     finally:
         store.close()

@@ -160,7 +160,13 @@ class P2PCallApp(App[None]):
             drafted = sorted(self.live.drafts)
             first = section_screen_name(drafted[0].value if drafted else "A")
         self.push_screen(first)
-        if self.live.call.ended_at is not None:
+        if self.live.call.finalized:
+            self.notify(
+                "This call is finalized. A note you save now is an addendum: it asks for a "
+                "reason and is marked as added after the call.",
+                timeout=6,
+            )
+        elif self.live.call.ended_at is not None:
             self.notify(
                 "This call has ended. Anything you add now is marked as added after the call.",
                 timeout=6,
@@ -188,6 +194,7 @@ class P2PCallApp(App[None]):
             throttle.flush()
 
     def ask_end_call(self) -> None:
+        from p2pcall.domain.text import count
         from p2pcall.domain.timefmt import elapsed, now_utc
         from p2pcall.screens.end_call import EndCallScreen
 
@@ -201,7 +208,7 @@ class P2PCallApp(App[None]):
         end = live.call.ended_at or now_utc()
         summary = (
             f"Call #{live.call.id}: {elapsed((end - live.call.started_at).total_seconds())} long, "
-            f"{len(live.notes)} notes. The end time is stamped when you confirm."
+            f"{count(len(live.notes), 'note')}. The end time is stamped when you confirm."
         )
         from p2pcall.domain.vocab import Outcome
 
@@ -233,16 +240,18 @@ class P2PCallApp(App[None]):
 
         self.flush_all()
 
-        def done(saved: list[Any]) -> None:
-            count = len(saved)
+        def saved(followups: list[Any]) -> None:
+            count = len(followups)
             self.notify(
                 f"Call #{call_id}: {count} follow-up{'s' if count != 1 else ''} saved. "
                 "d on the home screen shows what is due.",
                 timeout=5,
             )
-            self.leave_call()
+            # Finishing the wrap-up finalizes the record; a retry after an error is safe
+            # (no follow-up is stored twice, finalizing twice changes nothing).
+            self.finalize_call(call_id, lambda _call: self.leave_call(), on_error)
 
-        self.db.submit(lambda store: save_wrap_up(store, call_id, planned), done, on_error)
+        self.db.submit(lambda store: save_wrap_up(store, call_id, planned), saved, on_error)
 
     def leave_call(self) -> None:
         self.flush_all()
@@ -268,7 +277,14 @@ class P2PCallApp(App[None]):
             self.save_state = ("ok", f"\u2713 saved {clock_time(now_utc())}")
 
     def save_note(
-        self, section: Section, kind: NoteKind, body: str, started_at: datetime, item: Any
+        self,
+        section: Section,
+        kind: NoteKind,
+        body: str,
+        started_at: datetime,
+        item: Any,
+        *,
+        reason: str = "",
     ) -> None:
         call_id = self.live.call.id
         live = self.live
@@ -280,12 +296,15 @@ class P2PCallApp(App[None]):
             live.drafts.pop(section, None)
             if live is self.live:
                 self.note_counts = live.counts()
-            item.mark("saved", clock_time(note.saved_at, live.call.tz))
+            item.late = note.late
+            item.mark("saved", clock_time(note.saved_at, live.call.tz), note.id)
             self._saved()
 
         def failed(error: str) -> None:
             item.mark("failed")
-            self._failed_notes.append((call_id, section, kind, body, started_at, done, failed))
+            self._failed_notes.append(
+                (call_id, section, kind, body, started_at, reason, done, failed)
+            )
             self.notify(
                 f"Note not saved: {error} It is kept on screen and retried every few seconds.",
                 severity="error",
@@ -294,21 +313,79 @@ class P2PCallApp(App[None]):
 
         self._saving()
         self.db.submit(
-            lambda store: store.add_note(call_id, section, kind, body, started_at), done, failed
+            lambda store: store.add_note(call_id, section, kind, body, started_at, reason=reason),
+            done,
+            failed,
         )
 
     def _retry_failed_notes(self) -> None:
         if not self._failed_notes or not self.store_ready:
             return
         waiting, self._failed_notes = self._failed_notes, []
-        for call_id, section, kind, body, started_at, done, failed in waiting:
+        for call_id, section, kind, body, started_at, reason, done, failed in waiting:
             self.db.submit(
-                lambda store, c=call_id, s=section, k=kind, b=body, t=started_at: store.add_note(
-                    c, s, k, b, t
+                lambda store, c=call_id, s=section, k=kind, b=body, t=started_at, r=reason: (
+                    store.add_note(c, s, k, b, t, reason=r)
                 ),
                 done,
                 failed,
             )
+
+    def correct_note(self, note_id: int, body: str, started_at: datetime, item: Any) -> None:
+        """Save a correction (a new note pointing at the original) off the UI thread."""
+        live = self.live
+
+        def done(note: Any) -> None:
+            from p2pcall.domain.timefmt import clock_time
+
+            live.notes.append(note)
+            if live is self.live:
+                self.note_counts = live.counts()
+            item.late = note.late
+            item.mark("saved", clock_time(note.saved_at, live.call.tz), note.id)
+            self._saved()
+
+        def failed(error: str) -> None:
+            item.mark("failed")
+            self.notify(f"Correction not saved: {error}", severity="error", timeout=8)
+
+        self._saving()
+        self.db.submit(lambda store: store.correct_note(note_id, body, started_at), done, failed)
+
+    def finalize_call(
+        self, call_id: int, then: Any = None, on_error: Callable[[str], None] | None = None
+    ) -> None:
+        """Finalize a call's record and show its chain head; `then(call)` after, if given.
+
+        Finalizing an already finalized call is a no-op in the store, so a retry is safe.
+        `on_error(message)` replaces the default error notice (the wrap-up stays open).
+        """
+
+        def done(call: Any) -> None:
+            from p2pcall.domain.chain import short
+
+            if self.live is not None and self.live.call.id == call.id:
+                self.live.call.finalized_at = call.finalized_at
+                self.live.call.chain_head = call.chain_head
+                self.refresh_chain_head()
+            self.notify(
+                f"Call #{call.id} finalized. Chain head {short(call.chain_head)}… "
+                f"(full: {call.chain_head}). Keep it outside this computer.",
+                timeout=15,
+            )
+            self._saved()
+            if then is not None:
+                then(call)
+
+        self._saving()
+        self.db.submit(lambda store: store.finalize_call(call_id), done, on_error)
+
+    def refresh_chain_head(self) -> None:
+        from p2pcall.widgets.callbar import ChainHead
+
+        for screen in self.screen_stack:
+            for widget in screen.query(ChainHead):
+                widget.refresh_head()
 
     def save_draft(self, section: Section, kind: NoteKind, body: str, started_at: datetime) -> None:
         if self.live is None:
@@ -324,6 +401,13 @@ class P2PCallApp(App[None]):
 
         live = self.live
         if live is None:
+            return
+        if live.call.finalized:
+            self.notify(
+                "This call is finalized: its fields cannot change. Add an addendum note instead.",
+                severity="warning",
+                timeout=6,
+            )
             return
         if value:
             live.call.values[key] = value

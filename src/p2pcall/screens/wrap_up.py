@@ -342,7 +342,7 @@ class DueDateScreen(ModalScreen[UserDate | str | None]):
             else "No computed date."
         )
         empty = "back to the computed one" if s.deadline is not None else "no date"
-        with Vertical(id="due-date-dialog"):
+        with Vertical(id="due-date-dialog", classes="record-dialog"):
             yield Static(Content(f"Due date: {s.action.label}"), classes="section-title")
             yield Static(
                 Content(f"{computed} Empty date: {empty}. {CHECK_NOTICE}"),
@@ -401,7 +401,7 @@ class DeadlineFieldsScreen(ModalScreen[None]):
         self.call = call
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="deadline-fields-dialog"):
+        with Vertical(id="deadline-fields-dialog", classes="record-dialog"):
             yield Static(Content("Plan and denial dates"), classes="section-title")
             yield Static(
                 Content(
