@@ -62,7 +62,7 @@ class HomeScreen(Screen[None]):
             "d",
             "due",
             "Due",
-            id="due-list",
+            id="show-due",
             tooltip="Follow-ups overdue, due today and due this week, across all calls",
         ),
     ]

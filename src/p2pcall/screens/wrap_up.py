@@ -89,7 +89,11 @@ class WrapUpScreen(Screen[None]):
     def __init__(self, call: Call, notes: list[Note]) -> None:
         super().__init__(name="wrap-up")
         self.call = call
-        self.commitments = [n for n in notes if n.kind is NoteKind.COMMITMENT]
+        # A corrected commitment is listed as corrected, not twice.
+        corrected = {n.corrects for n in notes if n.corrects is not None}
+        self.commitments = [
+            n for n in notes if n.kind is NoteKind.COMMITMENT and n.id not in corrected
+        ]
         self.plan: WrapUpPlan = WrapUpPlan()
         self.user_dates: dict[str, UserDate] = {}
         self.ticked: dict[str, bool] = {}
