@@ -282,3 +282,26 @@ async def test_due_screen_marks_done_and_opens_the_call(data_dir: Path) -> None:
         store.close()
     assert done.status is FollowUpStatus.DONE and done.done_at == T0
     assert planned.status is FollowUpStatus.PLANNED and planned.done_at is None
+
+
+async def test_a_skipped_wrap_up_can_be_finished_later(data_dir: Path) -> None:
+    seed_live_call(data_dir, DENIED_URGENT)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await end_call_into_wrap_up(pilot)
+        await pilot.press("escape", "escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await settle(pilot)
+        await pilot.press("enter")  # open the ended call from the list
+        await wait_until(pilot, lambda: isinstance(app.screen, SectionScreen))
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndCallScreen))
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, WrapUpScreen))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await settle(pilot)
+    record = load_latest(data_dir, unfinished=False)
+    assert record.call.finalized_at is not None
+    assert len(record.followups) == 6
