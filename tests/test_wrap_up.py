@@ -22,7 +22,14 @@ from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.section import SectionScreen
 from p2pcall.screens.wrap_up import DueDateScreen, WrapUpScreen
 from p2pcall.store import Store
-from pilot_helpers import DENIED_URGENT, load_latest, open_app, settle, type_text
+from pilot_helpers import (
+    DENIED_URGENT,
+    finish_wrap_up,
+    load_latest,
+    open_app,
+    settle,
+    type_text,
+)
 from test_snapshots import T0, TZ, frozen  # noqa: F401  (the fixture, used below)
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -76,8 +83,7 @@ async def test_denied_urgent_call_wrap_up_stores_suggested_followups(data_dir: P
         assert "Criteria copy by Friday" in text
         detail = str(screen.query_one("#wrap-detail").render())
         assert "rule act_same_day" in detail and "Check the date on the notice" in detail
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await finish_wrap_up(pilot)
         await settle(pilot)
 
     record = load_latest(data_dir, unfinished=False)
@@ -126,8 +132,7 @@ async def test_untick_and_override_with_a_reason(data_dir: Path) -> None:
         await type_text(pilot, "Notice gives 1 May")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, WrapUpScreen))
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await finish_wrap_up(pilot)
         await settle(pilot)
 
     record = load_latest(data_dir, unfinished=False)
@@ -149,8 +154,7 @@ async def test_missing_plan_type_is_explained_and_the_rest_still_saves(data_dir:
         problems = str(screen.query_one("#wrap-problems").render())
         assert "No plan type" in problems
         assert "2026-02-30 does not exist" in problems
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await finish_wrap_up(pilot)
         await settle(pilot)
     record = load_latest(data_dir, unfinished=False)
     by_action = {f.action: f for f in record.followups}
@@ -172,8 +176,7 @@ async def test_plan_type_set_at_wrap_up_dates_the_appeal(data_dir: Path) -> None
         await settle(pilot)
         await wait_until(pilot, lambda: app.screen is screen)
         assert "No plan type" not in str(screen.query_one("#wrap-problems").render())
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await finish_wrap_up(pilot)
         await settle(pilot)
     record = load_latest(data_dir, unfinished=False)
     assert record.call.values["plan_type"] == "erisa"
@@ -216,8 +219,7 @@ async def test_a_failed_finalize_keeps_the_wrap_up_and_a_retry_stores_nothing_tw
         await wait_until(pilot, lambda: not screen._saving)
         assert app.screen is screen  # still there, with the reason shown as a notice
         pendulum.travel_to(T0.add(minutes=11), freeze=True)
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await finish_wrap_up(pilot)
         await settle(pilot)
     record = load_latest(data_dir, unfinished=False)
     assert record.call.finalized_at == T0.add(minutes=11)
@@ -299,8 +301,7 @@ async def test_a_skipped_wrap_up_can_be_finished_later(data_dir: Path) -> None:
         await pilot.pause()
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, WrapUpScreen))
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await finish_wrap_up(pilot)
         await settle(pilot)
     record = load_latest(data_dir, unfinished=False)
     assert record.call.finalized_at is not None
