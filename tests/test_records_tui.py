@@ -49,6 +49,7 @@ async def test_correct_finalize_then_addendum(data_dir: Path) -> None:
             ("Tried sertraline 8 wks", False, False),
         ]
         assert "CORRECTION" in str(shown[1].render())
+        assert app.note_counts == {"A": 2}
         assert "corrected below" in str(shown[0].render())
 
         # End the call; finishing the wrap-up finalizes it (the same app method as below).

@@ -67,6 +67,9 @@ class P2PCallApp(App[None]):
                 binding.tooltip or binding.description,
                 partial(screen.run_action, binding.action),
             )
+        from p2pcall.screens.export import export_commands
+
+        yield from export_commands(self, screen)
 
     # -- start-up ----------------------------------------------------------------------
 
@@ -199,6 +202,10 @@ class P2PCallApp(App[None]):
         from p2pcall.screens.end_call import EndCallScreen
 
         live = self.live
+        if live.call.finalized:  # nothing to stamp: its end and outcome are part of the record
+            self.notify(f"Call #{live.call.id} closed; its record is finalized.", timeout=4)
+            self.leave_call()
+            return
         self.flush_all()
         unsent = [
             screen.section.value
@@ -290,15 +297,8 @@ class P2PCallApp(App[None]):
         live = self.live
 
         def done(note: Any) -> None:
-            from p2pcall.domain.timefmt import clock_time
-
-            live.notes.append(note)
             live.drafts.pop(section, None)
-            if live is self.live:
-                self.note_counts = live.counts()
-            item.late = note.late
-            item.mark("saved", clock_time(note.saved_at, live.call.tz), note.id)
-            self._saved()
+            self._note_saved(live, note, item)
 
         def failed(error: str) -> None:
             item.mark("failed")
@@ -318,6 +318,17 @@ class P2PCallApp(App[None]):
             failed,
         )
 
+    def _note_saved(self, live: Any, note: Any, item: Any) -> None:
+        """A note (or correction) is committed: keep the live call in step, mark it saved."""
+        from p2pcall.domain.timefmt import clock_time
+
+        live.notes.append(note)
+        if live is self.live:
+            self.note_counts = live.counts()
+        item.late = note.late
+        item.mark("saved", clock_time(note.saved_at, live.call.tz), note.id)
+        self._saved()
+
     def _retry_failed_notes(self) -> None:
         if not self._failed_notes or not self.store_ready:
             return
@@ -336,14 +347,7 @@ class P2PCallApp(App[None]):
         live = self.live
 
         def done(note: Any) -> None:
-            from p2pcall.domain.timefmt import clock_time
-
-            live.notes.append(note)
-            if live is self.live:
-                self.note_counts = live.counts()
-            item.late = note.late
-            item.mark("saved", clock_time(note.saved_at, live.call.tz), note.id)
-            self._saved()
+            self._note_saved(live, note, item)
 
         def failed(error: str) -> None:
             item.mark("failed")

@@ -48,8 +48,8 @@ class CorrectNoteScreen(ModalScreen[tuple[int, str] | None]):
             yield Static(id="correct-original", classes="points")
             yield Static(
                 Content(
-                    "The original is kept and shown as corrected; this text is saved as a "
-                    "correction with its own time."
+                    "Enter saves this as a correction with its own time (Ctrl+S if multi-line); "
+                    "the original is kept, marked corrected. Ctrl+E: the note before. Esc: cancel."
                 ),
                 classes="hint",
             )

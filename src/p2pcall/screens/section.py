@@ -72,6 +72,7 @@ class SectionScreen(CallScreen):
         super().__init__(name=f"section-{section.value}", classes="section-screen")
         self.section = section
         self._draft = Throttle(self, DRAFT_EVERY_SECONDS, self._save_draft)
+        self._stored_draft: str | None = None  # text already kept as the draft in the database
 
     def compose_body(self) -> ComposeResult:
         live = self.app.live  # type: ignore[attr-defined]
@@ -102,6 +103,7 @@ class SectionScreen(CallScreen):
         self.query_one(NotesList).show_notes(live.notes_in(self.section), live.call.tz)
         draft = live.drafts.get(self.section)
         if draft is not None:
+            self._stored_draft = draft.body
             self.composer.restore(draft.body, draft.kind, draft.started_at)
             notice = self.query_one("#draft-notice", Static)
             notice.add_class("-shown")
@@ -130,6 +132,9 @@ class SectionScreen(CallScreen):
         composer = self.composer
         if not composer.text and composer.started_at is None:
             return  # just cleared by a save, which already dropped the draft
+        if composer.text == self._stored_draft:
+            return  # the recovered draft, put back as it was stored: nothing new to keep
+        self._stored_draft = None
         if composer.text and composer.started_at is None:
             composer.started_at = now_utc()
         self._draft.poke()

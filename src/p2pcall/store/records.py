@@ -63,17 +63,6 @@ class RecordsMixin:
 
         def _session(self) -> AbstractContextManager[Session]: ...
         def _call_row(self, session: Session, call_id: int) -> CallRow: ...
-        def add_note(
-            self,
-            call_id: int,
-            section: Section,
-            kind: NoteKind,
-            body: str,
-            started_at: datetime,
-            *,
-            reason: str = "",
-            corrects: int | None = None,
-        ) -> Note: ...
 
     def finalize_call(self, call_id: int) -> Call:
         """Stamp finalized_at and the chain head, in one transaction; the call must have ended.
@@ -139,7 +128,7 @@ class RecordsMixin:
             if new_body == original.body:
                 raise store_error("The correction is the same as the note: nothing to save.")
             call_id, section, kind = original.call_id, original.section, original.kind
-        return self.add_note(
+        return self.add_note(  # type: ignore[attr-defined]  (Store's hot path, in store.py)
             call_id,
             Section(section),
             NoteKind(kind),
