@@ -306,3 +306,27 @@ async def test_a_skipped_wrap_up_can_be_finished_later(data_dir: Path) -> None:
     record = load_latest(data_dir, unfinished=False)
     assert record.call.finalized_at is not None
     assert len(record.followups) == 6
+
+
+async def test_due_screen_marks_not_needed(data_dir: Path) -> None:
+    late_id, soon_id = seed_due(data_dir)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, DueScreen) and app.screen.items)
+        due = app.screen
+        await pilot.press("n")
+        await wait_until(pilot, lambda: set(due.items) == {str(soon_id)})
+        await settle(pilot)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+    store = Store.open(data_dir)
+    try:
+        statuses = {f.id: (f.status, f.done_at) for f in store.followups_for(1)}
+    finally:
+        store.close()
+    assert statuses == {
+        late_id: (FollowUpStatus.NOT_NEEDED, None),
+        soon_id: (FollowUpStatus.PLANNED, None),
+    }

@@ -64,6 +64,13 @@ class DueScreen(Screen[None]):
     BINDINGS = [
         Binding("x", "done", "Done", id="due-mark-done", tooltip="Mark the follow-up done"),
         Binding(
+            "n",
+            "not_needed",
+            "Not needed",
+            id="due-not-needed",
+            tooltip="Mark the follow-up as not needed (it leaves the list)",
+        ),
+        Binding(
             "enter",
             "open_call",
             "Open call",
@@ -114,7 +121,7 @@ class DueScreen(Screen[None]):
                 options.append(Option(self._line(item), id=key))
         listing.add_options(options)
         if self.items:
-            text = "x marks done \u00b7 Enter opens the call \u00b7 Esc back"
+            text = "x done \u00b7 n not needed \u00b7 Enter opens the call \u00b7 Esc back"
         else:
             text = f"Nothing overdue or due in the next {report.within_days} days."
         if report.undated:
@@ -176,17 +183,23 @@ class DueScreen(Screen[None]):
         self.action_open_call()
 
     def action_done(self) -> None:
+        self._mark("Done", lambda store, fid: store.mark_followup_done(fid))
+
+    def action_not_needed(self) -> None:
+        self._mark("Not needed", lambda store, fid: store.mark_followup_not_needed(fid))
+
+    def _mark(self, word: str, change) -> None:  # type: ignore[no-untyped-def]
         item = self._current()
         if item is None:
             return
         followup_id = item.followup.id
 
         def done(_: object) -> None:
-            self.notify(f"Done: {followup_title(item.followup)}", timeout=3)
+            self.notify(f"{word}: {followup_title(item.followup)}", timeout=3)
             self.reload()
             self.app.refresh_home()  # type: ignore[attr-defined]
 
-        self.app.db.submit(lambda store: store.mark_followup_done(followup_id), done)  # type: ignore[attr-defined]
+        self.app.db.submit(lambda store: change(store, followup_id), done)  # type: ignore[attr-defined]
 
     def action_open_call(self) -> None:
         item = self._current()
