@@ -49,3 +49,38 @@ def load_latest(data_dir, *, unfinished: bool):
         return store.load_call(calls[0].id)
     finally:
         store.close()
+
+
+async def finish_wrap_up(pilot) -> None:
+    """After the outcome is chosen: save the suggested follow-ups and return home."""
+    from p2pcall.screens.home import HomeScreen
+    from p2pcall.screens.wrap_up import WrapUpScreen
+
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, WrapUpScreen))
+    await pilot.press("ctrl+s")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
+
+
+# A denied urgent employer-plan case with its notice dates and a promised document.
+DENIED_URGENT = {
+    "patient_ref": "JD-0412",
+    "insurer": "Acme Health",
+    "plan_type": "erisa",
+    "review_type": "pre_service",
+    "urgency": "urgent",
+    "denial_date": "2026-11-18",
+    "denial_received": "2026-11-20",
+    "coverage_status": "denied",
+    "doc_criteria": "promised",
+    "doc_criteria_by": "2026-11-27",
+}
+
+
+async def skip_wrap_up(pilot) -> None:
+    """Leave the wrap-up without saving (Esc twice): the call is ended but not finalized."""
+    from p2pcall.screens.home import HomeScreen
+    from p2pcall.screens.wrap_up import WrapUpScreen
+
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, WrapUpScreen))
+    await pilot.press("escape", "escape")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))

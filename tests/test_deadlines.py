@@ -53,6 +53,9 @@ def due_iso(rule_id: str, start: datetime, tz: str = NY, **kwargs: object) -> st
 RULE_FIGURES = [
     ("p2p_request_window", Clock.BUSINESS_DAYS, None, StartEvent.NOTICE_RECEIVED,
      Responsible.CLINICIAN, "Insurer"),
+    # Not a regulation: the same-day written confirmation (and urgent expedited request).
+    ("act_same_day", Clock.CALENDAR_DAYS, 0, StartEvent.CALL_END, Responsible.CLINICIAN,
+     "not a regulation"),
     ("internal_appeal_filing", Clock.CALENDAR_DAYS, 180, StartEvent.NOTICE_RECEIVED,
      Responsible.CLINICIAN, "29 CFR 2560.503-1(h)(3)(i); 45 CFR 147.136(b)"),
     ("initial_decision_urgent", Clock.HOURS, 72, StartEvent.REQUEST_RECEIVED,
@@ -75,7 +78,8 @@ RULE_FIGURES = [
      Responsible.INDEPENDENT_REVIEWER, "45 CFR 147.136(d)"),
     ("external_review_decision_expedited", Clock.HOURS, 72, StartEvent.REQUEST_RECEIVED,
      Responsible.INDEPENDENT_REVIEWER, "45 CFR 147.136(d)"),
-    ("ma_reconsideration_request", Clock.CALENDAR_DAYS, 60, StartEvent.NOTICE_RECEIVED,
+    # 422.582(b): 60 calendar days from the date OF the notice (not from its receipt).
+    ("ma_reconsideration_request", Clock.CALENDAR_DAYS, 60, StartEvent.NOTICE_DATED,
      Responsible.CLINICIAN, "42 CFR 422.582"),
     ("ma_org_determination_expedited", Clock.HOURS, 72, StartEvent.REQUEST_RECEIVED,
      Responsible.PLAN, "422.572"),
@@ -112,6 +116,10 @@ def test_every_rule_has_a_figure_and_a_worked_example():
     assert ids == {row[0] for row in WORKED_EXAMPLES}
 
 
+def test_same_day_clock_reads_as_the_same_day():
+    assert get_rule("act_same_day").clock_text() == "the same day"
+
+
 def test_only_the_insurer_window_leaves_the_amount_to_the_user():
     assert [r.id for r in RULES if r.amount is None] == ["p2p_request_window"]
 
@@ -121,6 +129,8 @@ WORKED_EXAMPLES = [
     # Thu 19 Nov 2026 + 5 business days, Thanksgiving (Thu 26) closed -> Fri 27 Nov
     ("p2p_request_window", ny(2026, 11, 19, 10), {"business_days": 5,
      "holidays": [date(2026, 11, 26)]}, "2026-11-27T23:59:59-05:00"),
+    # Call ended 16:40 on 23 Nov: due by the end of that day, local time.
+    ("act_same_day", ny(2026, 11, 23, 16, 40), {}, "2026-11-23T23:59:59-05:00"),
     # 1 Jan + 180: Jan 30 + Feb 28 + Mar 31 + Apr 30 + May 31 = 150 left after 1 Jan -> 30 Jun
     ("internal_appeal_filing", ny(2026, 1, 1), {}, "2026-06-30T23:59:59-04:00"),
     ("initial_decision_urgent", ny(2026, 6, 1, 14, 30), {}, "2026-06-04T14:30:00-04:00"),
@@ -319,7 +329,8 @@ def test_p2p_request_window_business_days(start, days, holidays, expected):
 
 # --- which rules apply -------------------------------------------------------------------------
 
-_COMMON = {"p2p_request_window", "external_review_request"}
+_ALWAYS = {"p2p_request_window", "act_same_day"}
+_COMMON = _ALWAYS | {"external_review_request"}
 
 APPLICABLE = [
     (PlanType.ERISA, ReviewType.PRE_SERVICE, Urgency.URGENT, _COMMON | {
@@ -344,18 +355,18 @@ APPLICABLE = [
     (PlanType.MARKETPLACE, ReviewType.PRE_SERVICE, Urgency.URGENT, _COMMON | {
         "internal_appeal_filing", "marketplace_decision_urgent",
         "internal_appeal_decision_urgent", "external_review_decision_expedited"}),
-    (PlanType.MEDICARE_ADVANTAGE, ReviewType.PRE_SERVICE, Urgency.STANDARD, {
-        "p2p_request_window", "ma_reconsideration_request", "ma_org_determination_standard"}),
-    (PlanType.MEDICARE_ADVANTAGE, ReviewType.PRE_SERVICE, Urgency.URGENT, {
-        "p2p_request_window", "ma_reconsideration_request", "ma_org_determination_expedited"}),
-    (PlanType.MEDICAID_MANAGED, ReviewType.CONCURRENT, Urgency.URGENT, {
-        "p2p_request_window", "medicaid_prior_auth_expedited"}),
-    (PlanType.MEDICAID_MANAGED, ReviewType.PRE_SERVICE, Urgency.STANDARD, {
-        "p2p_request_window", "medicaid_prior_auth_standard"}),
-    (PlanType.OTHER, ReviewType.PRE_SERVICE, Urgency.STANDARD, {"p2p_request_window"}),
+    (PlanType.MEDICARE_ADVANTAGE, ReviewType.PRE_SERVICE, Urgency.STANDARD, _ALWAYS | {
+        "ma_reconsideration_request", "ma_org_determination_standard"}),
+    (PlanType.MEDICARE_ADVANTAGE, ReviewType.PRE_SERVICE, Urgency.URGENT, _ALWAYS | {
+        "ma_reconsideration_request", "ma_org_determination_expedited"}),
+    (PlanType.MEDICAID_MANAGED, ReviewType.CONCURRENT, Urgency.URGENT, _ALWAYS | {
+        "medicaid_prior_auth_expedited"}),
+    (PlanType.MEDICAID_MANAGED, ReviewType.PRE_SERVICE, Urgency.STANDARD, _ALWAYS | {
+        "medicaid_prior_auth_standard"}),
+    (PlanType.OTHER, ReviewType.PRE_SERVICE, Urgency.STANDARD, _ALWAYS),
     # Review type and urgency not chosen yet: nothing is filtered out on them.
-    (PlanType.MEDICARE_ADVANTAGE, None, None, {
-        "p2p_request_window", "ma_reconsideration_request", "ma_org_determination_expedited",
+    (PlanType.MEDICARE_ADVANTAGE, None, None, _ALWAYS | {
+        "ma_reconsideration_request", "ma_org_determination_expedited",
         "ma_org_determination_standard"}),
     # Stored string values work like the enum members.
     ("erisa", "pre_service", "urgent", _COMMON | {
@@ -510,3 +521,82 @@ def test_import_pulls_in_no_ui_database_or_pendulum():
     )
     env = os.environ | {"PYTHONPATH": str(src)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+# --- more hand-worked cases: the gaps the wrap-up relies on -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dated", "expected"),
+    [
+        # 15 Jan 2028 + 60: 16 (to 31 Jan) + 29 (leap February) = 45, + 15 -> 15 March.
+        (ny(2028, 1, 15), "2028-03-15T23:59:59-04:00"),
+        # Same dates a year earlier, no leap day: 16 + 28 = 44, + 16 -> 16 March.
+        (ny(2027, 1, 15), "2027-03-16T23:59:59-04:00"),
+        # Dated 10 Nov 2026: 20 (to 30 Nov) + 31 (Dec) = 51, + 9 -> 9 Jan 2027.
+        (ny(2026, 11, 10), "2027-01-09T23:59:59-05:00"),
+        # Dated on a leap day: 29 Feb + 31 = 31 Mar, + 29 -> 29 April.
+        (ny(2028, 2, 29), "2028-04-29T23:59:59-04:00"),
+    ],
+)
+def test_ma_reconsideration_sixty_days_from_the_date_on_the_notice(dated, expected):
+    assert due_iso("ma_reconsideration_request", dated) == expected
+
+
+@pytest.mark.parametrize(
+    ("received", "expected"),
+    [
+        ("2026-05-31", "2026-10-01"),  # no 31 September
+        ("2026-07-31", "2026-12-01"),  # no 31 November
+        ("2027-01-31", "2027-05-31"),  # 31 May exists
+        ("2027-03-31", "2027-07-31"),
+        ("2026-06-30", "2026-10-30"),
+    ],
+)
+def test_external_review_request_more_month_ends(received, expected):
+    y, m, d = map(int, received.split("-"))
+    deadline = compute_deadline(get_rule("external_review_request"), ny(y, m, d, 8), NY, now=NOW)
+    assert deadline.due.strftime("%Y-%m-%d %H:%M:%S") == f"{expected} 23:59:59"
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "start", "tz", "expected"),
+    [
+        # New York springs forward on 14 Mar 2027: 72 real hours read 13:00, not 12:00.
+        ("initial_decision_urgent", pendulum.datetime(2027, 3, 12, 12, tz=NY), NY,
+         "2027-03-15T13:00:00-04:00"),
+        # Los Angeles falls back on 1 Nov 2026: 72 real hours read 17:00, not 18:00.
+        ("marketplace_decision_urgent", pendulum.datetime(2026, 10, 31, 18,
+         tz="America/Los_Angeles"), "America/Los_Angeles", "2026-11-03T17:00:00-08:00"),
+        # Phoenix keeps standard time all year: the wall clock is unchanged.
+        ("ma_org_determination_expedited", pendulum.datetime(2026, 3, 6, 10,
+         tz="America/Phoenix"), "America/Phoenix", "2026-03-09T10:00:00-07:00"),
+        # The second 01:30 of 1 Nov 2026 in New York (EST, 06:30 UTC) + 72 h.
+        ("external_review_decision_expedited", pendulum.datetime(2026, 11, 1, 6, 30, tz="UTC"),
+         NY, "2026-11-04T01:30:00-05:00"),
+    ],
+)  # fmt: skip
+def test_seventy_two_hours_across_dst_in_other_zones(rule_id, start, tz, expected):
+    deadline = compute_deadline(get_rule(rule_id), start, tz, now=NOW)
+    assert deadline.due.isoformat() == expected
+    assert (deadline.due - deadline.start).total_seconds() == 72 * 3600
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "holidays", "expected"),
+    [
+        # Notice on Thanksgiving (a holiday) + 1: Fri also closed -> Mon 30 Nov.
+        (ny(2026, 11, 26), 1, [date(2026, 11, 26), date(2026, 11, 27)], "2026-11-30"),
+        # Across the new year with 1 Jan closed: Mon 4, Tue 5, Wed 6.
+        (ny(2026, 12, 31), 3, [date(2027, 1, 1)], "2027-01-06"),
+        # Ten business days from a Monday: two whole weeks.
+        (ny(2026, 3, 2), 10, [], "2026-03-16"),
+        # Over the spring DST weekend: the date, not the hours, counts.
+        (ny(2026, 3, 6, 23, 30), 1, [], "2026-03-09"),
+    ],
+)
+def test_more_business_day_windows(start, days, holidays, expected):
+    deadline = compute_deadline(
+        get_rule("p2p_request_window"), start, NY, now=NOW, business_days=days, holidays=holidays
+    )
+    assert deadline.due.strftime("%Y-%m-%d %H:%M:%S") == f"{expected} 23:59:59"

@@ -12,7 +12,16 @@ from p2pcall.screens.end_call import EndCallScreen
 from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.section import SectionScreen
 from p2pcall.store import Store
-from pilot_helpers import load_latest, note, open_app, settle, start_call, type_text
+from pilot_helpers import (
+    finish_wrap_up,
+    load_latest,
+    note,
+    open_app,
+    settle,
+    skip_wrap_up,
+    start_call,
+    type_text,
+)
 
 
 def screen_section(app: P2PCallApp) -> Section | None:
@@ -60,7 +69,7 @@ async def test_a_whole_call_is_recorded_exactly_as_typed(data_dir: Path) -> None
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(app.screen, EndCallScreen))
         await pilot.press("down", "down", "enter")  # Approved -> Partial -> Denied
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await finish_wrap_up(pilot)
         await settle(pilot)
 
     store = Store.open(data_dir)
@@ -149,7 +158,7 @@ async def test_multiline_note_and_late_entry_after_the_call(data_dir: Path) -> N
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(app.screen, EndCallScreen))
         await pilot.press("enter")  # Approved
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await skip_wrap_up(pilot)  # ended, not finalized: a late note needs no reason
         await settle(pilot)
         # Open the ended call again and add to it: that is a late entry.
         await pilot.press("enter")
@@ -215,7 +224,7 @@ async def test_arrow_keys_queued_before_enter_pick_the_outcome(data_dir: Path) -
         # Typed as one burst: the keys reach the app before the list has moved.
         for key in ("down", "down", "enter"):
             app.post_message(Key(key, "\r" if key == "enter" else None))
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await finish_wrap_up(pilot)
         await settle(pilot)
     record = load_latest(data_dir, unfinished=False)
     assert record.call.outcome is Outcome.DENIED

@@ -8,13 +8,12 @@ from conftest import wait_until
 from p2pcall.app import P2PCallApp
 from p2pcall.domain.sections import Section
 from p2pcall.screens.end_call import EndCallScreen
-from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.record_modals import AddendumReasonScreen, CorrectNoteScreen
 from p2pcall.screens.section import SectionScreen
 from p2pcall.widgets.callbar import ChainHead
 from p2pcall.widgets.composer import NoteField
 from p2pcall.widgets.notes import NoteItem
-from pilot_helpers import load_latest, note, open_app, settle, start_call, type_text
+from pilot_helpers import finish_wrap_up, load_latest, note, open_app, settle, start_call, type_text
 
 
 def items(app: P2PCallApp) -> list[NoteItem]:
@@ -53,11 +52,11 @@ async def test_correct_finalize_then_addendum(data_dir: Path) -> None:
         assert app.note_counts == {"A": 2}
         assert "corrected below" in str(shown[0].render())
 
-        # End the call; finalize (the wrap-up screen calls the same app method).
+        # End the call; finishing the wrap-up finalizes it (the same app method as below).
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(app.screen, EndCallScreen))
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await finish_wrap_up(pilot)
         await settle(pilot)
         call_id = load_latest(data_dir, unfinished=False).call.id
         finalized = []

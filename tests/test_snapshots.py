@@ -19,6 +19,7 @@ from p2pcall.screens.end_call import EndCallScreen
 from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.section import SectionScreen
 from p2pcall.store import Store
+from pilot_helpers import DENIED_URGENT
 
 TZ = "America/New_York"
 T0 = pendulum.datetime(2026, 11, 23, 15, 0, 0, tz="UTC")  # 10:00 in New York
@@ -113,3 +114,85 @@ def test_section_screen(snap_compare, data_dir: Path, frozen: None) -> None:
 def test_end_call_screen(snap_compare, data_dir: Path, frozen: None) -> None:
     seed(data_dir)
     assert snap_compare(P2PCallApp(data_dir), terminal_size=(80, 24), run_before=_end_call)
+
+
+# -- after the call: wrap-up and the due list ------------------------------------------------
+
+
+def seed_denied_urgent(data_dir: Path) -> None:
+    seed(data_dir)
+    store = Store.open(data_dir)
+    try:
+        call = store.unfinished_calls()[0]
+        call_details = {"patient_ref", "insurer"}
+        for key, value in DENIED_URGENT.items():
+            if key not in call_details:  # keep the seeded call's patient and insurer
+                store.set_field(call.id, key, value)
+    finally:
+        store.close()
+
+
+async def _wrap_up(pilot) -> None:
+    from p2pcall.screens.wrap_up import WrapUpScreen
+
+    await _end_call(pilot)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, WrapUpScreen))
+    await pilot.press("down", "down", "down", "down")  # the internal appeal: its rule below
+    await pilot.pause()
+
+
+async def _due(pilot) -> None:
+    from p2pcall.screens.due import DueScreen
+
+    await _home(pilot)
+    await pilot.press("d")
+    await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, DueScreen) and pilot.app.screen.items
+    )
+    await pilot.pause()
+
+
+def seed_due(data_dir: Path) -> None:
+    from p2pcall.domain.followups import PlannedFollowUp
+    from p2pcall.domain.vocab import FollowUpAction
+
+    seed(data_dir)
+    store = Store.open(data_dir)
+    try:
+        past = store.recent_calls()[0].id
+        store.add_followups(
+            past,
+            [
+                PlannedFollowUp(
+                    FollowUpAction.CONFIRMATION,
+                    "act_same_day",
+                    pendulum.datetime(2026, 11, 22, 23, 59, 59, tz=TZ),
+                ),
+                PlannedFollowUp(
+                    FollowUpAction.INTERNAL_APPEAL,
+                    "internal_appeal_filing",
+                    pendulum.datetime(2027, 5, 19, 23, 59, 59, tz=TZ),
+                    due_override=pendulum.datetime(2026, 11, 23, 23, 59, 59, tz=TZ),
+                    override_reason="Plan letter [bold]asks for it today",
+                ),
+                PlannedFollowUp(
+                    FollowUpAction.CHASE_DOCUMENTS,
+                    due_override=pendulum.datetime(2026, 11, 27, 23, 59, 59, tz=TZ),
+                    override_reason="Date the reviewer promised on the call (section G)",
+                    note="Criteria copy (promised, by 2026-11-27)",
+                ),
+            ],
+        )
+    finally:
+        store.close()
+
+
+def test_wrap_up_screen(snap_compare, data_dir: Path, frozen: None) -> None:
+    seed_denied_urgent(data_dir)
+    assert snap_compare(P2PCallApp(data_dir), terminal_size=(80, 24), run_before=_wrap_up)
+
+
+def test_due_screen(snap_compare, data_dir: Path, frozen: None) -> None:
+    seed_due(data_dir)
+    assert snap_compare(P2PCallApp(data_dir), terminal_size=(80, 24), run_before=_due)

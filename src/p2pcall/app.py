@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -111,7 +111,19 @@ class P2PCallApp(KeyHoldingApp):
     def refresh_home(self) -> None:
         home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
         if home is not None and self.store_ready:
+            from p2pcall.screens.due import load_due
+
             self.db.submit(home_lines, home.show_calls)
+            self.db.submit(load_due, home.show_due)
+
+    def show_due(self) -> None:
+        from p2pcall.screens.due import DueScreen
+
+        if not self.store_ready:
+            self.notify("Still opening your records; try again in a moment.", timeout=3)
+            return
+        if not isinstance(self.screen, DueScreen):
+            self.push_screen(DueScreen())
 
     # -- a call's life ---------------------------------------------------------------------
 
@@ -222,8 +234,36 @@ class P2PCallApp(KeyHoldingApp):
         self.db.submit(lambda store: store.end_call(call_id, outcome), self._call_ended)
 
     def _call_ended(self, call: Any) -> None:
-        self.notify(f"Call #{call.id} ended: {call.outcome.label}.", timeout=4)
-        self.leave_call()
+        from p2pcall.screens.wrap_up import WrapUpScreen
+
+        live = self.live
+        if live is None:
+            return
+        # Keep one Call object: the wrap-up's field edits go through edit_field on live.call.
+        live.call.ended_at = call.ended_at
+        live.call.outcome = call.outcome
+        self.push_screen(WrapUpScreen(live.call, list(live.notes)))
+
+    def finish_wrap_up(
+        self, call_id: int, planned: list[Any], on_error: Callable[[str], None]
+    ) -> None:
+        """Store the ticked follow-ups (never twice), then leave the call."""
+        from p2pcall.store.followups import save_wrap_up
+
+        self.flush_all()
+
+        def saved(followups: list[Any]) -> None:
+            count = len(followups)
+            self.notify(
+                f"Call #{call_id}: {count} follow-up{'s' if count != 1 else ''} saved. "
+                "d on the home screen shows what is due.",
+                timeout=5,
+            )
+            # Finishing the wrap-up finalizes the record; a retry after an error is safe
+            # (no follow-up is stored twice, finalizing twice changes nothing).
+            self.finalize_call(call_id, lambda _call: self.leave_call(), on_error)
+
+        self.db.submit(lambda store: save_wrap_up(store, call_id, planned), saved, on_error)
 
     def leave_call(self) -> None:
         self.flush_all()
@@ -321,10 +361,13 @@ class P2PCallApp(KeyHoldingApp):
         self._saving()
         self.db.submit(lambda store: store.correct_note(note_id, body, started_at), done, failed)
 
-    def finalize_call(self, call_id: int, then: Any = None) -> None:
+    def finalize_call(
+        self, call_id: int, then: Any = None, on_error: Callable[[str], None] | None = None
+    ) -> None:
         """Finalize a call's record and show its chain head; `then(call)` after, if given.
 
         Finalizing an already finalized call is a no-op in the store, so a retry is safe.
+        `on_error(message)` replaces the default error notice (the wrap-up stays open).
         """
 
         def done(call: Any) -> None:
@@ -344,7 +387,7 @@ class P2PCallApp(KeyHoldingApp):
                 then(call)
 
         self._saving()
-        self.db.submit(lambda store: store.finalize_call(call_id), done)
+        self.db.submit(lambda store: store.finalize_call(call_id), done, on_error)
 
     def refresh_chain_head(self) -> None:
         from p2pcall.widgets.callbar import ChainHead

@@ -99,6 +99,8 @@ class Clock(LabelledEnum):
 
 class StartEvent(LabelledEnum):
     NOTICE_RECEIVED = "notice_received", "Adverse determination notice received"
+    # Some clocks run from the date printed on the notice, however late it arrived.
+    NOTICE_DATED = "notice_dated", "Date printed on the adverse determination notice"
     FINAL_INTERNAL_DENIAL = "final_internal_denial", "Final internal adverse determination received"
     CALL_END = "call_end", "End of the peer-to-peer call"
     REQUEST_RECEIVED = "request_received", "Request or appeal received by the plan"
@@ -165,6 +167,8 @@ class Rule:
         amount = self.amount if amount is None else amount
         if amount is None:
             return f"the insurer's window in {self.clock.label}"
+        if amount == 0 and self.clock is Clock.CALENDAR_DAYS:
+            return "the same day"
         unit = self.clock.label if amount != 1 else self.clock.label.removesuffix("s")
         return f"{amount} {unit}"
 
@@ -212,6 +216,20 @@ RULES: tuple[Rule, ...] = (
         citation="Insurer provider manual or contract (enter the window it gives)",
         responsible=Responsible.CLINICIAN,
         note="Contractual, not regulatory: often a few business days after the denial.",
+    ),
+    Rule(
+        id="act_same_day",
+        title="Do it on the day of the call",
+        plan_types=_ALL_PLANS,
+        review_types=_ALL_REVIEWS,
+        urgencies=_ANY_URGENCY,
+        clock=Clock.CALENDAR_DAYS,
+        amount=0,
+        starts_from=StartEvent.CALL_END,
+        citation="Practice guidance, not a regulation",
+        responsible=Responsible.CLINICIAN,
+        note="Confirm the call in writing straight after it; when care is urgent, ask for "
+        "expedited review at once. No regulation sets this date.",
     ),
     Rule(
         id="internal_appeal_filing",
@@ -360,9 +378,12 @@ RULES: tuple[Rule, ...] = (
         urgencies=_ANY_URGENCY,
         clock=Clock.CALENDAR_DAYS,
         amount=60,
-        starts_from=StartEvent.NOTICE_RECEIVED,
+        # 422.582(b) counts from the date of the notice, not from when it reached you.
+        starts_from=StartEvent.NOTICE_DATED,
         citation="42 CFR 422.582",
         responsible=Responsible.CLINICIAN,
+        note="Counted from the date printed on the notice, not the day it arrived. The plan "
+        "may accept a late request for good cause.",
     ),
     Rule(
         id="ma_org_determination_expedited",

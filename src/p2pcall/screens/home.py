@@ -14,6 +14,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
+    from p2pcall.domain.followups import DueReport
     from p2pcall.domain.models import CallSummary
     from p2pcall.store import Store
 
@@ -67,6 +68,13 @@ class HomeScreen(Screen[None]):
             priority=True,
         ),
         Binding("q", "app.quit", "Quit", id="quit-home", show=False),
+        Binding(
+            "d",
+            "due",
+            "Due",
+            id="show-due",
+            tooltip="Follow-ups overdue, due today and due this week, across all calls",
+        ),
     ]
 
     def compose(self) -> ComposeResult:
@@ -77,6 +85,7 @@ class HomeScreen(Screen[None]):
                 classes="points",
             )
             yield Static(Content("Opening your records\u2026"), id="home-status", classes="hint")
+            yield Static(id="due-panel")
             yield OptionList(id="calls")
         yield Footer(compact=True)
 
@@ -112,6 +121,14 @@ class HomeScreen(Screen[None]):
         if lines:
             calls.highlighted = 0
             calls.focus()
+
+    def show_due(self, report: DueReport) -> None:
+        from p2pcall.screens.due import due_summary
+
+        self.query_one("#due-panel", Static).update(due_summary(report))
+
+    def action_due(self) -> None:
+        self.app.show_due()  # type: ignore[attr-defined]
 
     def action_new_call(self) -> None:
         self.app.new_call()  # type: ignore[attr-defined]

@@ -22,6 +22,7 @@ from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.paths import DataDirError, database_path, ensure_private_dir
 from p2pcall.store import schema
+from p2pcall.store.followups import FollowUpsMixin, followups_of_call
 from p2pcall.store.records import RecordsMixin
 from p2pcall.store.tables import CallRow, DraftRow, FieldEditRow, FieldRow, NoteRow
 
@@ -90,7 +91,7 @@ def _describe(exc: BaseException, path: Path) -> str:
     return f"The database {path} could not be used ({type(exc).__name__})."
 
 
-class Store(RecordsMixin):
+class Store(RecordsMixin, FollowUpsMixin):
     def __init__(self, engine: Engine, path: Path) -> None:
         self.engine = engine
         self.path = path
@@ -181,6 +182,7 @@ class Store(RecordsMixin):
                 call=_call(row, list(fields)),
                 notes=[_note(n) for n in notes],
                 drafts=[_draft(d) for d in drafts],
+                followups=followups_of_call(session, call_id),
             )
 
     def _call_row(self, session: Session, call_id: int) -> CallRow:

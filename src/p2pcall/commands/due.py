@@ -1,0 +1,129 @@
+"""`p2pcall due`: follow-ups overdue, due today and due soon, across every call."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 366
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of days") from None
+    if not 0 <= days <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"use 0 to {MAX_DAYS} days, not {days}")
+    return days
+
+
+def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "due",
+        parents=parents,
+        help="list follow-ups that are overdue, due today or due soon, across all calls",
+        description="Follow-ups still planned, across all calls: overdue, due today, and due "
+        "in the next DAYS days. Dates are advice: check the date on the notice.",
+    )
+    parser.add_argument(
+        "--within",
+        metavar="DAYS",
+        type=_days,
+        default=DEFAULT_DAYS,
+        help=f"how many days ahead to look (default {DEFAULT_DAYS})",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def run(args: argparse.Namespace, data_dir: Path) -> int:
+    from p2pcall.domain.timefmt import local_tz_name, now_utc
+    from p2pcall.paths import database_path
+
+    if not database_path(data_dir).exists():
+        report = None
+    else:
+        from p2pcall.store import Store, StoreError
+
+        try:
+            store = Store.open(data_dir)
+            try:
+                report = store.due_across_calls(now_utc(), args.within, local_tz_name())
+            finally:
+                store.close()
+        except StoreError as exc:
+            print(f"p2pcall due: {exc}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps(_as_json(report, args.within), indent=2, ensure_ascii=False))
+    else:
+        print(_as_text(report, args.within))
+    return 0
+
+
+def _as_text(report, within: int) -> str:  # type: ignore[no-untyped-def]
+    from p2pcall.domain.followups import CHECK_NOTICE, call_label, due_source, due_text
+    from p2pcall.domain.followups import followup_title as title
+
+    if report is None:
+        return "No records yet: nothing is due."
+    lines: list[str] = []
+    for heading, items in report.groups:
+        if not items:
+            continue
+        lines.append(f"{heading} ({len(items)})")
+        for item in items:
+            f = item.followup
+            lines.append(f"  {due_text(item.due, item.tz)}  {title(f)}")
+            lines.append(f"      {call_label(f.call_id, item.patient_ref, item.insurer)}")
+            source = due_source(f)
+            if source:
+                lines.append(f"      {source}")
+    if not lines:
+        lines.append(f"Nothing overdue or due in the next {within} days.")
+    else:
+        lines.append(CHECK_NOTICE)
+    if report.undated:
+        lines.append(f"{report.undated} planned follow-up(s) have no date (set one in the app).")
+    return "\n".join(lines)
+
+
+def _as_json(report, within: int) -> dict:  # type: ignore[no-untyped-def]
+    from p2pcall.domain.deadlines import DeadlineInputError, get_rule
+
+    def entry(item) -> dict:  # type: ignore[no-untyped-def]
+        f = item.followup
+        citation = None
+        if f.rule_id:
+            try:
+                citation = get_rule(f.rule_id).citation
+            except DeadlineInputError:
+                citation = None
+        return {
+            "id": f.id,
+            "call_id": f.call_id,
+            "patient_ref": item.patient_ref,
+            "insurer": item.insurer,
+            "action": f.action.value,
+            "action_label": f.action.label,
+            "note": f.note,
+            "due": item.due.isoformat(),
+            "computed_due": f.computed_due.isoformat() if f.computed_due else None,
+            "due_override": f.due_override.isoformat() if f.due_override else None,
+            "override_reason": f.override_reason,
+            "rule_id": f.rule_id,
+            "citation": citation,
+            "call_tz": item.tz,
+        }
+
+    keys = ("overdue", "due_today", "due_soon")
+    groups = (report.overdue, report.today, report.soon) if report else ([], [], [])
+    return {
+        "within_days": within,
+        **{key: [entry(i) for i in items] for key, items in zip(keys, groups, strict=True)},
+        "undated": report.undated if report else 0,
+        "reminder": "Dates are advice: check the date on the notice.",
+    }

@@ -1,0 +1,207 @@
+"""What is due across every call: overdue, due today, due in the next days; mark done, open."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from p2pcall.domain.followups import (
+    CHECK_NOTICE,
+    DueItem,
+    DueReport,
+    call_label,
+    due_source,
+    due_text,
+    followup_title,
+)
+from p2pcall.domain.text import one_line
+
+if TYPE_CHECKING:
+    from p2pcall.store import Store
+
+DUE_WITHIN_DAYS = 7
+_GROUP_STYLE = {"Overdue": "bold $error", "Due today": "bold $warning"}
+
+
+def load_due(store: Store) -> DueReport:
+    """Runs in the database thread."""
+    from p2pcall.domain.timefmt import local_tz_name, now_utc
+
+    return store.due_across_calls(now_utc(), DUE_WITHIN_DAYS, local_tz_name())
+
+
+def due_summary(report: DueReport) -> Content:
+    """The home screen's compact panel: counts, and the most pressing item."""
+    if report.total == 0:
+        return Content.assemble(
+            (f"Nothing overdue or due in the next {report.within_days} days.", "$text-muted")
+        )
+    counts: list[str | tuple[str, str]] = ["Follow-ups: "]
+    for (heading, items), word in zip(
+        report.groups, ("overdue", "today", f"in {report.within_days} days"), strict=True
+    ):
+        if items:
+            counts += [(f"{len(items)} {word}", _GROUP_STYLE.get(heading, "")), " \u00b7 "]
+    counts[-1] = "  (d: list)"
+    first = (report.overdue or report.today or report.soon)[0]
+    return Content.assemble(
+        *counts,
+        "\n",
+        (f"{due_text(first.due, first.tz)[:21]}  ", "$text-muted"),
+        one_line(followup_title(first.followup), 40),
+        (f"  call #{first.followup.call_id}", "$text-muted"),
+    )
+
+
+class DueScreen(Screen[None]):
+    BINDINGS = [
+        Binding("x", "done", "Done", id="due-mark-done", tooltip="Mark the follow-up done"),
+        Binding(
+            "n",
+            "not_needed",
+            "Not needed",
+            id="due-not-needed",
+            tooltip="Mark the follow-up as not needed (it leaves the list)",
+        ),
+        Binding(
+            "enter",
+            "open_call",
+            "Open call",
+            id="due-open-call",
+            tooltip="Open the call this follow-up belongs to",
+        ),
+        Binding("escape", "app.pop_screen", "Back", id="due-back", tooltip="Back to home"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(name="due")
+        self.items: dict[str, DueItem] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="due"):
+            yield Static(Content("What is due, across all calls"), classes="section-title")
+            yield Static(Content("Loading\u2026"), id="due-status", classes="hint")
+            yield OptionList(id="due-list")
+            yield Static(id="due-detail")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self.app.db.submit(load_due, self.show_report)  # type: ignore[attr-defined]
+
+    def show_report(self, report: DueReport) -> None:
+        listing = self.query_one("#due-list", OptionList)
+        highlighted = listing.highlighted
+        listing.clear_options()
+        self.items = {}
+        options: list[Option] = []
+        for heading, items in report.groups:
+            if not items:
+                continue
+            options.append(
+                Option(
+                    Content.assemble(
+                        (f"{heading} ({len(items)})", _GROUP_STYLE.get(heading, "bold"))
+                    ),
+                    disabled=True,
+                )
+            )
+            for item in items:
+                key = str(item.followup.id)
+                self.items[key] = item
+                options.append(Option(self._line(item), id=key))
+        listing.add_options(options)
+        if self.items:
+            text = "x done \u00b7 n not needed \u00b7 Enter opens the call \u00b7 Esc back"
+        else:
+            text = f"Nothing overdue or due in the next {report.within_days} days."
+        if report.undated:
+            text += f" ({report.undated} planned without a date.)"
+        self.query_one("#due-status", Static).update(Content(text))
+        enabled = [i for i, option in enumerate(options) if not option.disabled]
+        if enabled:
+            wanted = highlighted if highlighted in enabled else None
+            listing.highlighted = (
+                wanted
+                if wanted is not None
+                else next(
+                    (i for i in enabled if highlighted is None or i >= highlighted), enabled[-1]
+                )
+            )
+            listing.focus()
+        self._show_detail()
+
+    @staticmethod
+    def _line(item: DueItem) -> Content:
+        f = item.followup
+        gap = "  "
+        return Content.assemble(
+            (due_text(item.due, item.tz)[:21], "$text-muted"),
+            gap,
+            one_line(followup_title(f), 48),
+            "\n",
+            (" " * 23 + call_label(f.call_id, item.patient_ref, item.insurer), "$text-muted"),
+        )
+
+    def _current(self) -> DueItem | None:
+        listing = self.query_one("#due-list", OptionList)
+        if listing.highlighted is None:
+            return None
+        option = listing.get_option_at_index(listing.highlighted)
+        return self.items.get(option.id or "")
+
+    def _show_detail(self) -> None:
+        item = self._current()
+        detail = self.query_one("#due-detail", Static)
+        if item is None:
+            detail.update("")
+            return
+        f = item.followup
+        source = due_source(f) or "no rule: date set by hand"
+        detail.update(
+            Content.assemble(
+                f"Due {due_text(item.due, item.tz)} \u00b7 {source}\n",
+                (CHECK_NOTICE, "$text-muted"),
+            )
+        )
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._show_detail()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_open_call()
+
+    def action_done(self) -> None:
+        self._mark("Done", lambda store, fid: store.mark_followup_done(fid))
+
+    def action_not_needed(self) -> None:
+        self._mark("Not needed", lambda store, fid: store.mark_followup_not_needed(fid))
+
+    def _mark(self, word: str, change) -> None:  # type: ignore[no-untyped-def]
+        item = self._current()
+        if item is None:
+            return
+        followup_id = item.followup.id
+
+        def done(_: object) -> None:
+            self.notify(f"{word}: {followup_title(item.followup)}", timeout=3)
+            self.reload()
+            self.app.refresh_home()  # type: ignore[attr-defined]
+
+        self.app.db.submit(lambda store: change(store, followup_id), done)  # type: ignore[attr-defined]
+
+    def action_open_call(self) -> None:
+        item = self._current()
+        if item is not None:
+            self.app.open_call(item.followup.call_id)  # type: ignore[attr-defined]

@@ -1,0 +1,218 @@
+"""Follow-ups after a call: stored per call, marked done or not needed, dates overridden.
+
+A mixin of ``Store`` (it uses the store's sessions and call lookup), kept apart so this
+area's queries live in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select, type_coerce
+from sqlmodel import Session, col
+
+from p2pcall.domain.followups import DueItem, DueReport, PlannedFollowUp, group_due, window_end
+from p2pcall.domain.models import FollowUp
+from p2pcall.domain.timefmt import now_utc
+from p2pcall.domain.vocab import FollowUpAction, FollowUpStatus
+from p2pcall.store.tables import CallRow, FieldRow, FollowUpRow
+from p2pcall.store.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+MAX_NOTE = 2000
+
+
+def _store_error(message: str) -> Exception:
+    from p2pcall.store.store import StoreError  # the store module imports this one
+
+    return StoreError(message)
+
+
+def _require_aware(moment: datetime | None, what: str) -> None:
+    if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
+        raise _store_error(f"{what} has no time zone; it was not saved.")
+
+
+class FollowUpsMixin:
+    if TYPE_CHECKING:
+
+        def _session(self) -> AbstractContextManager[Session]: ...
+        def _call_row(self, session: Session, call_id: int) -> CallRow: ...
+
+    def add_followups(self, call_id: int, planned: Iterable[PlannedFollowUp]) -> list[FollowUp]:
+        """Store several follow-ups of one call in one transaction."""
+        now = now_utc()
+        planned = list(planned)
+        for item in planned:
+            _check_planned(item)
+        with self._session() as session:
+            self._call_row(session, call_id)
+            rows = [
+                FollowUpRow(
+                    call_id=call_id,
+                    action=item.action.value,
+                    status=FollowUpStatus.PLANNED.value,
+                    created_at=now,
+                    rule_id=item.rule_id,
+                    computed_due=item.computed_due,
+                    due_override=item.due_override,
+                    override_reason=item.override_reason.strip(),
+                    note=item.note,
+                )
+                for item in planned
+            ]
+            session.add_all(rows)
+            session.commit()
+            return [_followup(row) for row in rows]
+
+    def add_followup(self, call_id: int, planned: PlannedFollowUp) -> FollowUp:
+        return self.add_followups(call_id, [planned])[0]
+
+    def followups_for(self, call_id: int) -> list[FollowUp]:
+        with self._session() as session:
+            return [_followup(row) for row in _rows_of(session, call_id)]
+
+    def update_followup_note(self, followup_id: int, note: str) -> FollowUp:
+        if len(note) > MAX_NOTE:
+            raise _store_error(f"A follow-up note is kept under {MAX_NOTE} characters.")
+        return self._change(followup_id, note=note)
+
+    def mark_followup_done(self, followup_id: int, at: datetime | None = None) -> FollowUp:
+        """Done, with the time it was marked (now unless given)."""
+        at = at or now_utc()
+        _require_aware(at, "The done time")
+        return self._change(followup_id, status=FollowUpStatus.DONE.value, done_at=at)
+
+    def mark_followup_not_needed(self, followup_id: int) -> FollowUp:
+        return self._change(followup_id, status=FollowUpStatus.NOT_NEEDED.value, done_at=None)
+
+    def reopen_followup(self, followup_id: int) -> FollowUp:
+        return self._change(followup_id, status=FollowUpStatus.PLANNED.value, done_at=None)
+
+    def override_followup_due(
+        self, followup_id: int, due: datetime | None, reason: str = ""
+    ) -> FollowUp:
+        """Set the user's date beside the computed one (None goes back to the computed date).
+
+        A reason is required when it replaces a computed date, so the record says why.
+        """
+        _require_aware(due, "The new due date")
+        reason = reason.strip()
+        with self._session() as session:
+            row = _row(session, followup_id)
+            if due is not None and row.computed_due is not None and not reason:
+                raise _store_error(
+                    "Say why you are changing the computed date (for example: "
+                    "'notice gives 12 May')."
+                )
+            row.due_override = due
+            row.override_reason = reason if due is not None else ""
+            session.add(row)
+            session.commit()
+            return _followup(row)
+
+    def due_across_calls(
+        self, now: datetime, within_days: int = 7, tz: str | None = None
+    ) -> DueReport:
+        """Planned follow-ups of every call: overdue, due today, due in the next days."""
+        from p2pcall.domain.timefmt import local_tz_name
+
+        if within_days < 0:
+            raise _store_error("The number of days ahead cannot be negative.")
+        _require_aware(now, "The current time")
+        tz = tz or local_tz_name()
+        due = func.coalesce(col(FollowUpRow.due_override), col(FollowUpRow.computed_due))
+        bound = type_coerce(window_end(now, tz, within_days), UTCDateTime)
+
+        def field(key: str):
+            return (
+                select(FieldRow.value)
+                .where(FieldRow.call_id == FollowUpRow.call_id, FieldRow.key == key)
+                .scalar_subquery()
+            )
+
+        planned = col(FollowUpRow.status) == FollowUpStatus.PLANNED.value
+        query = (
+            select(FollowUpRow, field("patient_ref"), field("insurer"), CallRow.tz)
+            .join(CallRow, col(CallRow.id) == col(FollowUpRow.call_id))
+            .where(planned, due.is_not(None), type_coerce(due, UTCDateTime) <= bound)
+        )
+        undated_query = select(func.count()).where(planned, due.is_(None))
+        with self._session() as session:
+            items = [
+                DueItem(_followup(row), patient or "", insurer or "", call_tz)
+                for row, patient, insurer, call_tz in session.execute(query).all()
+            ]
+            undated = session.execute(undated_query.select_from(FollowUpRow)).scalar_one()
+        return group_due(items, now=now, tz=tz, within_days=within_days, undated=int(undated))
+
+    def _change(self, followup_id: int, **values: object) -> FollowUp:
+        with self._session() as session:
+            row = _row(session, followup_id)
+            for key, value in values.items():
+                setattr(row, key, value)
+            session.add(row)
+            session.commit()
+            return _followup(row)
+
+
+def _check_planned(item: PlannedFollowUp) -> None:
+    _require_aware(item.computed_due, "The computed due date")
+    _require_aware(item.due_override, "The due date")
+    if (
+        item.due_override is not None
+        and item.computed_due is not None
+        and not item.override_reason.strip()
+    ):
+        raise _store_error("Say why you are changing the computed date.")
+    if len(item.note) > MAX_NOTE:
+        raise _store_error(f"A follow-up note is kept under {MAX_NOTE} characters.")
+
+
+def _rows_of(session: Session, call_id: int) -> list[FollowUpRow]:
+    return list(
+        session.scalars(
+            select(FollowUpRow).where(FollowUpRow.call_id == call_id).order_by(col(FollowUpRow.id))
+        ).all()
+    )
+
+
+def _row(session: Session, followup_id: int) -> FollowUpRow:
+    row = session.get(FollowUpRow, followup_id)
+    if row is None:
+        raise _store_error(f"There is no follow-up number {followup_id}.")
+    return row
+
+
+def _followup(row: FollowUpRow) -> FollowUp:
+    return FollowUp(
+        id=row.id or 0,
+        call_id=row.call_id,
+        action=FollowUpAction.parse(row.action) or FollowUpAction.OTHER,  # type: ignore[arg-type]
+        status=FollowUpStatus.parse(row.status) or FollowUpStatus.PLANNED,  # type: ignore[arg-type]
+        created_at=row.created_at,
+        rule_id=row.rule_id,
+        computed_due=row.computed_due,
+        due_override=row.due_override,
+        override_reason=row.override_reason,
+        done_at=row.done_at,
+        note=row.note,
+    )
+
+
+def followups_of_call(session: Session, call_id: int) -> list[FollowUp]:
+    """For ``Store.load_call``: the call's follow-ups in the order they were planned."""
+    return [_followup(row) for row in _rows_of(session, call_id)]
+
+
+def save_wrap_up(
+    store: FollowUpsMixin, call_id: int, planned: list[PlannedFollowUp]
+) -> list[FollowUp]:
+    """The wrap-up's follow-ups, minus any the call already has (same action and note)."""
+    existing = {(f.action, f.note) for f in store.followups_for(call_id)}
+    fresh = [item for item in planned if (item.action, item.note) not in existing]
+    return store.add_followups(call_id, fresh) if fresh else []
