@@ -56,6 +56,15 @@ class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("n", "new_call", "New call", id="new-call", tooltip="Start a call now"),
         Binding("r", "resume", "Resume", id="resume-call", tooltip="Resume the unfinished call"),
+        Binding("h", "history", "History", id="history", tooltip="Find a past call"),
+        Binding(
+            "slash",
+            "history(True)",
+            "Search",
+            id="history-search-home",
+            key_display="/",
+            tooltip="Search past calls",
+        ),
         Binding("q", "app.quit", "Quit", id="quit-home", show=False),
     ]
 
@@ -112,6 +121,14 @@ class HomeScreen(Screen[None]):
             self.app.open_call(unfinished[0].call_id)  # type: ignore[attr-defined]
         else:
             self.notify("There is no unfinished call.", timeout=3)
+
+    def action_history(self, search: bool = False) -> None:
+        if not self.app.store_ready:  # type: ignore[attr-defined]
+            self.notify("Still opening your records; try again in a moment.", timeout=3)
+            return
+        from p2pcall.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(search_first=search))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:

@@ -314,3 +314,12 @@ def _match(db: sqlite3.Connection, search: str, hit: tuple[str, int] | None) -> 
         return None
     line, marks = snippet(row[1], search)
     return SearchMatch(row[0], None, line, marks)
+
+
+def late_fields(store: Store, call_id: int) -> set[str]:
+    """Keys of the call's fields whose current value was set after the call ended."""
+    with _reading(store) as db:
+        rows = db.execute(
+            "SELECT key FROM call_field WHERE call_id = ? AND late", (call_id,)
+        ).fetchall()
+    return {row[0] for row in rows}
