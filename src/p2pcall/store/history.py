@@ -268,7 +268,8 @@ def _hits_in(db: sqlite3.Connection, query: str, calls: list[int]) -> dict[int, 
     """A matching note (else field) for each call of a page.
 
     One MATCH over the span of note ids the page's calls wrote during the call (their
-    notes are contiguous, as notes are written in time order), not one MATCH per call.
+    notes are contiguous, as notes are written in time order), one over their late
+    entries, one over their fields: never one MATCH per call.
     """
     hits: dict[int, tuple[str, int]] = {}
     if not calls:
@@ -286,6 +287,22 @@ def _hits_in(db: sqlite3.Connection, query: str, calls: list[int]) -> dict[int, 
         ):
             if call_id in wanted:
                 hits.setdefault(call_id, ("note", rowid))
+    missing = [call_id for call_id in calls if call_id not in hits]
+    late = [
+        row[0]
+        for row in db.execute(
+            f"SELECT id FROM note WHERE call_id IN ({','.join('?' * len(missing))}) AND late",
+            missing,
+        )
+    ]
+    if late:  # entries added after their call: few, anywhere in the id order
+        marks = ",".join("?" * len(late))
+        for rowid, call_id in db.execute(
+            "SELECT s.rowid, n.call_id FROM note_search s JOIN note n ON n.id = s.rowid "
+            f"WHERE note_search MATCH ? AND s.rowid IN ({marks}) ORDER BY s.rowid DESC",
+            (query, *late),
+        ):
+            hits.setdefault(call_id, ("note", rowid))
     missing = [call_id for call_id in calls if call_id not in hits]
     if missing:
         marks = ",".join("?" * len(missing))
