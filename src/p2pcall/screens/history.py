@@ -159,7 +159,7 @@ class HistoryScreen(Screen[None]):
         self.search_first = search_first
         self.rows: list[HistoryRow] = []
         self.has_more = False
-        self.loading = False
+        self.fetching = False  # not `loading`: that is Widget's spinner overlay
         self.generation = 0  # bumped on every new question; older answers are dropped
         self.filter = HistoryFilter()
         self._debounce: Timer | None = None
@@ -205,13 +205,13 @@ class HistoryScreen(Screen[None]):
     def ask(self, *, more: bool = False) -> None:
         """Fetch the first page for the current filter (or, with `more`, the next page)."""
         if more:
-            if self.loading or not self.has_more:
+            if self.fetching or not self.has_more:
                 return
             offset = len(self.rows)
         else:
             self.generation += 1
             offset = 0
-        self.loading = True
+        self.fetching = True
         generation, flt = self.generation, self.filter
         self.app.db.submit(  # type: ignore[attr-defined]
             lambda store: history_rows(store, flt, offset),
@@ -222,7 +222,7 @@ class HistoryScreen(Screen[None]):
     def _show(self, generation: int, offset: int, result: tuple[HistoryPage, list]) -> None:
         if generation != self.generation:
             return  # a newer question was asked while this one ran
-        self.loading = False
+        self.fetching = False
         page, rows = result
         table = self.query_one(HistoryTable)
         if offset == 0:
@@ -241,7 +241,7 @@ class HistoryScreen(Screen[None]):
 
     def _failed(self, generation: int, error: str) -> None:
         if generation == self.generation:
-            self.loading = False
+            self.fetching = False
             self._status(Content.assemble(("Could not read the history: ", "bold $error"), error))
 
     def _show_status(self) -> None:
@@ -299,6 +299,9 @@ class HistoryScreen(Screen[None]):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
+        # Closing the list hides the focused overlay, and focus would fall to the first
+        # box on the screen (seen with Textual 8.2): keep it on the outcome.
+        self.call_after_refresh(event.select.focus)
         self._schedule(0)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
