@@ -8,6 +8,7 @@ and an answer that arrives after a newer question was asked is dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
     from p2pcall.domain.models import HistoryEntry, HistoryPage
     from p2pcall.store import Store
 
+HISTORY_SCREEN = "history"  # installed name: the screen is built once and kept
 DEBOUNCE_SECONDS = 0.25
-PAGE_SIZE = 100
+PAGE_SIZE = 60  # a screenful and more; the next page comes as the cursor nears the end
 LOAD_MORE_WITHIN = 10  # rows from the end of the list at which the next page is fetched
 
 # (label, width including the one-space gap after it): 77 columns, a scrollbar fits in 80
@@ -75,20 +77,25 @@ class HistoryRow:
 
 def history_rows(store: Store, flt: HistoryFilter, offset: int) -> tuple[HistoryPage, list]:
     """Runs in the database thread: the page and its rows, formatted."""
+    from zoneinfo import ZoneInfo
+
+    from p2pcall.domain.timefmt import local_tz_name
     from p2pcall.store.history import list_calls
 
     page = list_calls(store, flt, offset=offset, limit=PAGE_SIZE)
-    return page, [format_row(entry, flt.tz) for entry in page.entries]
+    zone = ZoneInfo(flt.tz or local_tz_name())
+    return page, [format_row(entry, zone) for entry in page.entries]
 
 
-def format_row(entry: HistoryEntry, tz: str | None = None) -> HistoryRow:
+def format_row(entry: HistoryEntry, zone: tzinfo) -> HistoryRow:
     from p2pcall.domain.fields import FIELDS_BY_KEY
     from p2pcall.domain.text import one_line
-    from p2pcall.domain.timefmt import elapsed, stamp
+    from p2pcall.domain.timefmt import elapsed
 
     s = entry.summary
-    full = stamp(s.started_at or s.created_at, tz)  # 2026-11-23 14:02:11 -05:00
-    when = full[:16] + full[19:23]  # 2026-11-23 14:02 -05
+    # zoneinfo rather than pendulum here: a page is formatted while the user waits.
+    local = (s.started_at or s.created_at).astimezone(zone)
+    when = local.strftime("%Y-%m-%d %H:%M ") + local.strftime("%z")[:3]  # ... 14:02 -05
     if s.ended_at is None:
         outcome = "\u25b6 open"
     else:
@@ -154,9 +161,10 @@ class HistoryScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, *, search_first: bool = False) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.search_first = search_first
+        self.search_first = False
+        self.fresh = True  # opened from home: ask again (back from a detail: keep the place)
         self.rows: list[HistoryRow] = []
         self.has_more = False
         self.fetching = False  # not `loading`: that is Widget's spinner overlay
@@ -197,8 +205,20 @@ class HistoryScreen(Screen[None]):
         table = self.query_one(HistoryTable)
         for label, width in COLUMNS:
             table.add_column(label, width=width, key=label)
-        (self.query_one("#search") if self.search_first else table).focus()
-        self.ask()
+
+    def opened_from_home(self, *, search: bool) -> None:
+        self.search_first = search
+        self.fresh = True
+
+    def on_screen_resume(self) -> None:
+        if not self.fresh:
+            return
+        self.fresh = False
+        if self.search_first:
+            self.query_one("#search").focus()
+        else:
+            self.query_one(HistoryTable).focus()
+        self.ask()  # calls may have been added since it was last shown
 
     # -- asking the store -------------------------------------------------------------------
 

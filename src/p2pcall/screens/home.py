@@ -126,9 +126,14 @@ class HomeScreen(Screen[None]):
         if not self.app.store_ready:  # type: ignore[attr-defined]
             self.notify("Still opening your records; try again in a moment.", timeout=3)
             return
-        from p2pcall.screens.history import HistoryScreen
+        from p2pcall.screens.history import HISTORY_SCREEN, HistoryScreen
 
-        self.app.push_screen(HistoryScreen(search_first=search))
+        # Installed once and kept: opening it again skips building its widgets.
+        if not self.app.is_screen_installed(HISTORY_SCREEN):
+            self.app.install_screen(HistoryScreen(), HISTORY_SCREEN)
+        screen = self.app.get_screen(HISTORY_SCREEN)
+        screen.opened_from_home(search=search)  # type: ignore[attr-defined]
+        self.app.push_screen(HISTORY_SCREEN)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
