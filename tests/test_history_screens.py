@@ -96,7 +96,7 @@ async def shown_ids(pilot, screen: HistoryScreen, expected: list[int]) -> list[i
     table = screen.query_one(HistoryTable)
 
     def current() -> list[int]:
-        return [int(key.value) for key in table.rows]
+        return [int(table.get_option_at_index(i).id) for i in range(table.option_count)]
 
     await wait_until(pilot, lambda: current() == expected and not screen.fetching)
     return current()
@@ -198,7 +198,7 @@ async def test_enter_opens_the_detail_with_text_shown_literally(data_dir: Path, 
         assert isinstance(pilot.app.screen, DetailScreen)
         await pilot.press("escape")
         assert pilot.app.screen is screen
-        assert screen.query_one(HistoryTable).cursor_row == 2  # the place in the list is kept
+        assert screen.query_one(HistoryTable).highlighted == 2  # the place in the list is kept
 
 
 async def test_an_unfinished_call_can_be_resumed_from_its_detail(data_dir: Path, calls) -> None:

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Footer, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
 
 from p2pcall.domain.history import (
     UNFINISHED,
@@ -131,10 +131,22 @@ def count_text(store: Store, flt: HistoryFilter) -> int:
     return count_calls(store, flt)
 
 
-class HistoryTable(DataTable):
+class HistoryTable(OptionList):
+    """One pre-formatted line per call: far cheaper to draw than a DataTable's cells."""
+
     BINDINGS = [
-        Binding("enter", "select_cursor", "Open", id="history-open", tooltip="Open the call"),
+        Binding("enter", "select", "Open", id="history-open", tooltip="Open the call"),
     ]
+
+
+def header_line() -> str:
+    return "".join(label.ljust(width) for label, width in COLUMNS)
+
+
+def row_line(row: HistoryRow) -> str:
+    return "".join(
+        cell.ljust(width) for cell, (_label, width) in zip(row.cells, COLUMNS, strict=True)
+    ).rstrip()
 
 
 class HistoryScreen(Screen[None]):
@@ -196,15 +208,10 @@ class HistoryScreen(Screen[None]):
             yield LiteralInput(placeholder="YYYY-MM-DD", compact=True, id="since")
             yield Label("to", classes="history-label-short")
             yield LiteralInput(placeholder="YYYY-MM-DD", compact=True, id="until")
-        table = HistoryTable(cursor_type="row", cell_padding=0, id="history-table")
-        yield table
+        yield Static(Content(header_line()), id="history-header")
+        yield HistoryTable(id="history-table")
         yield Static(Content(""), id="history-match")
         yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        table = self.query_one(HistoryTable)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width, key=label)
 
     def opened_from_home(self, *, search: bool) -> None:
         self.search_first = search
@@ -246,16 +253,20 @@ class HistoryScreen(Screen[None]):
         page, rows = result
         table = self.query_one(HistoryTable)
         if offset == 0:
-            table.clear()
+            table.clear_options()
             self.rows = []
         self.rows.extend(rows)
         self.has_more = page.has_more
-        for row in rows:
-            style = "bold" if row.unfinished else ""
-            table.add_row(*[Text(cell, style=style) for cell in row.cells], key=str(row.call_id))
+        table.add_options(
+            Option(
+                Content.styled(row_line(row), "bold" if row.unfinished else ""),
+                id=str(row.call_id),
+            )
+            for row in rows
+        )
         if offset == 0:
             if rows:
-                table.move_cursor(row=0)
+                table.highlighted = 0
             self._show_status()
         self._show_match()
 
@@ -291,8 +302,8 @@ class HistoryScreen(Screen[None]):
         self.query_one("#history-status", Static).update(content)
 
     def _show_match(self) -> None:
-        table = self.query_one(HistoryTable)
-        index = table.cursor_row
+        index = self.query_one(HistoryTable).highlighted
+        index = -1 if index is None else index
         line = self.query_one("#history-match", Static)
         if not self.filter.fts_query or not (0 <= index < len(self.rows)):
             line.update(Content(""))
@@ -366,15 +377,16 @@ class HistoryScreen(Screen[None]):
 
     # -- list navigation --------------------------------------------------------------------
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
         self._show_match()
-        if event.cursor_row >= len(self.rows) - LOAD_MORE_WITHIN:
+        if event.option_index >= len(self.rows) - LOAD_MORE_WITHIN:
             self.ask(more=True)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.row_key.value:
-            self.open_detail(int(event.row_key.value))
+        if event.option.id:
+            self.open_detail(int(event.option.id))
 
     def open_detail(self, call_id: int) -> None:
         from p2pcall.screens.detail import DetailScreen
