@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from p2pcall.store import Store
 
 HISTORY_SCREEN = "history"  # installed name: the screen is built once and kept
-DEBOUNCE_SECONDS = 0.25
+DEBOUNCE_SECONDS = 0.2
 PAGE_SIZE = 60  # a screenful and more; the next page comes as the cursor nears the end
 LOAD_MORE_WITHIN = 10  # rows from the end of the list at which the next page is fetched
 
