@@ -225,8 +225,8 @@ async def test_more_rows_load_as_the_cursor_nears_the_end(data_dir: Path) -> Non
         pendulum.travel_back()
     async with P2PCallApp(data_dir).run_test(size=(80, 24)) as pilot:
         screen = await open_history(pilot)
-        assert len(screen.rows) == 60 and screen.has_more
-        for _ in range(10):  # the cursor goes down a page at a time
+        assert len(screen.rows) == 40 and screen.has_more
+        for _ in range(12):  # the cursor goes down a page at a time
             await pilot.press("pagedown")
             await pilot.pause(0.05)
         await wait_until(pilot, lambda: len(screen.rows) == 130)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 HISTORY_SCREEN = "history"  # installed name: the screen is built once and kept
 DEBOUNCE_SECONDS = 0.2
-PAGE_SIZE = 60  # a screenful and more; the next page comes as the cursor nears the end
+PAGE_SIZE = 40  # two screenfuls; the next page comes as the cursor nears the end
 LOAD_MORE_WITHIN = 10  # rows from the end of the list at which the next page is fetched
 
 # (label, width including the one-space gap after it): 77 columns, a scrollbar fits in 80
@@ -125,7 +125,7 @@ def format_row(entry: HistoryEntry, zone: tzinfo) -> HistoryRow:
     return HistoryRow(s.id, cells, s.ended_at is None, where, text, marks)
 
 
-def count_text(store: Store, flt: HistoryFilter) -> int:
+def count_for(store: Store, flt: HistoryFilter) -> int:
     from p2pcall.store.history import count_calls
 
     return count_calls(store, flt)
@@ -289,7 +289,7 @@ class HistoryScreen(Screen[None]):
         if self.has_more and not flt.fts_query:
             generation = self.generation
             self.app.db.submit(  # type: ignore[attr-defined]
-                lambda store: count_text(store, flt),
+                lambda store: count_for(store, flt),
                 lambda total: self._show_total(generation, total),
             )
 
@@ -399,6 +399,11 @@ class HistoryScreen(Screen[None]):
         if isinstance(self.focused, Input | Select):
             self.query_one(HistoryTable).focus()
         else:
+            # Emptied on the way out: the next visit draws fresh rows, not stale ones first.
+            self.generation += 1
+            self.fetching = False
+            self.rows = []
+            self.query_one(HistoryTable).clear_options()
             self.dismiss()
 
     def action_search(self) -> None:
