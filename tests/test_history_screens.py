@@ -232,3 +232,39 @@ async def test_more_rows_load_as_the_cursor_nears_the_end(data_dir: Path) -> Non
         await wait_until(pilot, lambda: len(screen.rows) == 130)
         assert [row.call_id for row in screen.rows] == list(range(130, 0, -1))
         assert not screen.has_more
+
+
+def test_detail_lists_follow_ups_corrections_and_reasons() -> None:
+    """The layout alone, from a record as the store would return it (follow-ups included)."""
+    from p2pcall.domain.models import Call, CallRecord, FollowUp, Note
+    from p2pcall.domain.vocab import FollowUpAction, FollowUpStatus
+    from p2pcall.screens.detail import build_view
+
+    start = pendulum.datetime(2026, 11, 2, 15, 0, tz="UTC")
+    call = Call(
+        id=7,
+        created_at=start,
+        tz=TZ,
+        started_at=start,
+        ended_at=start.add(minutes=9),
+        outcome=Outcome.DENIED,
+        values={"patient_ref": "ZZ-9", "reviewer_name": "Dr. Osei"},
+        declined={"reviewer_credentials"},
+    )
+    first = Note(1, 7, Section.E, NoteKind.NOTE, "Denied, appeal in 180 days", start, start)
+    later = start.add(days=1)
+    fixed = Note(2, 7, Section.E, NoteKind.NOTE, "180 days from the notice", later, later,
+                 late=True, reason="misheard", corrects=1)  # fmt: skip
+    due = FollowUp(1, 7, FollowUpAction.INTERNAL_APPEAL, FollowUpStatus.PLANNED, later,
+                   computed_due=start.add(days=180))  # fmt: skip
+    view = build_view(CallRecord(call, [first, fixed], followups=[due]), {"reviewer_name"})
+    text = "\n".join("".join(piece for piece, _style in block) for block in view.blocks)
+    assert view.title == "Call #7 \u00b7 ZZ-9" and not view.unfinished
+    assert "Reviewer           Dr. Osei, degree declined to give" in text
+    assert "Name               Dr. Osei  (set after the call)" in text
+    assert "Degree             \u2014 declined to give" in text
+    assert (
+        "2026-11-03 10:00:00 -05:00 LATE ENTRY, added after the call 180 days from the notice"
+        "  (reason: misheard)  (corrects note 1)"
+    ) in text
+    assert "Follow-ups\n\u2022 Formal written internal appeal  due 2027-05-01  Planned" in text
