@@ -60,6 +60,7 @@ def build_view(
     )
     view = DetailView(call.id, title, call.ended_at is None)
     started = call.started_at or call.created_at
+    call_day = stamp(started, tz)[:10]
 
     meta: list[Piece] = []
     _line(meta, "Started", stamp(started, tz))
@@ -89,7 +90,7 @@ def build_view(
         block += _field_lines(fields_for(Group(section.value)), record, late_keys)
         notes = record.notes_in(section)
         for note in notes:
-            block += _note_pieces(note, tz, started)
+            block += _note_pieces(note, tz, call_day)
         if len(block) == 2:
             block.append(("nothing recorded", "$text-muted"))
         view.blocks.append(_trim(block))
@@ -174,18 +175,18 @@ KIND_MARK = {
 }
 
 
-def _note_time(moment: datetime, tz: str, started: datetime) -> str:
+def _note_time(moment: datetime, tz: str, call_day: str) -> str:
+    """Time and offset; the date too when it is not the day of the call (late entries)."""
     from p2pcall.domain.timefmt import stamp
 
     full = stamp(moment, tz)  # 2026-11-23 14:02:11 -05:00
-    same_day = full[:10] == stamp(started, tz)[:10]
-    return full[11:] if same_day else full
+    return full[11:] if full[:10] == call_day else full
 
 
-def _note_pieces(note: Note, tz: str, started: datetime) -> list[Piece]:
+def _note_pieces(note: Note, tz: str, call_day: str) -> list[Piece]:
     from p2pcall.domain.text import visible
 
-    pieces: list[Piece] = [(_note_time(note.saved_at, tz, started), "$text-muted"), (" ", "")]
+    pieces: list[Piece] = [(_note_time(note.saved_at, tz, call_day), "$text-muted"), (" ", "")]
     if note.late:
         pieces.append(("LATE ENTRY, added after the call ", "bold $warning"))
     mark = KIND_MARK.get(note.kind.value)
