@@ -134,8 +134,10 @@ def count_for(store: Store, flt: HistoryFilter) -> int:
 class HistoryTable(OptionList):
     """One pre-formatted line per call: far cheaper to draw than a DataTable's cells."""
 
+    # Shown in the footer while the list has focus; the screen's own Enter binding is the
+    # one the command palette lists.
     BINDINGS = [
-        Binding("enter", "select", "Open", id="history-open", tooltip="Open the call"),
+        Binding("enter", "select", "Open", id="history-open-list", tooltip="Open the call"),
     ]
 
 
@@ -153,6 +155,14 @@ class HistoryScreen(Screen[None]):
     """Reached from home with `h` (or `/` to start in the search box)."""
 
     BINDINGS = [
+        Binding(
+            "enter",
+            "open_highlighted",
+            "Open",
+            id="history-open",
+            key_display="\u23ce",
+            tooltip="Open the highlighted call",
+        ),
         Binding("escape", "back", "Back", id="history-back", tooltip="Back (list, then home)"),
         Binding("slash", "search", "Search", id="history-search", key_display="/"),
         Binding(
@@ -405,6 +415,11 @@ class HistoryScreen(Screen[None]):
             self.rows = []
             self.query_one(HistoryTable).clear_options()
             self.dismiss()
+
+    def action_open_highlighted(self) -> None:
+        index = self.query_one(HistoryTable).highlighted
+        if index is not None and 0 <= index < len(self.rows):
+            self.open_detail(self.rows[index].call_id)
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
