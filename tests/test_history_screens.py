@@ -268,3 +268,25 @@ def test_detail_lists_follow_ups_corrections_and_reasons() -> None:
         "  (reason: misheard)  (corrects note 1)"
     ) in text
     assert "Follow-ups\n\u2022 Formal written internal appeal  due 2027-05-01  Planned" in text
+
+
+async def test_history_and_detail_keys_are_in_the_command_palette(data_dir: Path, calls) -> None:
+    async with P2PCallApp(data_dir).run_test(size=(80, 24)) as pilot:
+        app = pilot.app
+        home_titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Find a past call (h)" in home_titles
+        assert "Search past calls (slash)" in home_titles
+        screen = await open_history(pilot)
+        titles = [c.title for c in app.get_system_commands(screen)]
+        for expected in (
+            "Open the highlighted call (enter)",
+            "Back (list, then home) (escape)",
+            "Go to the filters (insurer, outcome, dates) (ctrl+f)",
+            "Clear the search and every filter (ctrl+r)",
+        ):
+            assert expected in titles
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Resume this unfinished call (r)" in titles
+        assert "Back to the list (escape)" in titles
