@@ -264,9 +264,10 @@ def test_detail_lists_follow_ups_corrections_and_reasons() -> None:
     assert "Name               Dr. Osei  (set after the call)" in text
     assert "Degree             \u2014 declined to give" in text
     assert (
-        "2026-11-03 10:00:00 -05:00 LATE ENTRY, added after the call 180 days from the notice"
-        "  (reason: misheard)  (corrects note 1)"
+        "2026-11-03 10:00:00 -05:00 LATE ENTRY, added after the call CORRECTION of the note of "
+        "10:00:00 -05:00 180 days from the notice  (reason: misheard)"
     ) in text
+    assert "Denied, appeal in 180 days  (corrected later: see the correction)" in text
     assert "Follow-ups\n\u2022 Formal written internal appeal  due 2027-05-01  Planned" in text
 
 
@@ -290,3 +291,20 @@ async def test_history_and_detail_keys_are_in_the_command_palette(data_dir: Path
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Resume this unfinished call (r)" in titles
         assert "Back to the list (escape)" in titles
+
+
+async def test_detail_opens_export_and_letter_for_its_call(data_dir: Path, calls) -> None:
+    from p2pcall.screens.export import ExportScreen
+
+    async with P2PCallApp(data_dir).run_test(size=(80, 24)) as pilot:
+        await open_history(pilot)
+        await pilot.press("down", "down", "enter")  # the second call
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, DetailScreen))
+        detail = pilot.app.screen
+        for key, letter in (("e", False), ("l", True)):
+            await pilot.press(key)
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, ExportScreen))
+            export = pilot.app.screen
+            assert (export.call_id, export.letter) == (calls["second"], letter)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: pilot.app.screen is detail)

@@ -201,3 +201,21 @@ async def test_a_key_queued_behind_enter_starts_the_next_note(data_dir: Path) ->
         await settle(pilot)
     record = load_latest(data_dir, unfinished=True)
     assert [n.body for n in record.notes] == ["first note"]
+
+
+async def test_arrow_keys_queued_before_enter_pick_the_outcome(data_dir: Path) -> None:
+    from textual.events import Key
+
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndCallScreen))
+        # Typed as one burst: the keys reach the app before the list has moved.
+        for key in ("down", "down", "enter"):
+            app.post_message(Key(key, "\r" if key == "enter" else None))
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await settle(pilot)
+    record = load_latest(data_dir, unfinished=False)
+    assert record.call.outcome is Outcome.DENIED

@@ -67,6 +67,9 @@ class P2PCallApp(App[None]):
                 binding.tooltip or binding.description,
                 partial(screen.run_action, binding.action),
             )
+        from p2pcall.screens.export import export_commands
+
+        yield from export_commands(self, screen)
 
     # -- start-up ----------------------------------------------------------------------
 
@@ -148,7 +151,13 @@ class P2PCallApp(App[None]):
             drafted = sorted(self.live.drafts)
             first = section_screen_name(drafted[0].value if drafted else "A")
         self.push_screen(first)
-        if self.live.call.ended_at is not None:
+        if self.live.call.finalized:
+            self.notify(
+                "This call is finalized. A note you save now is an addendum: it asks for a "
+                "reason and is marked as added after the call.",
+                timeout=6,
+            )
+        elif self.live.call.ended_at is not None:
             self.notify(
                 "This call has ended. Anything you add now is marked as added after the call.",
                 timeout=6,
@@ -176,10 +185,15 @@ class P2PCallApp(App[None]):
             throttle.flush()
 
     def ask_end_call(self) -> None:
+        from p2pcall.domain.text import count
         from p2pcall.domain.timefmt import elapsed, now_utc
         from p2pcall.screens.end_call import EndCallScreen
 
         live = self.live
+        if live.call.finalized:  # nothing to stamp: its end and outcome are part of the record
+            self.notify(f"Call #{live.call.id} closed; its record is finalized.", timeout=4)
+            self.leave_call()
+            return
         self.flush_all()
         unsent = [
             screen.section.value
@@ -189,7 +203,7 @@ class P2PCallApp(App[None]):
         end = live.call.ended_at or now_utc()
         summary = (
             f"Call #{live.call.id}: {elapsed((end - live.call.started_at).total_seconds())} long, "
-            f"{len(live.notes)} notes. The end time is stamped when you confirm."
+            f"{count(len(live.notes), 'note')}. The end time is stamped when you confirm."
         )
         from p2pcall.domain.vocab import Outcome
 
@@ -230,24 +244,27 @@ class P2PCallApp(App[None]):
             self.save_state = ("ok", f"\u2713 saved {clock_time(now_utc())}")
 
     def save_note(
-        self, section: Section, kind: NoteKind, body: str, started_at: datetime, item: Any
+        self,
+        section: Section,
+        kind: NoteKind,
+        body: str,
+        started_at: datetime,
+        item: Any,
+        *,
+        reason: str = "",
     ) -> None:
         call_id = self.live.call.id
         live = self.live
 
         def done(note: Any) -> None:
-            from p2pcall.domain.timefmt import clock_time
-
-            live.notes.append(note)
             live.drafts.pop(section, None)
-            if live is self.live:
-                self.note_counts = live.counts()
-            item.mark("saved", clock_time(note.saved_at, live.call.tz))
-            self._saved()
+            self._note_saved(live, note, item)
 
         def failed(error: str) -> None:
             item.mark("failed")
-            self._failed_notes.append((call_id, section, kind, body, started_at, done, failed))
+            self._failed_notes.append(
+                (call_id, section, kind, body, started_at, reason, done, failed)
+            )
             self.notify(
                 f"Note not saved: {error} It is kept on screen and retried every few seconds.",
                 severity="error",
@@ -256,21 +273,80 @@ class P2PCallApp(App[None]):
 
         self._saving()
         self.db.submit(
-            lambda store: store.add_note(call_id, section, kind, body, started_at), done, failed
+            lambda store: store.add_note(call_id, section, kind, body, started_at, reason=reason),
+            done,
+            failed,
         )
+
+    def _note_saved(self, live: Any, note: Any, item: Any) -> None:
+        """A note (or correction) is committed: keep the live call in step, mark it saved."""
+        from p2pcall.domain.timefmt import clock_time
+
+        live.notes.append(note)
+        if live is self.live:
+            self.note_counts = live.counts()
+        item.late = note.late
+        item.mark("saved", clock_time(note.saved_at, live.call.tz), note.id)
+        self._saved()
 
     def _retry_failed_notes(self) -> None:
         if not self._failed_notes or not self.store_ready:
             return
         waiting, self._failed_notes = self._failed_notes, []
-        for call_id, section, kind, body, started_at, done, failed in waiting:
+        for call_id, section, kind, body, started_at, reason, done, failed in waiting:
             self.db.submit(
-                lambda store, c=call_id, s=section, k=kind, b=body, t=started_at: store.add_note(
-                    c, s, k, b, t
+                lambda store, c=call_id, s=section, k=kind, b=body, t=started_at, r=reason: (
+                    store.add_note(c, s, k, b, t, reason=r)
                 ),
                 done,
                 failed,
             )
+
+    def correct_note(self, note_id: int, body: str, started_at: datetime, item: Any) -> None:
+        """Save a correction (a new note pointing at the original) off the UI thread."""
+        live = self.live
+
+        def done(note: Any) -> None:
+            self._note_saved(live, note, item)
+
+        def failed(error: str) -> None:
+            item.mark("failed")
+            self.notify(f"Correction not saved: {error}", severity="error", timeout=8)
+
+        self._saving()
+        self.db.submit(lambda store: store.correct_note(note_id, body, started_at), done, failed)
+
+    def finalize_call(self, call_id: int, then: Any = None) -> None:
+        """Finalize a call's record and show its chain head; `then(call)` after, if given.
+
+        Finalizing an already finalized call is a no-op in the store, so a retry is safe.
+        """
+
+        def done(call: Any) -> None:
+            from p2pcall.domain.chain import short
+
+            if self.live is not None and self.live.call.id == call.id:
+                self.live.call.finalized_at = call.finalized_at
+                self.live.call.chain_head = call.chain_head
+                self.refresh_chain_head()
+            self.notify(
+                f"Call #{call.id} finalized. Chain head {short(call.chain_head)}… "
+                f"(full: {call.chain_head}). Keep it outside this computer.",
+                timeout=15,
+            )
+            self._saved()
+            if then is not None:
+                then(call)
+
+        self._saving()
+        self.db.submit(lambda store: store.finalize_call(call_id), done)
+
+    def refresh_chain_head(self) -> None:
+        from p2pcall.widgets.callbar import ChainHead
+
+        for screen in self.screen_stack:
+            for widget in screen.query(ChainHead):
+                widget.refresh_head()
 
     def save_draft(self, section: Section, kind: NoteKind, body: str, started_at: datetime) -> None:
         if self.live is None:
@@ -286,6 +362,13 @@ class P2PCallApp(App[None]):
 
         live = self.live
         if live is None:
+            return
+        if live.call.finalized:
+            self.notify(
+                "This call is finalized: its fields cannot change. Add an addendum note instead.",
+                severity="warning",
+                timeout=6,
+            )
             return
         if value:
             live.call.values[key] = value

@@ -18,5 +18,7 @@ class LiveCall:
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for note in self.notes:
+            if note.corrects is not None:
+                continue  # a correction replaces nothing and adds no note to the section
             counts[note.section.value] = counts.get(note.section.value, 0) + 1
         return counts

@@ -68,3 +68,8 @@ _MASK: dict[int, str] = {
     **{code: "\ufffd" for code in range(0x80, 0xA0)},
     **{code: "\ufffd" for code in _BIDI_AND_INVISIBLE},
 }
+
+
+def count(n: int, noun: str) -> str:
+    """'1 note', '2 notes'."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -77,6 +77,12 @@ class CallScreen(Screen[None]):
     def compose_body(self) -> ComposeResult:
         yield from ()
 
+    def on_mount(self) -> None:
+        live = self.app.live  # type: ignore[attr-defined]
+        if live is not None and live.call.finalized:
+            for form in self.query(FieldForm):
+                form.disabled = True  # the database refuses changes too; this says so up front
+
     def action_goto(self, target: str) -> None:
         self.app.goto(target)  # type: ignore[attr-defined]
 

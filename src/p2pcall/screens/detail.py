@@ -2,7 +2,7 @@
 
 The record is loaded and laid out in the database thread as plain (text, style) pieces;
 this screen only assembles them into literal Content, so nothing typed is read as markup.
-Keys `e` (export) and `l` (letter) are left free for the export screen.
+`e` exports the record and `l` drafts the follow-up letter, both through ExportScreen.
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def build_view(
     view = DetailView(call.id, title, call.ended_at is None)
     started = call.started_at or call.created_at
     call_day = stamp(started, tz)[:10]
+    times = {note.id: _note_time(note.saved_at, tz, call_day) for note in record.notes}
+    corrected = {note.corrects for note in record.notes if note.corrects is not None}
 
     meta: list[Piece] = []
     _line(meta, "Started", stamp(started, tz))
@@ -90,7 +92,7 @@ def build_view(
         block += _field_lines(fields_for(Group(section.value)), record, late_keys)
         notes = record.notes_in(section)
         for note in notes:
-            block += _note_pieces(note, tz, call_day)
+            block += _note_pieces(note, tz, call_day, times, corrected)
         if len(block) == 2:
             block.append(("nothing recorded", "$text-muted"))
         view.blocks.append(_trim(block))
@@ -183,12 +185,18 @@ def _note_time(moment: datetime, tz: str, call_day: str) -> str:
     return full[11:] if full[:10] == call_day else full
 
 
-def _note_pieces(note: Note, tz: str, call_day: str) -> list[Piece]:
+def _note_pieces(
+    note: Note, tz: str, call_day: str, times: dict[int, str], corrected: set[int]
+) -> list[Piece]:
     from p2pcall.domain.text import visible
 
-    pieces: list[Piece] = [(_note_time(note.saved_at, tz, call_day), "$text-muted"), (" ", "")]
+    when = times.get(note.id) or _note_time(note.saved_at, tz, call_day)
+    pieces: list[Piece] = [(when, "$text-muted"), (" ", "")]
     if note.late:
         pieces.append(("LATE ENTRY, added after the call ", "bold $warning"))
+    if note.corrects is not None:
+        original = times.get(note.corrects, f"#{note.corrects}")
+        pieces.append((f"CORRECTION of the note of {original} ", "bold $warning"))
     mark = KIND_MARK.get(note.kind.value)
     if mark:
         pieces.append(mark)
@@ -198,8 +206,8 @@ def _note_pieces(note: Note, tz: str, call_day: str) -> list[Piece]:
     pieces.append((body, ""))
     if note.reason:
         pieces.append((f"  (reason: {visible(note.reason)})", "$text-muted"))
-    if note.corrects is not None:
-        pieces.append((f"  (corrects note {note.corrects})", "$text-muted"))
+    if note.id in corrected:
+        pieces.append(("  (corrected later: see the correction)", "$text-muted"))
     pieces.append(("\n", ""))
     return pieces
 
@@ -233,6 +241,20 @@ class DetailScreen(Screen[None]):
             "Resume",
             id="detail-resume",
             tooltip="Resume this unfinished call",
+        ),
+        Binding(
+            "e",
+            "export",
+            "Export",
+            id="detail-export",
+            tooltip="Export this record to a file (text, Markdown or JSON)",
+        ),
+        Binding(
+            "l",
+            "letter",
+            "Letter",
+            id="detail-letter",
+            tooltip="Draft the follow-up letter to the insurer",
         ),
     ]
 
@@ -275,6 +297,16 @@ class DetailScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_export(self) -> None:
+        from p2pcall.screens.export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.call_id))
+
+    def action_letter(self) -> None:
+        from p2pcall.screens.export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.call_id, letter=True))
 
     def action_resume(self) -> None:
         if self.detail is not None and self.detail.unfinished:

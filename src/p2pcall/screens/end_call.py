@@ -13,11 +13,14 @@ from textual.widgets.option_list import Option
 from p2pcall.domain.vocab import Outcome
 
 
+class OutcomeList(OptionList):
+    # The list's own Enter, named for the footer. A screen-level priority binding would
+    # run before arrow keys already queued for the list and pick the wrong outcome.
+    BINDINGS = [Binding("enter", "select", "End call", id="confirm-end")]
+
+
 class EndCallScreen(ModalScreen[Outcome | None]):
-    BINDINGS = [
-        Binding("escape", "dismiss(None)", "Back to the call", id="cancel-end"),
-        Binding("enter", "choose", "End call", id="confirm-end", show=True, priority=True),
-    ]
+    BINDINGS = [Binding("escape", "dismiss(None)", "Back to the call", id="cancel-end")]
 
     def __init__(self, summary: str, unsent: list[str], default: Outcome | None) -> None:
         super().__init__()
@@ -39,7 +42,7 @@ class EndCallScreen(ModalScreen[Outcome | None]):
                     classes="warning",
                 )
             yield Static(Content("Outcome (\u2191\u2193 then Enter):"))
-            yield OptionList(
+            yield OutcomeList(
                 *[Option(Content(outcome.label), id=outcome.value) for outcome in Outcome],
                 id="outcomes",
             )
@@ -49,13 +52,6 @@ class EndCallScreen(ModalScreen[Outcome | None]):
         options = self.query_one(OptionList)
         options.highlighted = list(Outcome).index(self.default) if self.default else 0
         options.focus()
-
-    def action_choose(self) -> None:
-        options = self.query_one(OptionList)
-        if options.highlighted is None:
-            return
-        option = options.get_option_at_index(options.highlighted)
-        self.dismiss(Outcome(option.id))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

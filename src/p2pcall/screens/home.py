@@ -33,14 +33,14 @@ def home_lines(store: Store) -> list[CallLine]:
 
 
 def _line(summary: CallSummary, unfinished: bool) -> CallLine:
-    from p2pcall.domain.text import one_line
+    from p2pcall.domain.text import count, one_line
     from p2pcall.domain.timefmt import elapsed, stamp
 
     who = " \u00b7 ".join(
         one_line(value, 24) for value in (summary.patient_ref, summary.insurer) if value
     )
     when = stamp(summary.started_at or summary.created_at)[:16]
-    notes = f"{summary.note_count} note" + ("" if summary.note_count == 1 else "s")
+    notes = count(summary.note_count, "note")
     if unfinished:
         text = f"\u25b6 Resume call #{summary.id}  {when}  {who or '(no details yet)'}  {notes}"
     else:

@@ -50,6 +50,15 @@ class SectionScreen(CallScreen):
             tooltip="Save the note",
         ),
         Binding(
+            "ctrl+e",
+            "correct_note",
+            "Correct",
+            id="correct-note",
+            show=False,  # listed in the note field's hint: the 80-column footer is full
+            priority=True,
+            tooltip="Correct the last note of this section (the original is kept)",
+        ),
+        Binding(
             "escape",
             "focus_composer",
             "Note field",
@@ -63,6 +72,7 @@ class SectionScreen(CallScreen):
         super().__init__(name=f"section-{section.value}", classes="section-screen")
         self.section = section
         self._draft = Throttle(self, DRAFT_EVERY_SECONDS, self._save_draft)
+        self._stored_draft: str | None = None  # text already kept as the draft in the database
 
     def compose_body(self) -> ComposeResult:
         live = self.app.live  # type: ignore[attr-defined]
@@ -79,7 +89,8 @@ class SectionScreen(CallScreen):
                 yield NotesList(id="notes")
         yield Static(id="draft-notice", classes="hint")
         yield Composer(
-            f"Type a note for {self.section.value}. Enter saves, Ctrl+T kind, Ctrl+L multi-line",
+            f"Note for {self.section.value}: Enter saves, Ctrl+T kind, Ctrl+L lines, "
+            "Ctrl+E corrects",
             id="composer",
         )
 
@@ -89,14 +100,10 @@ class SectionScreen(CallScreen):
 
     def on_mount(self) -> None:
         live = self.app.live  # type: ignore[attr-defined]
-        notes = self.query_one(NotesList)
-        mine = live.notes_in(self.section)
-        for note in mine:
-            notes.add(NoteItem.from_note(note, live.call.tz))
-        if not mine:
-            notes.show_empty()
+        self.query_one(NotesList).show_notes(live.notes_in(self.section), live.call.tz)
         draft = live.drafts.get(self.section)
         if draft is not None:
+            self._stored_draft = draft.body
             self.composer.restore(draft.body, draft.kind, draft.started_at)
             notice = self.query_one("#draft-notice", Static)
             notice.add_class("-shown")
@@ -125,6 +132,9 @@ class SectionScreen(CallScreen):
         composer = self.composer
         if not composer.text and composer.started_at is None:
             return  # just cleared by a save, which already dropped the draft
+        if composer.text == self._stored_draft:
+            return  # the recovered draft, put back as it was stored: nothing new to keep
+        self._stored_draft = None
         if composer.text and composer.started_at is None:
             composer.started_at = now_utc()
         self._draft.poke()
@@ -150,10 +160,60 @@ class SectionScreen(CallScreen):
             self.notify("Nothing to save yet: type the note first.", timeout=3)
             return
         started_at = started or now_utc()
+        if self.app.live.call.finalized:  # type: ignore[attr-defined]
+            self._ask_addendum_reason(body, kind, started_at)
+            return
+        self._commit(body, kind, started_at, "")
+
+    def _commit(self, body: str, kind: NoteKind, started_at: datetime, reason: str) -> None:
         self._draft.cancel()
         self.query_one("#draft-notice", Static).remove_class("-shown")
-        item = self.query_one(NotesList).add(NoteItem(body, kind, clock_time(now_utc())))
-        self.app.save_note(self.section, kind, body, started_at, item)  # type: ignore[attr-defined]
+        item = NoteItem(body, kind, clock_time(now_utc()), late=bool(reason), reason=reason)
+        self.query_one(NotesList).add(item)
+        self.app.save_note(self.section, kind, body, started_at, item, reason=reason)  # type: ignore[attr-defined]
+
+    def _ask_addendum_reason(self, body: str, kind: NoteKind, started_at: datetime) -> None:
+        from p2pcall.screens.record_modals import AddendumReasonScreen
+
+        def answered(reason: str | None) -> None:
+            if reason:
+                self._commit(body, kind, started_at, reason)
+            else:  # cancelled: the text goes back into the note field, nothing is lost
+                self.composer.restore(body, kind, started_at)
+                self.notify("Not saved: an addendum needs a reason.", timeout=4)
+
+        self.app.push_screen(AddendumReasonScreen(body), answered)
+
+    def action_correct_note(self) -> None:
+        from p2pcall.domain.corrections import correctable
+        from p2pcall.screens.record_modals import CorrectNoteScreen
+
+        live = self.app.live  # type: ignore[attr-defined]
+        if live.call.finalized:
+            self.notify(
+                "This call is finalized: notes can no longer be corrected. Type an addendum "
+                "instead (it asks for a reason).",
+                severity="warning",
+                timeout=6,
+            )
+            return
+        candidates = correctable(live.notes_in(self.section))
+        if not candidates:
+            self.notify("No saved note in this section to correct yet.", timeout=3)
+            return
+        opened = now_utc()
+
+        def corrected(answer: tuple[int, str] | None) -> None:
+            self.composer.field.focus()
+            if answer is None:
+                return
+            note_id, body = answer
+            original = next(n for n in candidates if n.id == note_id)
+            item = NoteItem(body, original.kind, clock_time(now_utc()), corrects=note_id)
+            self.query_one(NotesList).add(item)
+            self.app.correct_note(note_id, body, opened, item)  # type: ignore[attr-defined]
+
+        self.app.push_screen(CorrectNoteScreen(candidates, live.call.tz), corrected)
 
     def action_cycle_kind(self) -> None:
         self.composer.kind = self.composer.kind.next()

@@ -100,6 +100,88 @@ def _v2_records(db: sqlite3.Connection) -> None:
         ALTER TABLE note ADD COLUMN corrects_id INTEGER REFERENCES note(id);
         """,
     )
+    _run(db, RECORD_TRIGGERS)
+
+
+# Messages start with RECORD_GUARD so the store can pass them on to the user as they are.
+RECORD_GUARD = "p2pcall record: "
+
+
+def _refuse(message: str) -> str:
+    return f"SELECT RAISE(ABORT, '{RECORD_GUARD}{message}')"
+
+
+def _finalized(row: str) -> str:
+    return f"(SELECT finalized_at FROM call WHERE id = {row}.call_id)"
+
+
+_CORRECT_INSTEAD = "save a correction instead"
+_FIELDS_FIXED = "this call is finalized: its fields cannot be changed; add an addendum"
+
+# The database itself keeps the record: notes are append-only (a correction is a new row), and
+# after finalizing nothing of the call, its fields or their history changes. The only thing
+# added later is an addendum: a late note with a reason, saved after the finalize stamp.
+RECORD_TRIGGERS = f"""
+    CREATE TRIGGER record_note_no_update BEFORE UPDATE ON note BEGIN
+        {_refuse("a saved note is never changed; " + _CORRECT_INSTEAD)};
+    END;
+    CREATE TRIGGER record_note_no_delete BEFORE DELETE ON note BEGIN
+        {_refuse("a saved note is never deleted; " + _CORRECT_INSTEAD)};
+    END;
+    CREATE TRIGGER record_note_corrects_same_call BEFORE INSERT ON note
+    WHEN new.corrects_id IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM note WHERE id = new.corrects_id AND call_id = new.call_id
+    ) BEGIN
+        {_refuse("a correction must correct a note of the same call")};
+    END;
+    CREATE TRIGGER record_note_after_finalize BEFORE INSERT ON note
+    WHEN {_finalized("new")} IS NOT NULL BEGIN
+        {_refuse("this call is finalized: corrections are refused; add an addendum with a reason")}
+        WHERE new.corrects_id IS NOT NULL;
+        {_refuse("this call is finalized: a note added now is an addendum and needs a reason")}
+        WHERE new.late = 0 OR trim(new.reason, char(32, 9, 10, 13)) = '';
+        {_refuse("an addendum must be saved after the finalize time; check the clock")}
+        WHERE new.saved_at <= {_finalized("new")};
+    END;
+    CREATE TRIGGER record_call_finalize BEFORE UPDATE OF finalized_at, chain_head ON call
+    WHEN old.finalized_at IS NULL AND new.finalized_at IS NOT NULL BEGIN
+        {_refuse("only an ended call can be finalized")}
+        WHERE new.ended_at IS NULL;
+        {_refuse("a finalized call needs its chain head")}
+        WHERE new.chain_head IS NULL OR length(new.chain_head) != 64;
+    END;
+    CREATE TRIGGER record_call_no_update
+    BEFORE UPDATE OF id, created_at, tz, started_at, ended_at, outcome, finalized_at, chain_head
+    ON call WHEN old.finalized_at IS NOT NULL BEGIN
+        {_refuse("this call is finalized and cannot be changed")};
+    END;
+    CREATE TRIGGER record_call_no_delete BEFORE DELETE ON call
+    WHEN old.finalized_at IS NOT NULL BEGIN
+        {_refuse("a finalized call is never deleted")};
+    END;
+    CREATE TRIGGER record_field_no_insert BEFORE INSERT ON call_field
+    WHEN {_finalized("new")} IS NOT NULL BEGIN
+        {_refuse(_FIELDS_FIXED)};
+    END;
+    CREATE TRIGGER record_field_no_update BEFORE UPDATE ON call_field
+    WHEN {_finalized("old")} IS NOT NULL OR {_finalized("new")} IS NOT NULL BEGIN
+        {_refuse(_FIELDS_FIXED)};
+    END;
+    CREATE TRIGGER record_field_no_delete BEFORE DELETE ON call_field
+    WHEN {_finalized("old")} IS NOT NULL BEGIN
+        {_refuse(_FIELDS_FIXED)};
+    END;
+    CREATE TRIGGER record_field_edit_no_insert BEFORE INSERT ON field_edit
+    WHEN {_finalized("new")} IS NOT NULL BEGIN
+        {_refuse(_FIELDS_FIXED)};
+    END;
+    CREATE TRIGGER record_field_edit_no_update BEFORE UPDATE ON field_edit BEGIN
+        {_refuse("the history of a field is never changed")};
+    END;
+    CREATE TRIGGER record_field_edit_no_delete BEFORE DELETE ON field_edit BEGIN
+        {_refuse("the history of a field is never deleted")};
+    END;
+"""
 
 
 def _v2_followups(db: sqlite3.Connection) -> None:

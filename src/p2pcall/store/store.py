@@ -22,9 +22,13 @@ from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.paths import DataDirError, database_path, ensure_private_dir
 from p2pcall.store import schema
+from p2pcall.store.records import RecordsMixin
 from p2pcall.store.tables import CallRow, DraftRow, FieldEditRow, FieldRow, NoteRow
 
 BUSY_TIMEOUT_MS = 10_000
+ADDENDUM_NEEDS_REASON = (
+    "This call is finalized: a note added now is an addendum and needs a reason."
+)
 
 
 class StoreError(Exception):
@@ -63,7 +67,11 @@ def _on_begin(connection: object) -> None:
 
 
 def _describe(exc: BaseException, path: Path) -> str:
-    text = str(getattr(exc, "orig", exc)).lower()
+    message = str(getattr(exc, "orig", exc))
+    if message.startswith(schema.RECORD_GUARD):  # a record trigger refused: says why, no PHI
+        reason = message[len(schema.RECORD_GUARD) :]
+        return reason[:1].upper() + reason[1:] + "."
+    text = message.lower()
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return (
             f"The database file {path} is damaged or is not a p2pcall database. Nothing was "
@@ -82,7 +90,7 @@ def _describe(exc: BaseException, path: Path) -> str:
     return f"The database {path} could not be used ({type(exc).__name__})."
 
 
-class Store:
+class Store(RecordsMixin):
     def __init__(self, engine: Engine, path: Path) -> None:
         self.engine = engine
         self.path = path
@@ -276,21 +284,32 @@ class Store:
     # -- notes and drafts --------------------------------------------------------------------
 
     def add_note(
-        self, call_id: int, section: Section, kind: NoteKind, body: str, started_at: datetime
+        self,
+        call_id: int,
+        section: Section,
+        kind: NoteKind,
+        body: str,
+        started_at: datetime,
+        *,
+        reason: str = "",
+        corrects: int | None = None,
     ) -> Note:
         """Commit a note and drop its section's draft in the same transaction.
 
-        Core statements rather than the ORM: this is the hot path a user waits on.
+        After finalizing, a note is an addendum and `reason` is required (the database
+        refuses one without). Core statements rather than the ORM: this is the hot path.
         """
         if not body.strip():
             raise StoreError("An empty note is not saved.")
         try:
             with self.engine.begin() as conn:
                 ended = conn.execute(
-                    select(CallRow.ended_at).where(CallRow.id == call_id)
+                    select(CallRow.ended_at, CallRow.finalized_at).where(CallRow.id == call_id)
                 ).one_or_none()
                 if ended is None:
                     raise StoreError(f"There is no call number {call_id}.")
+                if ended[1] is not None and not reason.strip():
+                    raise StoreError(ADDENDUM_NEEDS_REASON)
                 values = {
                     "call_id": call_id,
                     "section": section.value,
@@ -299,6 +318,8 @@ class Store:
                     "started_at": started_at,
                     "saved_at": now_utc(),
                     "late": ended[0] is not None,
+                    "reason": reason.strip(),
+                    "corrects_id": corrects,
                 }
                 note_id = conn.execute(insert(NoteRow).values(**values)).inserted_primary_key[0]
                 conn.execute(
@@ -308,6 +329,7 @@ class Store:
                 )
         except (OperationalError, SADatabaseError) as exc:
             raise StoreError(_describe(exc, self.path)) from None
+        values["corrects"] = values.pop("corrects_id")
         return Note(id=note_id, **{**values, "section": section, "kind": kind})
 
     def save_draft(

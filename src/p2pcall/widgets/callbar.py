@@ -58,10 +58,28 @@ class CallTitle(Static):
         self.update(Content(" \u00b7 ".join(parts)))
 
 
+class ChainHead(Static):
+    """FINAL and the first digits of the chain head, once the record is finalized."""
+
+    def on_mount(self) -> None:
+        self.refresh_head()
+
+    def refresh_head(self) -> None:
+        from p2pcall.domain.chain import short
+
+        live = self.app.live  # type: ignore[attr-defined]
+        head = live.call.chain_head if live is not None else None
+        self.display = bool(head)
+        if head:
+            self.update(Content.assemble(("FINAL ", "bold"), short(head)[:9]))
+            self.tooltip = f"Chain head {head}"
+
+
 class CallBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield CallClock(id="clock")
         yield CallTitle(id="call-title")
+        yield ChainHead(id="chain-head")
         yield SaveState(id="save-state")
 
 

@@ -1,0 +1,104 @@
+"""What `show`, `export` and `letter` share: finding the call, and where the text goes.
+
+Not a subcommand itself (not in NAMES). Every problem becomes one line on stderr and a
+non-zero exit code; nothing here prints a traceback or any of the record's content.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from p2pcall.domain.models import CallRecord
+
+EXIT_PROBLEM = 1  # the call, the database or the file
+EXIT_USAGE = 2  # the command line itself (like argparse)
+
+
+class CommandError(Exception):
+    """One line for stderr, and the exit code to leave with."""
+
+    def __init__(self, message: str, code: int = EXIT_PROBLEM) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def add_call_argument(parser) -> None:
+    parser.add_argument(
+        "call", metavar="CALL", help="the call's number, as `p2pcall list` shows it"
+    )
+
+
+def parse_call_id(text: str) -> int:
+    """'12', '#12' or 'call-12' -> 12."""
+    cleaned = text.strip().removeprefix("#").lower().removeprefix("call-").removeprefix("call")
+    if not cleaned.isdigit() or not cleaned.isascii() or int(cleaned) <= 0:
+        raise CommandError(
+            f"{text!r} is not a call number (see `p2pcall list` for the numbers).", EXIT_USAGE
+        )
+    return int(cleaned)
+
+
+def load_record(data_dir: Path, call_text: str) -> CallRecord:
+    """The call with notes and follow-ups, read without creating anything when there is none."""
+    call_id = parse_call_id(call_text)
+    from p2pcall.paths import database_path
+
+    if not database_path(data_dir).exists():
+        raise CommandError(f"There are no records in {data_dir} yet (no database file).")
+    from p2pcall.store import Store, StoreError
+    from p2pcall.store.exporting import load_for_export
+
+    try:
+        store = Store.open(data_dir)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        return load_for_export(store, call_id)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        store.close()
+
+
+def emit(text: str, output: str | None, force: bool) -> str | None:
+    """Write to FILE (atomically, 0600, no replacing without force) or to stdout as UTF-8.
+
+    Returns the path written, or None for stdout.
+    """
+    if output is None or output == "-":
+        _to_stdout(text)
+        return None
+    from p2pcall.exportfile import ExportFileError, write_export
+
+    try:
+        return str(write_export(output, text, force=force))
+    except ExportFileError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _to_stdout(text: str) -> None:
+    # Bytes, not text: the digest is over the UTF-8 bytes, whatever the locale or platform.
+    try:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        # `p2pcall show 3 | head`: the reader left; stop quietly like other Unix tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def run_guarded(action) -> int:
+    """Run `action()`; a CommandError becomes `p2pcall: message` on stderr and its code."""
+    try:
+        return action()
+    except CommandError as exc:
+        print(f"p2pcall: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("p2pcall: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,265 @@
+"""Export one call's record (text, Markdown or JSON) or its follow-up letter draft to a file.
+
+How a screen opens it (the call detail screen binds `e` and `l` to this)::
+
+    from p2pcall.screens.export import ExportScreen
+
+    self.app.push_screen(ExportScreen(call_id))               # the record
+    self.app.push_screen(ExportScreen(call_id, letter=True))  # the letter draft
+
+The modal dismisses with the `Path` written, or None when the user leaves with Esc; it also
+shows a notification with the path. Loading, rendering and writing run in the database thread
+(`app.db.submit`), never on the UI thread, so the app's store must be open
+(`app.store_ready`). `folder` sets where the suggested file name points (default: the home
+folder; see `exportfile.default_export_path`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Footer, Input, RadioButton, RadioSet, Static
+
+from p2pcall.domain.text import one_line
+from p2pcall.exportfile import default_export_path, synced_folder_hint
+from p2pcall.widgets.literal import LiteralInput
+
+if TYPE_CHECKING:
+    from p2pcall.store import Store
+
+FORMAT_CHOICES = (("text", "Plain text"), ("markdown", "Markdown"), ("json", "JSON"))
+
+
+def export_job(
+    call_id: int, kind: str, redact: bool, path: Path, force: bool
+) -> Callable[[Store], tuple[str, str]]:
+    """The work done in the database thread: load, render, write. Returns (status, detail).
+
+    Problems come back as ("error" | "exists", message) rather than exceptions, so a refused
+    file is never reported as an unsaved note by the app's job handler.
+    """
+
+    def run(store: Store) -> tuple[str, str]:
+        from p2pcall.domain.export import ExportError, render, render_letter
+        from p2pcall.domain.timefmt import now_utc
+        from p2pcall.exportfile import ExportExistsError, ExportFileError, write_export
+        from p2pcall.store import StoreError
+        from p2pcall.store.exporting import load_for_export
+
+        try:
+            record = load_for_export(store, call_id)
+            generated_at = now_utc()
+            if kind == "letter":
+                text = render_letter(record, generated_at)
+            else:
+                text = render(record, kind, generated_at, redact)
+            written = write_export(path, text, force=force)
+        except ExportExistsError as exc:
+            return "exists", str(exc)
+        except (ExportFileError, ExportError, StoreError) as exc:
+            return "error", str(exc)
+        return "ok", str(written)
+
+    return run
+
+
+class ExportScreen(ModalScreen[Path | None]):
+    DEFAULT_CSS = """
+    ExportScreen { align: center middle; }
+    #export-dialog {
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    #export-dialog RadioSet { width: 100%; height: auto; }
+    #export-dialog Checkbox { width: 100%; }
+    #export-path { width: 100%; margin: 0 1; }
+    #export-dialog .hint { margin-top: 1; }
+    #export-status { height: auto; padding: 0 1; }
+    #export-status.-error { color: $error; text-style: bold; }
+    #export-status.-warning { color: $warning; text-style: bold; }
+    """
+    BINDINGS = [
+        Binding(
+            "ctrl+s",
+            "write",
+            "Write file",
+            id="export-write",
+            priority=True,
+            tooltip="Write the export to the file named (asks before replacing a file)",
+        ),
+        Binding("escape", "cancel", "Cancel", id="export-cancel", tooltip="Close without writing"),
+    ]
+
+    def __init__(self, call_id: int, *, letter: bool = False, folder: Path | None = None) -> None:
+        super().__init__()
+        self.call_id = call_id
+        self.letter = letter
+        self.folder = folder
+        self.kind = "letter" if letter else "text"
+        self.redact = False
+        self.busy = False
+        self._confirm_replace: Path | None = None
+        self._suggested = self._default_path()
+
+    def _default_path(self) -> Path:
+        return default_export_path(self.call_id, self.kind, redact=self.redact, folder=self.folder)
+
+    def compose(self) -> ComposeResult:
+        what = "the follow-up letter draft" if self.letter else "the record"
+        with Vertical(id="export-dialog"):
+            yield Static(Content(f"Export {what} of call #{self.call_id}"), classes="section-title")
+            if not self.letter:
+                yield Static(
+                    Content("Format (\u2191\u2193 Enter) and redaction (Space):"), classes="hint"
+                )
+                yield RadioSet(
+                    *[
+                        RadioButton(label, value=(fmt == self.kind), id=f"format-{fmt}")
+                        for fmt, label in FORMAT_CHOICES
+                    ],
+                    id="export-format",
+                    compact=True,
+                )
+                yield Checkbox(
+                    "Redact patient identifiers (ref, age, gender, diagnosis)",
+                    id="export-redact",
+                    compact=True,
+                )
+            yield Static(Content("File (Enter or Ctrl+S writes it):"), classes="hint")
+            yield LiteralInput(str(self._suggested), id="export-path", compact=True)
+            yield Static(Content(""), id="export-status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#export-path", Input).focus()
+        self._show_hint()
+
+    # -- choices --------------------------------------------------------------------------
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        self.kind = FORMAT_CHOICES[event.index][0]
+        self._follow_default()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self.redact = event.value
+        self._follow_default()
+
+    def _follow_default(self) -> None:
+        """A path the user has not edited follows the format and redaction choices."""
+        field = self.query_one("#export-path", Input)
+        if Path(field.value).expanduser() == self._suggested:
+            self._suggested = self._default_path()
+            field.value = str(self._suggested)
+        self._show_hint()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._confirm_replace = None
+        self._show_hint()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_write()
+
+    def _status(self, text: str, level: str = "") -> None:
+        status = self.query_one("#export-status", Static)
+        status.update(Content(one_line(text)))  # paths can hold anything, even escapes
+        status.set_class(level == "error", "-error")
+        status.set_class(level == "warning", "-warning")
+
+    def _show_hint(self) -> None:
+        path = self._path()
+        hint = synced_folder_hint(path) if path else None
+        self._status(hint or "Readable by you only (0600).", "warning" if hint else "")
+
+    def _path(self) -> Path | None:
+        value = self.query_one("#export-path", Input).value.strip()
+        return Path(value).expanduser() if value else None
+
+    # -- writing --------------------------------------------------------------------------
+
+    def action_write(self) -> None:
+        if self.busy:
+            return
+        path = self._path()
+        if path is None:
+            self._status("Give a file name.", "error")
+            return
+        force = self._confirm_replace == path
+        if path.exists() and not force:
+            self._ask_replace(path, f"{path} already exists.")
+            return
+        self.busy = True
+        self._status("Writing\u2026")
+        self.app.db.submit(  # type: ignore[attr-defined]
+            export_job(self.call_id, self.kind, self.redact, path, force),
+            lambda result: self._written(path, result),
+            lambda error: self._written(path, ("error", error)),
+            label="export",
+        )
+
+    def _ask_replace(self, path: Path, why: str) -> None:
+        self._confirm_replace = path
+        self._status(f"{why} Press Ctrl+S again to replace it, or change the name.", "warning")
+
+    def _written(self, path: Path, result: tuple[str, str]) -> None:
+        self.busy = False
+        status, detail = result
+        if status == "exists":
+            self._ask_replace(path, detail.split(";")[0] + ".")
+        elif status == "error":
+            self._status(detail, "error")
+        else:
+            self.app.notify(
+                Content(f"Saved to {one_line(detail)}"), title="Export written", timeout=8
+            )
+            self.dismiss(Path(detail))
+
+    def action_cancel(self) -> None:
+        if not self.busy:
+            self.dismiss(None)
+
+    def __repr__(self) -> str:  # no paths or patient data in crash output
+        return f"ExportScreen(call_id={self.call_id})"
+
+
+def current_call_id(app: Any, screen: Any) -> int | None:
+    """The call the user is looking at: the open call, a screen's `call_id` (call detail),
+    or the highlighted line of a call list with id "calls" (home)."""
+    if getattr(app, "live", None) is not None:
+        return app.live.call.id
+    call_id = getattr(screen, "call_id", None)
+    if isinstance(call_id, int):
+        return call_id
+    for calls in screen.query("#calls"):
+        option = getattr(calls, "highlighted_option", None)
+        if option is not None and option.id and option.id.isdigit():
+            return int(option.id)
+    return None
+
+
+def export_commands(app: Any, screen: Any) -> Iterable[SystemCommand]:
+    """Command palette entries to export the call in view (see P2PCallApp.get_system_commands)."""
+    if isinstance(screen, ExportScreen) or not getattr(app, "store_ready", False):
+        return
+    call_id = current_call_id(app, screen)
+    if call_id is None:
+        return
+    yield SystemCommand(
+        f"Export call #{call_id} to a file",
+        "The record as plain text, Markdown or JSON, optionally redacted",
+        lambda: app.push_screen(ExportScreen(call_id)),
+    )
+    yield SystemCommand(
+        f"Draft the follow-up letter for call #{call_id}",
+        "A letter to the insurer confirming the call, with blanks to complete",
+        lambda: app.push_screen(ExportScreen(call_id, letter=True)),
+    )

@@ -1,0 +1,52 @@
+"""A real database holding a call like the export sample, for CLI and screen tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session
+
+from export_sample import sample_record
+from p2pcall.domain.sections import Section
+from p2pcall.domain.timefmt import now_utc
+from p2pcall.domain.vocab import NoteKind
+from p2pcall.store import Store
+from p2pcall.store.tables import FollowUpRow, NoteRow
+
+HOSTILE = "\x1b]0;owned\x07\x1b[2J [bold]x[/bold] <b>y</b> \u202eevil"
+
+
+def make_database(data_dir: Path, *, big_note: bool = False) -> int:
+    """A call like the export sample, written through the store, ended, with follow-ups."""
+    sample = sample_record()
+    store = Store.open(data_dir)
+    try:
+        call = store.start_call(sample.call.tz)
+        for key, value in sample.call.values.items():
+            store.set_field(call.id, key, value)
+        for key in sample.call.declined:
+            store.set_field(call.id, key, "", declined=True)
+        for note in sample.notes:
+            if not note.late:
+                store.add_note(call.id, note.section, note.kind, note.body, now_utc())
+        store.add_note(call.id, Section.E, NoteKind.NOTE, HOSTILE, now_utc())
+        if big_note:
+            store.add_note(call.id, Section.E, NoteKind.NOTE, "x" * 1_000_000, now_utc())
+        store.end_call(call.id, sample.call.outcome)
+        with Session(store.engine) as session:
+            now = now_utc()
+            session.add(
+                NoteRow(call_id=call.id, section="F", kind="note", body="Late: PHP offered.",
+                        started_at=now, saved_at=now, late=True, reason="after hanging up")
+            )  # fmt: skip
+            for fu in sample.followups:
+                session.add(
+                    FollowUpRow(call_id=call.id, action=fu.action.value, status=fu.status.value,
+                                created_at=now, rule_id=fu.rule_id, computed_due=fu.computed_due,
+                                due_override=fu.due_override, override_reason=fu.override_reason,
+                                done_at=fu.done_at, note=fu.note)
+                )  # fmt: skip
+            session.commit()
+        return call.id
+    finally:
+        store.close()

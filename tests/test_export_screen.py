@@ -1,0 +1,139 @@
+"""The ExportScreen modal driven with keys in the real app, writing real files."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from conftest import wait_until
+from export_db import make_database
+from p2pcall.app import P2PCallApp
+from p2pcall.domain.export.digest import check_digest, read_meta
+from p2pcall.screens.export import ExportScreen
+from pilot_helpers import open_app, settle
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def open_export(pilot, call_id: int, folder: Path, *, letter: bool = False) -> list:
+    results: list = []
+    pilot.app.push_screen(ExportScreen(call_id, letter=letter, folder=folder), results.append)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ExportScreen))
+    await pilot.pause()
+    return results
+
+
+async def test_choose_markdown_and_redaction_then_write(data_dir: Path, tmp_path: Path) -> None:
+    call_id = make_database(data_dir)
+    out = tmp_path / "exports"
+    out.mkdir()
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        results = await open_export(pilot, call_id, out)
+        screen = app.screen
+        path_field = screen.query_one("#export-path")
+        assert path_field.value == str(out / f"p2pcall-call-{call_id}-record.txt")
+        # Keyboard only: back to the format list, pick Markdown, then tick redaction.
+        await pilot.press("shift+tab", "shift+tab")
+        assert app.focused is screen.query_one("#export-format")
+        await pilot.press("down", "enter")
+        await pilot.press("tab", "space")
+        assert screen.kind == "markdown" and screen.redact is True
+        expected = out / f"p2pcall-call-{call_id}-record-redacted.md"
+        assert path_field.value == str(expected)  # the suggested name followed the choices
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: results)
+        await settle(pilot)
+        assert results == [expected]
+        assert not isinstance(app.screen, ExportScreen)
+    text = expected.read_text(encoding="utf-8")
+    assert mode_of(expected) == 0o600
+    assert check_digest(text)[0]
+    meta = read_meta(text)
+    assert (meta.format, meta.call_id, meta.redact) == ("markdown", call_id, True)
+    assert "JD-0412" not in text
+    assert sorted(p.name for p in out.iterdir()) == [expected.name]
+
+
+async def test_asks_before_replacing_a_file(data_dir: Path, tmp_path: Path) -> None:
+    call_id = make_database(data_dir)
+    folder = tmp_path / "[bold]letters"  # shown literally, never as markup
+    folder.mkdir()
+    target = folder / "letter.txt"
+    target.write_text("my own letter\n")
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        results = await open_export(pilot, call_id, tmp_path, letter=True)
+        screen = app.screen
+        assert not screen.query("#export-format")  # a letter has one format
+        screen.query_one("#export-path").value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        status = str(screen.query_one("#export-status").render())
+        assert "already exists" in status and "Ctrl+S again" in status
+        assert str(target) in status
+        assert target.read_text() == "my own letter\n"
+        assert results == []
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: results)
+        await settle(pilot)
+        assert results == [target]
+    assert target.read_text(encoding="utf-8").startswith("DRAFT")
+    assert mode_of(target) == 0o600
+
+
+async def test_errors_stay_on_the_screen_and_escape_cancels(data_dir: Path, tmp_path: Path):
+    call_id = make_database(data_dir)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        results = await open_export(pilot, call_id, tmp_path)
+        screen = app.screen
+        screen.query_one("#export-path").value = str(tmp_path / "missing" / "x.txt")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "does not exist" in str(
+            screen.query_one("#export-status").render()))  # fmt: skip
+        assert isinstance(app.screen, ExportScreen)
+        assert app.save_state[0] != "error"  # not reported as an unsaved note
+        screen.query_one("#export-path").value = str(tmp_path / "Dropbox" / "x.txt")
+        await pilot.pause()
+        assert "synced folder" in str(screen.query_one("#export-status").render())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: results)
+        assert results == [None]
+    assert list(tmp_path.glob("**/*.txt")) == []
+
+
+async def test_unknown_call_is_reported(data_dir: Path, tmp_path: Path) -> None:
+    make_database(data_dir)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await open_export(pilot, 999, tmp_path)
+        await pilot.press("ctrl+s")
+        screen = app.screen
+        await wait_until(pilot, lambda: "no call number 999" in str(
+            screen.query_one("#export-status").render()))  # fmt: skip
+    assert list(tmp_path.glob("p2pcall-*")) == []
+
+
+async def test_command_palette_exports_the_highlighted_call(data_dir: Path) -> None:
+    call_id = make_database(data_dir)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Draft the follow-up letter")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        assert app.screen.call_id == call_id and app.screen.letter is True
+        path = app.screen.query_one("#export-path").value
+        assert path.endswith(f"p2pcall-call-{call_id}-letter.txt")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen))
