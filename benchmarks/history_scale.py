@@ -379,12 +379,24 @@ async def _app_level(db_dir: Path, runs: int, gc_freeze: bool) -> dict[str, Any]
     return {key: [_ms(v) for v in values] for key, values in result.items()}
 
 
+def _peak_rss_kib() -> int:
+    """This process's high-water RSS. Not getrusage's ru_maxrss: Linux carries that over
+    exec from the parent, so a child of the generator would report the generator's peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def app_child(db_dir: str, runs: int, gc_freeze: bool) -> None:
     """Runs in a fresh process so its peak memory is the app's alone."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     measured = asyncio.run(_app_level(Path(db_dir), runs, gc_freeze))
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    measured["peak_rss_mib"] = round(peak_kib / 1024, 1)
+    measured["peak_rss_mib"] = round(_peak_rss_kib() / 1024, 1)
     print(json.dumps(measured))
 
 
