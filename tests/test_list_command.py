@@ -62,6 +62,7 @@ def test_text_lists_newest_first_with_ids(data_dir: Path, seeded: dict[str, int]
     assert "2026-03-10 11:00 -04:00" in lines[0] and "UNFINISHED" in lines[0]
     assert "Aetna [bold]Better" in lines[1] and "Denied / upheld" in lines[1]
     assert "0:12:00" in lines[1] and "Appeal" in lines[1]
+    assert lines[1].endswith("   1 note") and lines[0].endswith("   1 note")
     assert proc.stderr == ""
 
 

@@ -197,7 +197,7 @@ def _print_text(entries: list[Any], truncated: bool, tz: str, limit: int, data_d
             kind.ljust(13),
             status.ljust(18),
             duration.rjust(7),
-            f"{s.note_count:>4} notes",
+            f"{s.note_count:>4} note" + ("" if s.note_count == 1 else "s"),
         ]
         print("  ".join(cells).rstrip())
         if entry.match is not None:
