@@ -74,6 +74,40 @@ class CallSummary:
     review_type: str
     note_count: int
 
+    @property
+    def duration_seconds(self) -> float | None:
+        """How long the call lasted; None while it is still open."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class SearchMatch:
+    """Where a full-text search found its words in one call, as a short masked excerpt."""
+
+    where: str  # "note" or the key of the field that matched
+    section: Section | None  # the note's section, None for a field
+    snippet: str  # one line, control characters made visible
+    marks: tuple[tuple[int, int], ...] = ()  # (start, end) of the matched words in snippet
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One row of the history list: the call, and why it matched a search (if any)."""
+
+    summary: CallSummary
+    match: SearchMatch | None = None
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """A slice of the history list, newest first."""
+
+    entries: tuple[HistoryEntry, ...]
+    offset: int
+    has_more: bool  # another page follows this one
+
 
 @dataclass(frozen=True)
 class FollowUp:

@@ -67,6 +67,18 @@ class HomeScreen(Screen[None]):
             tooltip="Resume the unfinished call",
             priority=True,
         ),
+        Binding(
+            "h", "history", "History", id="history", tooltip="Find a past call", priority=True
+        ),
+        Binding(
+            "slash",
+            "history(True)",
+            "Search",
+            id="history-search-home",
+            key_display="/",
+            tooltip="Search past calls",
+            priority=True,
+        ),
         Binding("q", "app.quit", "Quit", id="quit-home", show=False),
         Binding(
             "d",
@@ -139,6 +151,19 @@ class HomeScreen(Screen[None]):
             self.app.open_call(unfinished[0].call_id)  # type: ignore[attr-defined]
         else:
             self.notify("There is no unfinished call.", timeout=3)
+
+    def action_history(self, search: bool = False) -> None:
+        if not self.app.store_ready:  # type: ignore[attr-defined]
+            self.notify("Still opening your records; try again in a moment.", timeout=3)
+            return
+        from p2pcall.screens.history import HISTORY_SCREEN, HistoryScreen
+
+        # Installed once and kept: opening it again skips building its widgets.
+        if not self.app.is_screen_installed(HISTORY_SCREEN):
+            self.app.install_screen(HistoryScreen(), HISTORY_SCREEN)
+        screen = self.app.get_screen(HISTORY_SCREEN)
+        screen.opened_from_home(search=search)  # type: ignore[attr-defined]
+        self.app.push_screen(HISTORY_SCREEN)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:

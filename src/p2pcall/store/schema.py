@@ -209,20 +209,35 @@ def _v2_followups(db: sqlite3.Connection) -> None:
 
 
 def _v2_search(db: sqlite3.Connection) -> None:
-    """Full-text indexes over notes and field values, kept in step by triggers."""
+    """Full-text indexes over notes and field values, kept in step by triggers.
+
+    prefix='2 3': the history search matches the last word typed as a prefix; without
+    these indexes a short prefix merges the postings of every word it starts.
+    ix_call_created: the history list reads calls newest first, one page at a time.
+    """
     _run(
         db,
         """
         CREATE VIRTUAL TABLE note_search USING fts5(
-            body, content='note', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+            body, content='note', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2', prefix='2 3'
         );
         INSERT INTO note_search (rowid, body) SELECT id, body FROM note;
         CREATE TRIGGER note_search_insert AFTER INSERT ON note BEGIN
             INSERT INTO note_search (rowid, body) VALUES (new.id, new.body);
         END;
+        CREATE TRIGGER note_search_update AFTER UPDATE OF body ON note BEGIN
+            INSERT INTO note_search (note_search, rowid, body)
+                VALUES ('delete', old.id, old.body);
+            INSERT INTO note_search (rowid, body) VALUES (new.id, new.body);
+        END;
+        CREATE TRIGGER note_search_delete AFTER DELETE ON note BEGIN
+            INSERT INTO note_search (note_search, rowid, body)
+                VALUES ('delete', old.id, old.body);
+        END;
         CREATE VIRTUAL TABLE field_search USING fts5(
             value, content='call_field', content_rowid='rowid',
-            tokenize='unicode61 remove_diacritics 2'
+            tokenize='unicode61 remove_diacritics 2', prefix='2 3'
         );
         INSERT INTO field_search (rowid, value) SELECT rowid, value FROM call_field;
         CREATE TRIGGER field_search_insert AFTER INSERT ON call_field BEGIN
@@ -237,6 +252,7 @@ def _v2_search(db: sqlite3.Connection) -> None:
             INSERT INTO field_search (field_search, rowid, value)
                 VALUES ('delete', old.rowid, old.value);
         END;
+        CREATE INDEX ix_call_created ON call (created_at, id);
         """,
     )
 
