@@ -47,9 +47,11 @@ class NoteField(LiteralTextArea):
 
     async def _on_paste(self, event: events.Paste) -> None:
         # A pasted paragraph must arrive whole: switch to multi-line rather than cut it.
+        # No super() call: Textual runs TextArea._on_paste after this one by itself (its
+        # handlers are looked up along the class hierarchy), and calling it here too
+        # inserted every paste twice.
         if "\n" in event.text.rstrip("\n"):
             self.multiline = True
-        await super()._on_paste(event)
 
 
 class Composer(Horizontal):
