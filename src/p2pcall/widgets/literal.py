@@ -7,17 +7,37 @@ one character for one so cursor positions still line up.
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.widgets import Input, TextArea
 
-from p2pcall.domain.text import mask_controls
+from p2pcall.domain.text import MAX_FIELD_CHARS, mask_controls, too_long
+
+NEWLINE_SHOWN = "\u2424"  # ␤: a line break inside a one-line field
 
 
 class LiteralInput(Input):
+    """A one-line field that keeps every pasted line: breaks are stored, shown as ␤."""
+
     @property
     def _value(self) -> Text:
         if self.password:
             return super()._value
-        return Text(mask_controls(self.value), no_wrap=True, overflow="ignore", end="")
+        shown = mask_controls(self.value).replace("\n", NEWLINE_SHOWN)
+        return Text(shown, no_wrap=True, overflow="ignore", end="")
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # Input's own handler keeps only the first line of a paste; this one runs instead.
+        event.prevent_default()
+        event.stop()
+        text = event.text.replace("\r\n", "\n")
+        size = len(self.value) - len(self.selected_text) + len(text)
+        if size > MAX_FIELD_CHARS:
+            self.notify(too_long("The field", size, MAX_FIELD_CHARS), severity="error")
+            return
+        if self.selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *self.selection)
 
 
 class LiteralTextArea(TextArea):
