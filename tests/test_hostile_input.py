@@ -181,8 +181,15 @@ async def test_pasted_escape_sequences_are_saved_exactly_and_shown_masked(data_d
         field = app.screen.composer.field
         await paste(pilot, field, pasted)
         assert field.text == expected  # inserted once, whole
-        shown = "".join(field.get_line(i).plain for i in range(field.document.line_count))
-        assert controls_in(shown, allow_newline=False) == []
+        lines = range(field.document.line_count)
+        shown = [field.render_line(y).text.rstrip(" ") for y in range(3)]
+        # Drawn one for one: BEL, BS and the rest visible, not silently dropped.
+        for index in lines:
+            document_line = field.document.get_line(index)
+            assert field.get_line(index).plain == mask_controls(document_line)
+        every_line = "\n".join(field.get_line(index).plain for index in lines)
+        assert "nul\u2400byte \u2408back \u2421del" in every_line
+        assert all(controls_in(line, allow_newline=False) == [] for line in shown)
         await pilot.press("ctrl+s")
         await settle(pilot)
         [item] = app.screen.query(NoteItem)

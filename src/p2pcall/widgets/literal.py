@@ -42,10 +42,7 @@ class LiteralInput(Input):
 
 class LiteralTextArea(TextArea):
     def get_line(self, line_index: int) -> Text:
-        line = super().get_line(line_index)
-        masked = mask_controls(line.plain)
-        if masked == line.plain:
-            return line
-        plain = Text(masked, end="")
-        plain.spans = list(line.spans)
-        return plain
+        # From the document, not TextArea.get_line: its rich Text drops BEL, BS, VT, FF and
+        # CR without a trace, so they would be invisible and the cursor would drift.
+        masked = mask_controls(self.document.get_line(line_index))
+        return Text(masked, end="", no_wrap=True)
