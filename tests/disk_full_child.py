@@ -20,7 +20,7 @@ from p2pcall.app import P2PCallApp
 from p2pcall.widgets.notes import NoteItem
 from pilot_helpers import open_app, settle, start_call
 
-BIG = "BIG " + "z" * 300_000
+BIG = "BIG " + "z" * 90_000  # under the note limit, over the file-size limit
 
 
 async def main(data_dir: Path) -> int:

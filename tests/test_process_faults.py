@@ -72,7 +72,7 @@ def test_every_note_shown_saved_survives_kill_9_at_random_moments(data_dir: Path
             time.sleep(rng.uniform(0.0, 1.5))
         else:
             read_line(child, "READY")
-            time.sleep(rng.uniform(0.0, 1.0))  # mid-note, mid-commit or mid-draft
+            time.sleep(rng.uniform(0.0, 0.7))  # mid-note, mid-commit or mid-draft
         child.send_signal(signal.SIGKILL)
         _, stderr = child.communicate(timeout=10)
         assert child.returncode == -signal.SIGKILL, f"seed {seed}: child ended early:\n{stderr}"

@@ -61,7 +61,7 @@ def crash_report(error: BaseException, database: Path | str, record: str) -> str
         f"({type(error).__name__} at {where_it_failed(error)}).",
         record,
         "Start p2pcall again to carry on. No note text or patient detail is shown here; "
-        "to report the problem, the first line is all that is needed.",
+        "to report the problem, the first paragraph is all that is needed.",
     ]
     wrapped = [textwrap.fill(paragraph, 78) for paragraph in paragraphs]
     return "\n\n".join([*wrapped[:2], f"Your records: {database}", wrapped[2]])
