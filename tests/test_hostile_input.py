@@ -218,7 +218,11 @@ async def test_a_paste_over_the_limit_is_refused_and_the_field_kept(data_dir: Pa
         at_limit = megabyte[: MAX_NOTE_CHARS - 1] + "!"
         await paste(pilot, field, at_limit)
         assert field.text == at_limit
-        await pilot.press("ctrl+s")
+        # One character typed past the limit: not saved, put back in the field whole.
+        await pilot.press("?", "ctrl+s")
+        assert field.text == at_limit + "?"
+        assert any("100,001 characters" in n.message for n in app._notifications)
+        await pilot.press("backspace", "ctrl+s")
         await settle(pilot)
         assert [item.state for item in app.screen.query(NoteItem)] == ["saved", "saved"]
     bodies = [n.body for n in load_latest(data_dir, unfinished=True).notes]
