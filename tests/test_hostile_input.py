@@ -244,6 +244,7 @@ async def test_pasting_several_lines_into_a_one_line_field_keeps_them_all(
         assert field.value == expected
         shown = field._value.plain
         assert shown == "Dr. A. Ruiz\u2424Medical Director\u2424\u241b[31mcall back\u241b[0m"
+        assert field._cursor_offset == len(shown) + 1  # the cursor sits after what is drawn
         await pilot.press("tab")  # leaving the field commits it
         await settle(pilot)
         field.focus()

@@ -6,6 +6,7 @@ one character for one so cursor positions still line up.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.widgets import Input, TextArea
@@ -15,6 +16,10 @@ from p2pcall.domain.text import MAX_FIELD_CHARS, mask_controls, too_long
 NEWLINE_SHOWN = "\u2424"  # ␤: a line break inside a one-line field
 
 
+def _one_line(value: str) -> str:
+    return mask_controls(value).replace("\n", NEWLINE_SHOWN)
+
+
 class LiteralInput(Input):
     """A one-line field that keeps every pasted line: breaks are stored, shown as ␤."""
 
@@ -22,8 +27,13 @@ class LiteralInput(Input):
     def _value(self) -> Text:
         if self.password:
             return super()._value
-        shown = mask_controls(self.value).replace("\n", NEWLINE_SHOWN)
-        return Text(shown, no_wrap=True, overflow="ignore", end="")
+        return Text(_one_line(self.value), no_wrap=True, overflow="ignore", end="")
+
+    def _position_to_cell(self, position: int) -> int:
+        # Measured on what is drawn: a control character is one cell (␛), not zero.
+        if self.password:
+            return super()._position_to_cell(position)
+        return cell_len(_one_line(self.value[:position]))
 
     def _on_paste(self, event: events.Paste) -> None:
         # Input's own handler keeps only the first line of a paste; this one runs instead.
