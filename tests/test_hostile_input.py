@@ -254,3 +254,23 @@ async def test_pasting_several_lines_into_a_one_line_field_keeps_them_all(
         assert any("2,000" in n.message for n in app._notifications)
     record = load_latest(data_dir, unfinished=True)
     assert record.call.values["patient_ref"] == expected
+
+
+# -- the paste guard in front of Textual's input reader -------------------------------------
+
+
+def test_the_paste_guard_keeps_escape_sequences_in_pastes_as_text() -> None:
+    import time
+
+    from p2pcall.paste_guard import PasteGuardParser
+
+    parser = PasteGuardParser()
+    # As a terminal sends it, cut anywhere by reads: a key, a paste with sequences whose end
+    # marker is split across reads, a key, then a lone Esc key press.
+    reads = ["a\x1b[200~x\x1b]0;T\x07 y\x1b[", "2J z\x1b\r\x1b[20", "1~b", "\x1b"]
+    events_seen = [event for data in reads for event in parser.feed(data)]
+    time.sleep(0.2)  # past the escape delay, so the lone ESC is an Esc key
+    events_seen += list(parser.tick())
+    assert [type(e).__name__ for e in events_seen] == ["Key", "Paste", "Key", "Key"]
+    assert events_seen[1].text == "x\x1b]0;T\x07 y\x1b[2J z\x1b\r"
+    assert [e.key for e in events_seen if isinstance(e, events.Key)] == ["a", "b", "escape"]

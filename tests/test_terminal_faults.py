@@ -128,9 +128,11 @@ STORED = (
     "t1\x1b]0;TITLEPWN\x07 t2\x1b]52;c;Q0xJUFBXTg==\x07 t3\x1b[2J\x1b[5mBLINKPWN"
     " t4\x9b31m [bold]b[/bold] \u202eRTLPWN\u202c \x00nul\x08"
 )
-# What a terminal passes inside a bracketed paste: no ESC (terminals such as Alacritty and
-# tmux strip it, and Textual's input parser would read ESC sequences in a paste as keys).
-PASTED = " p1\x07BELL p2\x9b31mC1PWN [@click=app.quit]q[/] \u202eRTL2PWN\x7f"
+# Pasted through the terminal as tmux 3.3 passes it: escape sequences included. Without
+# p2pcall's paste guard, Textual would read them as key presses (BEL as Ctrl+G: End call).
+PASTED = (
+    " p1\x07BELL \x1b]0;PASTEPWN\x07 \x1b[2J p2\x9b31mC1PWN [@click=app.quit]q[/] \u202eRTL2PWN\x7f"
+)
 RAW_SEQUENCES = (b"\x1b]0;", b"\x1b]52;", b"\x1b[2J", b"\x1b[5m", b"\xc2\x9b", b"\x00", b"\x07")
 
 

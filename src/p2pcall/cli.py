@@ -48,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_tui(data_dir: object) -> int:
     from p2pcall.app import P2PCallApp
+    from p2pcall.paste_guard import install_paste_guard
     from p2pcall.safe_exit import run_and_report
+
+    install_paste_guard()  # escape sequences in a paste stay text, not key presses
 
     return run_and_report(P2PCallApp(data_dir))  # type: ignore[arg-type]
 
