@@ -155,6 +155,7 @@ def test_hostile_text_is_shown_literally_and_never_reaches_the_terminal(
     term.wait_for("Resume call")
     term.press("r")
     term.wait_for("Recovered text")
+    term.wait_for("\u2400nul\u2408")  # the restored draft, drawn in the focused note field
     mark = term.mark()
     term.paste(PASTED)
     term.wait_for("2PWN\u2421", mark)  # the field shows the end of the line
