@@ -14,6 +14,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from p2pcall.keyhold import KeyHoldingApp
+from p2pcall.safe_exit import SafeExit
 from p2pcall.screens.home import HomeScreen, home_lines
 from p2pcall.screens.names import INFO_SCREEN, SECTION_LETTERS, section_screen_name
 from p2pcall.worker import DatabaseThread, JobFinished, StoreFailed, StoreOpened
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 RETRY_SECONDS = 3.0
 
 
-class P2PCallApp(KeyHoldingApp):
+class P2PCallApp(SafeExit, KeyHoldingApp):
     CSS_PATH = "styles/app.tcss"
     TITLE = "p2pcall"
     BINDINGS = [
@@ -82,6 +83,7 @@ class P2PCallApp(KeyHoldingApp):
         # After the first frame: importing SQLAlchemy in the thread would hold the GIL
         # while the UI thread is trying to paint.
         self.call_after_refresh(self.db.start)
+        self.install_exit_signals()  # a closed terminal saves drafts and exits cleanly
         self.set_interval(RETRY_SECONDS, self._retry_failed_notes)
 
     def on_store_opened(self, message: StoreOpened) -> None:

@@ -33,10 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from p2pcall.safety import disable_core_dumps, install_excepthooks
+
+    disable_core_dumps()  # before any record is read into memory
     args = build_parser().parse_args(argv)
-    from p2pcall.paths import resolve_data_dir
+    from p2pcall.paths import database_path, resolve_data_dir
 
     data_dir = resolve_data_dir(args.data_dir)
+    install_excepthooks(database_path(data_dir))
     if args.command:
         return importlib.import_module(f"p2pcall.commands.{args.command}").run(args, data_dir)
     return run_tui(data_dir)
@@ -44,10 +48,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_tui(data_dir: object) -> int:
     from p2pcall.app import P2PCallApp
+    from p2pcall.paste_guard import install_paste_guard
+    from p2pcall.safe_exit import run_and_report
 
-    app = P2PCallApp(data_dir)  # type: ignore[arg-type]
-    app.run()
-    return app.return_code or 0
+    install_paste_guard()  # escape sequences in a paste stay text, not key presses
+
+    return run_and_report(P2PCallApp(data_dir))  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

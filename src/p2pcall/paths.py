@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -34,10 +35,17 @@ def ensure_private_dir(path: Path) -> Path:
     if path.exists() and not path.is_dir():
         raise DataDirError(f"The data directory {path} exists but is a file, not a folder.")
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _make_dirs(path)
     except OSError as exc:
         raise DataDirError(f"Cannot create the data directory {path}: {exc.strerror}.") from None
-    mode = stat.S_IMODE(path.stat().st_mode)
+    info = path.stat()
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise DataDirError(
+            f"The data directory {path} belongs to another user (uid {info.st_uid}). "
+            "p2pcall keeps records only in a folder of your own: start it with "
+            "--data-dir PATH, or check whose folder this is."
+        )
+    mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
         try:
             path.chmod(0o700)
@@ -47,6 +55,24 @@ def ensure_private_dir(path: Path) -> Path:
                 f"made private ({exc.strerror}). Run: chmod 700 '{path}'"
             ) from None
     return path
+
+
+def _make_dirs(path: Path) -> None:
+    """mkdir -p, every folder it creates 0700.
+
+    Path.mkdir(parents=True) gives the parents 0777 minus the umask: world-writable
+    under `umask 000`.
+    """
+    missing: list[Path] = []
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    for folder in reversed(missing):
+        # FileExistsError: made meanwhile by another p2pcall starting at the same moment.
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+        folder.chmod(0o700)  # mkdir's mode is only what the umask lets through
 
 
 def database_path(data_dir: Path) -> Path:

@@ -7,6 +7,7 @@ order they were sent and SQLAlchemy is imported after the first frame, never bef
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,12 +55,20 @@ class JobFinished(Message):
 _STOP = object()
 
 
+@dataclass
+class _Barrier:
+    """Queued behind the jobs before it; set once they have all run."""
+
+    reached: threading.Event
+
+
 class DatabaseThread:
     def __init__(self, app: App[Any], data_dir: Path) -> None:
         self._app = app
         self._data_dir = data_dir
         self._jobs: queue.Queue[Job | object] = queue.Queue()
         self.pending = 0
+        self.running = False  # the store is open and jobs are being taken
 
     def start(self) -> None:
         self._app.run_worker(self._run, name="database", thread=True, exit_on_error=False)
@@ -78,6 +87,18 @@ class DatabaseThread:
         """Finish every queued job, then let the thread end."""
         self._jobs.put(_STOP)
 
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until every job submitted so far has run; False if that did not happen.
+
+        Only for exits that cannot wait for messages (a crash, a closed terminal): the UI
+        thread blocks here, while the database thread keeps working.
+        """
+        if not self.running:
+            return False
+        barrier = _Barrier(threading.Event())
+        self._jobs.put(barrier)
+        return barrier.reached.wait(timeout)
+
     def _run(self) -> None:
         from p2pcall.store import Store, StoreError
 
@@ -91,6 +112,7 @@ class DatabaseThread:
             return
         self._app.post_message(StoreOpened(store.path))
         worker = get_current_worker()
+        self.running = True
         try:
             while True:
                 try:
@@ -101,9 +123,13 @@ class DatabaseThread:
                     continue
                 if job is _STOP:
                     break
+                if isinstance(job, _Barrier):
+                    job.reached.set()
+                    continue
                 assert isinstance(job, Job)
                 self._app.post_message(self._execute(store, job, StoreError))
         finally:
+            self.running = False
             store.close()
 
     @staticmethod

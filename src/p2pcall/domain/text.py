@@ -6,6 +6,15 @@ note would otherwise reach the terminal. Everything we show of user text goes th
 
 from __future__ import annotations
 
+# How much one note or field may hold. A note's limit is about 30 pages: room for any
+# quote or pasted letter, while a terminal editor stays responsive (a 1 MB paste took
+# Textual's TextArea 4-11 s to lay out, and longer to draw). Larger pastes are refused
+# with a message; the text already in the field stays as it was.
+MAX_NOTE_CHARS = 100_000
+MAX_FIELD_CHARS = 2_000
+# A saved note longer than this shows its beginning and how much more is kept.
+SHOWN_NOTE_CHARS = 2_000
+
 # Characters that reorder or hide text (Trojan Source style): shown by code point.
 _BIDI_AND_INVISIBLE = {
     0x061C, 0x200B, 0x200E, 0x200F, 0x2028, 0x2029,
@@ -73,3 +82,19 @@ _MASK: dict[int, str] = {
 def count(n: int, noun: str) -> str:
     """'1 note', '2 notes'."""
     return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def too_long(what: str, size: int, limit: int) -> str:
+    """The message for text over a limit, in words the user can act on."""
+    return (
+        f"{what} would be {size:,} characters; it can hold {limit:,}. Nothing was changed: "
+        "split the text, or keep the document itself and note where it is."
+    )
+
+
+def shown_note(body: str) -> str:
+    """A note's text for the screen: visible, and cut after SHOWN_NOTE_CHARS."""
+    if len(body) <= SHOWN_NOTE_CHARS:
+        return visible(body)
+    rest = len(body) - SHOWN_NOTE_CHARS
+    return f"{visible(body[:SHOWN_NOTE_CHARS])}\u2026 [{rest:,} more characters, kept in full]"

@@ -67,9 +67,7 @@ class HomeScreen(Screen[None]):
             tooltip="Resume the unfinished call",
             priority=True,
         ),
-        Binding(
-            "h", "history", "History", id="history", tooltip="Find a past call", priority=True
-        ),
+        Binding("h", "history", "History", id="history", tooltip="Find a past call", priority=True),
         Binding(
             "slash",
             "history(True)",

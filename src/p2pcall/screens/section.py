@@ -12,6 +12,7 @@ from textual.widgets import Static, TextArea
 
 from p2pcall.domain.fields import fields_for
 from p2pcall.domain.sections import Section
+from p2pcall.domain.text import MAX_NOTE_CHARS, too_long
 from p2pcall.domain.timefmt import clock_time, now_utc
 from p2pcall.domain.vocab import NoteKind
 from p2pcall.screens.base import CallScreen
@@ -158,6 +159,11 @@ class SectionScreen(CallScreen):
     def _save(self, body: str, kind: NoteKind, started: datetime | None) -> None:
         if not body.strip():
             self.notify("Nothing to save yet: type the note first.", timeout=3)
+            return
+        if len(body) > MAX_NOTE_CHARS:
+            # Typed past the limit: put it back (the draft still has it) rather than lose it.
+            self.composer.restore(body, kind, started or now_utc())
+            self.notify(too_long("The note", len(body), MAX_NOTE_CHARS), severity="error")
             return
         started_at = started or now_utc()
         if self.app.live.call.finalized:  # type: ignore[attr-defined]

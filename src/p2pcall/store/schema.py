@@ -306,9 +306,12 @@ def upgrade(db: sqlite3.Connection, backup_dir: Path, stamp: str) -> int:
         backup(db, backup_dir / f"p2pcall-before-v{CURRENT_VERSION}-{stamp}.sqlite3")
     try:
         db.execute("BEGIN IMMEDIATE")
-        for step in STEPS[found:]:
-            step(db)
-        db.execute(f"PRAGMA user_version = {CURRENT_VERSION}")
+        # Another p2pcall may have created or upgraded it while this one waited for the lock.
+        found = version_of(db)
+        if found < CURRENT_VERSION:
+            for step in STEPS[found:]:
+                step(db)
+            db.execute(f"PRAGMA user_version = {CURRENT_VERSION}")
         db.execute("COMMIT")
     except Exception as exc:
         db.execute("ROLLBACK")
@@ -316,4 +319,5 @@ def upgrade(db: sqlite3.Connection, backup_dir: Path, stamp: str) -> int:
             f"upgrading the database from schema {found} failed ({type(exc).__name__}); "
             "it was left unchanged"
         ) from exc
+    check_openable(db)  # the other one may have been a newer p2pcall
     return found

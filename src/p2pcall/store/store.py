@@ -50,6 +50,26 @@ def _private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
+def _check_read_only(path: Path) -> None:
+    """Refuse a damaged, foreign or newer database through a read-only connection.
+
+    `quick_check` walks every page (milliseconds for a notes database): damage found now
+    is reported before a call starts instead of in the middle of one.
+    """
+    # Without a -wal file the main file is the whole database: `immutable` reads it with
+    # no lock and no -shm, so not a byte is created next to a file that may not be ours.
+    wal = Path(f"{path}-wal").exists()
+    uri = f"{path.resolve().as_uri()}?mode=ro" + ("" if wal else "&immutable=1")
+    db = sqlite3.connect(uri, uri=True)
+    try:
+        schema.check_openable(db)
+        verdict = [row[0] for row in db.execute("PRAGMA quick_check")]
+    finally:
+        db.close()
+    if verdict != ["ok"]:
+        raise sqlite3.DatabaseError("database disk image is malformed (quick_check)")
+
+
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     # Let SQLAlchemy's "begin" event issue the BEGIN, so writes can take the lock up front.
     dbapi_connection.isolation_level = None
@@ -84,10 +104,27 @@ def _describe(exc: BaseException, path: Path) -> str:
             f"The database {path} is busy in another program for more than "
             f"{BUSY_TIMEOUT_MS // 1000} seconds. Close other p2pcall windows and try again."
         )
-    if "readonly" in text or "read-only" in text or "permission" in text:
-        return f"The database {path} cannot be written (read-only file or folder)."
-    if "disk is full" in text or "full" in text:
-        return f"The disk holding {path} is full. Free some space; your text is kept as a draft."
+    if (
+        "readonly" in text
+        or "read-only" in text
+        or "permission" in text
+        or "unable to open" in text
+    ):
+        return (
+            f"The database {path} cannot be written: the file or its folder is read-only "
+            "(permissions, or a disk mounted read-only). What you typed stays on screen; "
+            "fix the permissions or start p2pcall with --data-dir pointing at a folder of yours."
+        )
+    if "full" in text:
+        return (
+            f"The disk holding {path} is full: nothing more can be saved until you free some "
+            "space. What you typed stays on screen and is saved once there is room."
+        )
+    if "disk i/o error" in text or "i/o" in text:
+        return (
+            f"Writing to {path} failed (disk I/O error: the disk may be full, removed or "
+            "failing). What you typed stays on screen and saving is retried."
+        )
     return f"The database {path} could not be used ({type(exc).__name__})."
 
 
@@ -107,6 +144,8 @@ class Store(RecordsMixin, FollowUpsMixin):
             raise StoreError(str(exc)) from None
         path = database_path(data_dir)
         try:
+            if path.exists():
+                _check_read_only(path)  # a file we must refuse is never opened for writing
             _private_file(path)
             raw = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
             try:

@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from p2pcall.domain.text import MAX_NOTE_CHARS, too_long
 from p2pcall.domain.vocab import NoteKind
 from p2pcall.widgets.literal import LiteralTextArea
 
@@ -47,9 +48,17 @@ class NoteField(LiteralTextArea):
 
     async def _on_paste(self, event: events.Paste) -> None:
         # A pasted paragraph must arrive whole: switch to multi-line rather than cut it.
+        # No super() call: Textual runs TextArea._on_paste after this one by itself (its
+        # handlers are looked up along the class hierarchy), and calling it here too
+        # inserted every paste twice.
+        if len(self.text) + len(event.text) > MAX_NOTE_CHARS:
+            event.prevent_default()  # TextArea's own paste handler does not run
+            event.stop()
+            size = len(self.text) + len(event.text)
+            self.notify(too_long("The note", size, MAX_NOTE_CHARS), severity="error", timeout=10)
+            return
         if "\n" in event.text.rstrip("\n"):
             self.multiline = True
-        await super()._on_paste(event)
 
 
 class Composer(Horizontal):

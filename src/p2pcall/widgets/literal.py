@@ -6,26 +6,53 @@ one character for one so cursor positions still line up.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual import events
 from textual.widgets import Input, TextArea
 
-from p2pcall.domain.text import mask_controls
+from p2pcall.domain.text import MAX_FIELD_CHARS, mask_controls, too_long
+
+NEWLINE_SHOWN = "\u2424"  # ␤: a line break inside a one-line field
+
+
+def _one_line(value: str) -> str:
+    return mask_controls(value).replace("\n", NEWLINE_SHOWN)
 
 
 class LiteralInput(Input):
+    """A one-line field that keeps every pasted line: breaks are stored, shown as ␤."""
+
     @property
     def _value(self) -> Text:
         if self.password:
             return super()._value
-        return Text(mask_controls(self.value), no_wrap=True, overflow="ignore", end="")
+        return Text(_one_line(self.value), no_wrap=True, overflow="ignore", end="")
+
+    def _position_to_cell(self, position: int) -> int:
+        # Measured on what is drawn: a control character is one cell (␛), not zero.
+        if self.password:
+            return super()._position_to_cell(position)
+        return cell_len(_one_line(self.value[:position]))
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # Input's own handler keeps only the first line of a paste; this one runs instead.
+        event.prevent_default()
+        event.stop()
+        text = event.text.replace("\r\n", "\n")
+        size = len(self.value) - len(self.selected_text) + len(text)
+        if size > MAX_FIELD_CHARS:
+            self.notify(too_long("The field", size, MAX_FIELD_CHARS), severity="error")
+            return
+        if self.selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *self.selection)
 
 
 class LiteralTextArea(TextArea):
     def get_line(self, line_index: int) -> Text:
-        line = super().get_line(line_index)
-        masked = mask_controls(line.plain)
-        if masked == line.plain:
-            return line
-        plain = Text(masked, end="")
-        plain.spans = list(line.spans)
-        return plain
+        # From the document, not TextArea.get_line: its rich Text drops BEL, BS, VT, FF and
+        # CR without a trace, so they would be invisible and the cursor would drift.
+        masked = mask_controls(self.document.get_line(line_index))
+        return Text(masked, end="", no_wrap=True)

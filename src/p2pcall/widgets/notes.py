@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from p2pcall.domain.corrections import ADDENDUM_LABEL, threaded
 from p2pcall.domain.models import Note
-from p2pcall.domain.text import one_line, visible
+from p2pcall.domain.text import one_line, shown_note
 from p2pcall.domain.timefmt import clock_time
 from p2pcall.domain.vocab import NoteKind
 
@@ -37,7 +37,7 @@ def note_content(
 ) -> Content:
     """One note as literal content: user text is never parsed as markup."""
     mark, style = KIND_MARK[kind]
-    text = visible(body)
+    text = shown_note(body)
     if kind is NoteKind.QUOTE:
         text = f"\u201c{text}\u201d"
     status = {
