@@ -7,11 +7,13 @@ from pathlib import Path
 from conftest import wait_until
 from p2pcall.app import P2PCallApp
 from p2pcall.domain.sections import Section
+from p2pcall.screens.call_info import CallInfoScreen
 from p2pcall.screens.end_call import EndCallScreen
 from p2pcall.screens.record_modals import AddendumReasonScreen, CorrectNoteScreen
 from p2pcall.screens.section import SectionScreen
 from p2pcall.widgets.callbar import ChainHead
 from p2pcall.widgets.composer import NoteField
+from p2pcall.widgets.fields import FieldForm
 from p2pcall.widgets.notes import NoteItem
 from pilot_helpers import finish_wrap_up, load_latest, note, open_app, settle, start_call, type_text
 
@@ -75,6 +77,12 @@ async def test_correct_finalize_then_addendum(data_dir: Path) -> None:
         await pilot.press("ctrl+e")
         await pilot.pause()
         assert isinstance(app.screen, SectionScreen)
+        await pilot.press("f8")  # call info: the fields are shown but cannot be edited
+        await wait_until(pilot, lambda: isinstance(app.screen, CallInfoScreen))
+        assert app.screen.query_one(FieldForm).disabled
+        await type_text(pilot, "XYZ")
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, SectionScreen))
 
         # A note now is an addendum: Esc gives the text back, no reason refuses, then saved.
         await note(pilot, "Denial letter arrived")
@@ -92,6 +100,9 @@ async def test_correct_finalize_then_addendum(data_dir: Path) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, SectionScreen))
         await settle(pilot)
         assert "added after the call: mail came today" in str(items(app)[-1].render())
+        await pilot.press("ctrl+g")  # a finalized call has nothing to end: it just closes
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await settle(pilot)
 
     record = load_latest(data_dir, unfinished=False)
     assert [(n.body, n.corrects is not None, n.late, n.reason) for n in record.notes] == [
@@ -102,6 +113,7 @@ async def test_correct_finalize_then_addendum(data_dir: Path) -> None:
     ]
     assert record.notes[2].corrects == record.notes[0].id
     assert record.call.chain_head == head
+    assert record.call.value("patient_ref") == ""  # nothing typed into the locked fields
     assert record.notes[3].saved_at > record.call.finalized_at
 
 

@@ -17,8 +17,6 @@ from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.store import Store
 
-pytest.importorskip("p2pcall.domain.export", reason="the exporters are not merged yet")
-
 EXPORT_BODY = "Reviewer cited LOCUS level 3"
 
 
