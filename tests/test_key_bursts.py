@@ -70,3 +70,38 @@ async def test_typing_right_after_tab_goes_to_the_next_field(data_dir: Path) -> 
         await wait_until(pilot, lambda: app.live.call.value("state") == "N")
         await settle(pilot)
         assert (app.live.call.value("patient_ref"), app.live.call.value("insurer")) == ("AB", "CD")
+
+
+async def test_note_keys_apply_in_typing_order(data_dir: Path) -> None:
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)
+        burst(
+            app,
+            "f4",
+            *letters("will send criteria"),
+            "ctrl+t",
+            "ctrl+t",  # the kind of the note being typed: commitment
+            "enter",
+            "ctrl+t",  # the next note's kind: quote
+            *letters("only criteria"),
+            "ctrl+s",
+            *letters("one"),
+            "enter",
+            "ctrl+l",  # multi-line for the next note only
+            *letters("two"),
+            "enter",
+            *letters("lines"),
+        )
+        await wait_until(pilot, lambda: getattr(app.screen, "composer", None) is not None)
+        await wait_until(pilot, lambda: app.screen.composer.text == "two\nlines")
+        await settle(pilot)
+        await app.action_quit()
+    record = load_latest(data_dir, unfinished=True)
+    assert [(n.kind.value, n.body) for n in record.notes] == [
+        ("commitment", "will send criteria"),
+        ("quote", "only criteria"),
+        ("note", "one"),
+    ]
+    assert [d.body for d in record.drafts] == ["two\nlines"]

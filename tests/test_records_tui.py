@@ -9,6 +9,7 @@ from p2pcall.app import P2PCallApp
 from p2pcall.domain.sections import Section
 from p2pcall.screens.call_info import CallInfoScreen
 from p2pcall.screens.end_call import EndCallScreen
+from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.record_modals import AddendumReasonScreen, CorrectNoteScreen
 from p2pcall.screens.section import SectionScreen
 from p2pcall.widgets.callbar import ChainHead

@@ -25,6 +25,8 @@ DRAFT_EVERY_SECONDS = 1.0
 
 
 class SectionScreen(CallScreen):
+    # Ctrl+T, Ctrl+L and Ctrl+S are not priority bindings: in the note field, NoteField runs
+    # them in typing order; elsewhere they reach these bindings.
     BINDINGS = [
         Binding(
             "ctrl+t",
@@ -38,7 +40,6 @@ class SectionScreen(CallScreen):
             "toggle_multiline",
             "Lines",
             id="multi-line",
-            priority=True,
             tooltip="Multi-line note on/off",
         ),
         Binding(
@@ -47,7 +48,6 @@ class SectionScreen(CallScreen):
             "Save",
             id="save-note",
             show=False,
-            priority=True,
             tooltip="Save the note",
         ),
         Binding(

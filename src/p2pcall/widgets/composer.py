@@ -33,11 +33,23 @@ class NoteField(LiteralTextArea):
 
     multiline: reactive[bool] = reactive(False)
 
+    # Note keys handled here, in typing order. As screen bindings they would run when read,
+    # ahead of letters typed just before them (Ctrl+S saved half a note; Ctrl+T typed after
+    # Enter changed the kind of the note being saved).
+    IN_ORDER_ACTIONS = {"ctrl+t": "cycle_kind", "ctrl+l": "toggle_multiline"}
+
     async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter" and not self.multiline:
+        action = self.IN_ORDER_ACTIONS.get(event.key)
+        if action is not None:
             event.stop()
             event.prevent_default()
-            # Take the text now: a key queued right behind Enter belongs to the next note.
+            await self.screen.run_action(action)
+            return
+        if event.key == "ctrl+s" or (event.key == "enter" and not self.multiline):
+            event.stop()
+            event.prevent_default()
+            # Take the text now: a key queued right behind belongs to the next note. Saving
+            # goes through a message so notes are committed in the order they were ended.
             composer = self.parent
             if isinstance(composer, Composer) and self.text.strip():
                 self.post_message(self.Submitted(composer.take()))
