@@ -45,8 +45,7 @@ def where_it_failed(error: BaseException) -> str:
     frames = traceback.extract_tb(error.__traceback__)
     if not frames:
         return "no traceback"
-    ours = [f for f in frames if "p2pcall" in f.filename] or frames
-    frame = ours[-1]
+    frame = frames[-1]  # where it was raised: the most useful place, and never a value
     return f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}"
 
 
