@@ -228,3 +228,30 @@ async def test_arrow_keys_queued_before_enter_pick_the_outcome(data_dir: Path) -
         await settle(pilot)
     record = load_latest(data_dir, unfinished=False)
     assert record.call.outcome is Outcome.DENIED
+
+
+async def test_ending_an_ended_call_again_keeps_its_outcome_and_end(data_dir: Path) -> None:
+    from p2pcall.screens.wrap_up import WrapUpScreen
+
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndCallScreen))
+        await pilot.press("down", "down", "enter")  # Denied
+        await wait_until(pilot, lambda: isinstance(app.screen, WrapUpScreen))
+        await pilot.press("escape", "escape")  # wrap-up later
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await settle(pilot)
+        ended_at = load_latest(data_dir, unfinished=False).call.ended_at
+        await pilot.press("enter")  # reopen it
+        await wait_until(pilot, lambda: screen_section(app) is not None)
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndCallScreen))
+        assert "It ended at" in str(app.screen.summary)
+        await pilot.press("enter")  # straight through: the recorded outcome is offered
+        await wait_until(pilot, lambda: isinstance(app.screen, WrapUpScreen))
+        await settle(pilot)
+    call = load_latest(data_dir, unfinished=False).call
+    assert (call.outcome, call.ended_at) == (Outcome.DENIED, ended_at)

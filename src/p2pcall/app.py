@@ -220,13 +220,22 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
             if screen.is_mounted and screen.composer.text.strip()
         ]
         end = live.call.ended_at or now_utc()
-        summary = (
-            f"Call #{live.call.id}: {elapsed((end - live.call.started_at).total_seconds())} long, "
-            f"{count(len(live.notes), 'note')}. The end time is stamped when you confirm."
-        )
+        length = elapsed((end - live.call.started_at).total_seconds())
+        notes = count(len(live.notes), "note")
+        if live.call.ended_at is None:
+            stamp_note = "The end time is stamped when you confirm."
+        else:
+            from p2pcall.domain.timefmt import clock_time
+
+            stamp_note = (
+                f"It ended at {clock_time(live.call.ended_at, live.call.tz)}; that stays. "
+                "Confirm or change the outcome, then the wrap-up follows."
+            )
+        summary = f"Call #{live.call.id}: {length} long, {notes}. {stamp_note}"
         from p2pcall.domain.vocab import Outcome
 
-        default = Outcome.parse(live.call.value("coverage_status"))
+        # An ended call keeps its recorded outcome unless the user picks another.
+        default = live.call.outcome or Outcome.parse(live.call.value("coverage_status"))
         self.push_screen(EndCallScreen(summary, unsent, default), self._end_call)  # type: ignore[arg-type]
 
     def _end_call(self, outcome: Outcome | None) -> None:
