@@ -23,6 +23,14 @@ if TYPE_CHECKING:
     from p2pcall.domain.sections import Section
     from p2pcall.domain.vocab import NoteKind, Outcome
 
+
+def _freeze_startup_objects() -> None:
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 # Call screens and the domain are imported when a call opens, not before the first frame.
 RETRY_SECONDS = 3.0
 
@@ -90,6 +98,10 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
         self.store_ready = True
         self.save_state = ("ok", "records open")
         self.refresh_home()
+        # SQLAlchemy's import leaves ~hundreds of thousands of long-lived objects; full
+        # collections kept walking them (100-250 ms pauses mid-typing). Collect once, on the
+        # idle home screen, and move them out of the collector's way.
+        self.call_after_refresh(_freeze_startup_objects)
 
     def on_store_failed(self, message: StoreFailed) -> None:
         from p2pcall.screens.problem import ProblemScreen
