@@ -211,17 +211,19 @@ class Probe:
         probe = self
         add_note, mark = Store.add_note, NoteItem.mark
 
-        def timed_add_note(self: Any, call_id: int, section: Any, kind: Any, body: str, *a: Any):
+        def timed_add_note(
+            self: Any, call_id: int, section: Any, kind: Any, body: str, *a: Any, **kw: Any
+        ):
             t0 = time.perf_counter()
             try:
                 if probe.delay:
                     time.sleep(probe.delay)
-                return add_note(self, call_id, section, kind, body, *a)
+                return add_note(self, call_id, section, kind, body, *a, **kw)
             finally:
                 probe.db[body] = (t0, time.perf_counter())
 
-        def timed_mark(self: Any, state: str, when: str | None = None) -> None:
-            mark(self, state, when)
+        def timed_mark(self: Any, state: str, *a: Any, **kw: Any) -> None:
+            mark(self, state, *a, **kw)
             if state == "saved" and self.body not in probe.marked:
                 probe.marked[self.body] = time.perf_counter()
                 body = self.body
