@@ -244,6 +244,7 @@ async def test_ending_an_ended_call_again_keeps_its_outcome_and_end(data_dir: Pa
         await pilot.press("escape", "escape")  # wrap-up later
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
         await settle(pilot)
+        assert "wrap-up pending" in app.screen.lines[0].text  # not finalized: home says so
         ended_at = load_latest(data_dir, unfinished=False).call.ended_at
         await pilot.press("enter")  # reopen it
         await wait_until(pilot, lambda: screen_section(app) is not None)

@@ -73,6 +73,7 @@ class CallSummary:
     insurer: str
     review_type: str
     note_count: int
+    finalized: bool = False  # ended calls whose wrap-up was left for later are not
 
     @property
     def duration_seconds(self) -> float | None:

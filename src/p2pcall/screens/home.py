@@ -49,6 +49,8 @@ def _line(summary: CallSummary, unfinished: bool) -> CallLine:
         if summary.started_at and summary.ended_at:
             duration = elapsed((summary.ended_at - summary.started_at).total_seconds())
         outcome = summary.outcome.label if summary.outcome else ""
+        if not summary.finalized:
+            outcome += " · wrap-up pending"  # Ctrl+G in the call brings it back
         text = f"  Call #{summary.id}  {when}  {who}  {outcome}  {duration}  {notes}"
     return CallLine(summary.id, unfinished, text)
 

@@ -267,6 +267,7 @@ class Store(RecordsMixin, FollowUpsMixin):
                     insurer=insurer or "",
                     review_type=review or "",
                     note_count=count or 0,
+                    finalized=row.finalized_at is not None,
                 )
                 for row, patient, insurer, review, count in session.exec(query).all()
             ]
