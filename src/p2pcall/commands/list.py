@@ -175,7 +175,7 @@ def _print_json(entries: list[Any], truncated: bool, tz: str) -> None:
 
 
 def _print_text(entries: list[Any], truncated: bool, tz: str, limit: int, data_dir: Path) -> None:
-    from p2pcall.domain.fields import FIELDS_BY_KEY, spec_for
+    from p2pcall.domain.fields import spec_for
     from p2pcall.domain.text import one_line
     from p2pcall.domain.timefmt import elapsed, stamp
 
@@ -201,13 +201,6 @@ def _print_text(entries: list[Any], truncated: bool, tz: str, limit: int, data_d
         ]
         print("  ".join(cells).rstrip())
         if entry.match is not None:
-            match = entry.match
-            if match.section is not None:
-                where = f"note in {match.section.value}"
-            elif match.where in FIELDS_BY_KEY:
-                where = FIELDS_BY_KEY[match.where].label
-            else:
-                where = match.where
-            print(f"        {where}: {match.snippet}")
+            print(f"        {entry.match.place}: {entry.match.snippet}")
     if truncated:
         print(f"(the newest {limit} shown; --limit 0 lists all)", file=sys.stderr)

@@ -92,6 +92,16 @@ class SearchMatch:
     snippet: str  # one line, control characters made visible
     marks: tuple[tuple[int, int], ...] = ()  # (start, end) of the matched words in snippet
 
+    @property
+    def place(self) -> str:
+        """Where it matched, for people: "note in B", or the field's label."""
+        from p2pcall.domain.fields import FIELDS_BY_KEY
+
+        if self.section is not None:
+            return f"note in {self.section.value}"
+        spec = FIELDS_BY_KEY.get(self.where)
+        return spec.label if spec else self.where
+
 
 @dataclass(frozen=True)
 class HistoryEntry:

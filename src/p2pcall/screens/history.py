@@ -88,7 +88,6 @@ def history_rows(store: Store, flt: HistoryFilter, offset: int) -> tuple[History
 
 
 def format_row(entry: HistoryEntry, zone: tzinfo) -> HistoryRow:
-    from p2pcall.domain.fields import FIELDS_BY_KEY
     from p2pcall.domain.text import one_line
     from p2pcall.domain.timefmt import elapsed
 
@@ -115,13 +114,7 @@ def format_row(entry: HistoryEntry, zone: tzinfo) -> HistoryRow:
     where, text, marks = "", "", ()
     if entry.match is not None:
         match = entry.match
-        if match.section is not None:
-            where = f"note in {match.section.value}"
-        elif match.where in FIELDS_BY_KEY:
-            where = FIELDS_BY_KEY[match.where].label
-        else:
-            where = match.where
-        text, marks = match.snippet, match.marks
+        where, text, marks = match.place, match.snippet, match.marks
     return HistoryRow(s.id, cells, s.ended_at is None, where, text, marks)
 
 
