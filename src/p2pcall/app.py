@@ -23,16 +23,15 @@ if TYPE_CHECKING:
     from p2pcall.domain.sections import Section
     from p2pcall.domain.vocab import NoteKind, Outcome
 
+# Call screens and the domain are imported when a call opens, not before the first frame.
+RETRY_SECONDS = 3.0
+
 
 def _freeze_startup_objects() -> None:
     import gc
 
     gc.collect()
     gc.freeze()
-
-
-# Call screens and the domain are imported when a call opens, not before the first frame.
-RETRY_SECONDS = 3.0
 
 
 class P2PCallApp(SafeExit, KeyHoldingApp):
@@ -122,6 +121,12 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
         if job.on_done:
             job.on_done(message.result)
 
+    def records_open(self) -> bool:
+        """True once the store is open; otherwise tell the user and say no."""
+        if not self.store_ready:
+            self.notify("Still opening your records; try again in a moment.", timeout=3)
+        return self.store_ready
+
     def refresh_home(self) -> None:
         home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
         if home is not None and self.store_ready:
@@ -133,8 +138,7 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
     def show_due(self) -> None:
         from p2pcall.screens.due import DueScreen
 
-        if not self.store_ready:
-            self.notify("Still opening your records; try again in a moment.", timeout=3)
+        if not self.records_open():
             return
         if not isinstance(self.screen, DueScreen):
             self.push_screen(DueScreen())
@@ -142,8 +146,7 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
     # -- a call's life ---------------------------------------------------------------------
 
     def new_call(self) -> None:
-        if not self.store_ready:
-            self.notify("Still opening your records; try again in a moment.", timeout=3)
+        if not self.records_open():
             return
         from p2pcall.domain.models import CallRecord
         from p2pcall.domain.timefmt import local_tz_name

@@ -153,8 +153,7 @@ class HomeScreen(Screen[None]):
             self.notify("There is no unfinished call.", timeout=3)
 
     def action_history(self, search: bool = False) -> None:
-        if not self.app.store_ready:  # type: ignore[attr-defined]
-            self.notify("Still opening your records; try again in a moment.", timeout=3)
+        if not self.app.records_open():  # type: ignore[attr-defined]
             return
         from p2pcall.screens.history import HISTORY_SCREEN, HistoryScreen
 
