@@ -5,12 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from p2pcall.domain.sections import Section
 from p2pcall.screens.names import INFO_SCREEN, section_screen_name  # noqa: F401
 from p2pcall.widgets.callbar import AgendaStrip, CallBar, CallTitle
 from p2pcall.widgets.fields import FieldEdited, FieldForm
+from p2pcall.widgets.keybar import KeyBar
 
 
 def _section_bindings() -> list[Binding]:
@@ -83,7 +83,7 @@ class CallScreen(Screen[None]):
         yield CallBar(id="call-bar")
         yield AgendaStrip(self.section, id="agenda")
         yield from self.compose_body()
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -15,7 +15,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from p2pcall.widgets.keybar import KeyBar
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -266,7 +268,7 @@ class DetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(Content(f"Call #{self.call_id}"), id="detail-title")
         yield VerticalScroll(Static(Content("Loading\u2026"), classes="hint"), id="detail-body")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#detail-body").focus()

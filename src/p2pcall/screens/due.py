@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from p2pcall.domain.followups import (
@@ -22,6 +22,7 @@ from p2pcall.domain.followups import (
     followup_title,
 )
 from p2pcall.domain.text import one_line
+from p2pcall.widgets.keybar import KeyBar
 
 if TYPE_CHECKING:
     from p2pcall.store import Store
@@ -90,7 +91,7 @@ class DueScreen(Screen[None]):
             yield Static(Content("Loading\u2026"), id="due-status", classes="hint")
             yield OptionList(id="due-list")
             yield Static(id="due-detail")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.reload()

@@ -7,10 +7,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from p2pcall.domain.vocab import Outcome
+from p2pcall.widgets.keybar import KeyBar
 
 
 class OutcomeList(OptionList):
@@ -46,7 +47,7 @@ class EndCallScreen(ModalScreen[Outcome | None]):
                 *[Option(Content(outcome.label), id=outcome.value) for outcome in Outcome],
                 id="outcomes",
             )
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

@@ -25,10 +25,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Footer, Input, RadioButton, RadioSet, Static
+from textual.widgets import Checkbox, Input, RadioButton, RadioSet, Static
 
 from p2pcall.domain.text import one_line
 from p2pcall.exportfile import default_export_path, synced_folder_hint
+from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ class ExportScreen(ModalScreen[Path | None]):
             yield Static(Content("File (Enter or Ctrl+S writes it):"), classes="hint")
             yield LiteralInput(str(self._suggested), id="export-path", compact=True)
             yield Static(Content(""), id="export-status")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()

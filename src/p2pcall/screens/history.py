@@ -17,7 +17,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, OptionList, Select, Static
+from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from p2pcall.domain.history import (
@@ -28,6 +28,7 @@ from p2pcall.domain.history import (
     search_words,
 )
 from p2pcall.domain.vocab import Outcome
+from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
 
 if TYPE_CHECKING:
@@ -214,7 +215,7 @@ class HistoryScreen(Screen[None]):
         yield Static(Content(header_line()), id="history-header")
         yield HistoryTable(id="history-table")
         yield Static(Content(""), id="history-match")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def opened_from_home(self, *, search: bool) -> None:
         self.search_first = search

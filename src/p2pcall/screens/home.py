@@ -10,8 +10,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+
+from p2pcall.widgets.keybar import KeyBar
 
 if TYPE_CHECKING:
     from p2pcall.domain.followups import DueReport
@@ -99,7 +101,7 @@ class HomeScreen(Screen[None]):
             yield Static(Content("Opening your records\u2026"), id="home-status", classes="hint")
             yield Static(id="due-panel")
             yield OptionList(id="calls")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def show_calls(self, lines: list[CallLine]) -> None:
         self.lines = lines

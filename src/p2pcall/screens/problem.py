@@ -7,7 +7,9 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from p2pcall.widgets.keybar import KeyBar
 
 
 class ProblemScreen(Screen[None]):
@@ -29,4 +31,4 @@ class ProblemScreen(Screen[None]):
                 ),
                 classes="points",
             )
-        yield Footer(compact=True)
+        yield KeyBar()

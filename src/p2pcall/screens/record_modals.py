@@ -7,12 +7,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from p2pcall.domain.models import Note
 from p2pcall.domain.text import one_line
 from p2pcall.domain.timefmt import clock_time
 from p2pcall.widgets.composer import NoteField
+from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
 
 
@@ -60,7 +61,7 @@ class CorrectNoteScreen(ModalScreen[tuple[int, str] | None]):
                 show_line_numbers=False,
                 tab_behavior="focus",
             )
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._show()
@@ -127,7 +128,7 @@ class AddendumReasonScreen(ModalScreen[str | None]):
                 classes="hint",
             )
             yield LiteralInput(placeholder="Reason (required)", id="addendum-reason")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(LiteralInput).focus()

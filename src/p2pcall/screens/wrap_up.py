@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Label, SelectionList, Static
+from textual.widgets import Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from p2pcall.domain.fields import spec_for
@@ -35,6 +35,7 @@ from p2pcall.domain.text import one_line
 from p2pcall.domain.timefmt import clock_time, now_utc
 from p2pcall.domain.vocab import FollowUpAction, NoteKind
 from p2pcall.widgets.fields import FieldEdited, FieldForm
+from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ class WrapUpScreen(Screen[None]):
         )
         yield SelectionList[str](id="checklist")
         yield Static(id="wrap-detail")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._recompute()
@@ -357,7 +358,7 @@ class DueDateScreen(ModalScreen[UserDate | str | None]):
             yield Label("Why (e.g. the notice gives another date)")
             yield LiteralInput(id="due-reason", compact=True)
             yield Static(id="due-error", classes="warning")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#due-date", Input).focus()
@@ -420,7 +421,7 @@ class DeadlineFieldsScreen(ModalScreen[None]):
                 self.call.declined,
                 id="deadline-fields",
             )
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(FieldForm).focus_first()
