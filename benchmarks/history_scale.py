@@ -417,9 +417,11 @@ def report(db_dir: Path, store: dict, app: dict, cli: dict) -> bool:
     def summary(values: list[float]) -> str:
         return f"first {values[0]:.0f} ms, median {statistics.median(values):.0f} ms"
 
+    # The first open (which builds the screen) is held to the target too, not only the median.
+    first_ms = app["history_open"][0]
     history_ms = statistics.median(app["history_open"])
     search_ms = statistics.median(app["search"])
-    ok = history_ms < TARGET_MS and search_ms < TARGET_MS and app["peak_rss_mib"] < TARGET_MIB
+    ok = max(first_ms, history_ms, search_ms) < TARGET_MS and app["peak_rss_mib"] < TARGET_MIB
     print(f"database: {db_dir / 'p2pcall.sqlite3'}")
     print("store queries (list_calls, one page of 100):")
     for label, row in store.items():
@@ -439,7 +441,8 @@ def report(db_dir: Path, store: dict, app: dict, cli: dict) -> bool:
         print(f"  {label:<28} median {row['median_ms']:.0f} ms ({row['lines']} lines)")
     verdict = "PASS" if ok else "MISS"
     print(
-        f"{verdict}: history {history_ms:.0f} ms, search {search_ms:.0f} ms (< {TARGET_MS:.0f}), "
+        f"{verdict}: history first {first_ms:.0f} ms, median {history_ms:.0f} ms, "
+        f"search {search_ms:.0f} ms (< {TARGET_MS:.0f}), "
         f"memory {app['peak_rss_mib']:.0f} MiB (< {TARGET_MIB:.0f})"
     )
     return ok
