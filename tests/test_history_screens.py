@@ -250,6 +250,8 @@ def test_detail_lists_follow_ups_corrections_and_reasons() -> None:
         outcome=Outcome.DENIED,
         values={"patient_ref": "ZZ-9", "reviewer_name": "Dr. Osei"},
         declined={"reviewer_credentials"},
+        finalized_at=start.add(minutes=12),
+        chain_head="ab" * 32,
     )
     first = Note(1, 7, Section.E, NoteKind.NOTE, "Denied, appeal in 180 days", start, start)
     later = start.add(days=1)
@@ -261,6 +263,7 @@ def test_detail_lists_follow_ups_corrections_and_reasons() -> None:
     text = "\n".join("".join(piece for piece, _style in block) for block in view.blocks)
     assert view.title == "Call #7 \u00b7 ZZ-9" and not view.unfinished
     assert "Reviewer           Dr. Osei, degree declined to give" in text
+    assert f"Finalized          2026-11-02 10:12:00 -05:00\nChain head         {'ab' * 32}" in text
     assert "Name               Dr. Osei  (set after the call)" in text
     assert "Degree             \u2014 declined to give" in text
     assert (

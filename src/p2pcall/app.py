@@ -403,10 +403,12 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
                 self.live.call.finalized_at = call.finalized_at
                 self.live.call.chain_head = call.chain_head
                 self.refresh_chain_head()
+            # Short: a 15-second toast with the full head covered half the screen at 80x24.
+            # The full head is on the call's detail and in every export.
             self.notify(
-                f"Call #{call.id} finalized. Chain head {short(call.chain_head)}… "
-                f"(full: {call.chain_head}). Keep it outside this computer.",
-                timeout=15,
+                f"Call #{call.id} finalized. Chain head {short(call.chain_head)}\u2026 "
+                "(in full on its detail and exports): keep a copy outside this computer.",
+                timeout=8,
             )
             self._saved()
             if then is not None:

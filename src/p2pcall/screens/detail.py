@@ -77,6 +77,7 @@ def build_view(
     _line(meta, "Time zone", tz)
     if call.finalized_at is not None:
         _line(meta, "Finalized", stamp(call.finalized_at, tz))
+        _line(meta, "Chain head", call.chain_head or "\u2014")
     reviewer = _reviewer_line(record)
     if reviewer:
         _line(meta, "Reviewer", reviewer)
