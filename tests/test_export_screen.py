@@ -58,6 +58,42 @@ async def test_choose_markdown_and_redaction_then_write(data_dir: Path, tmp_path
     assert sorted(p.name for p in out.iterdir()) == [expected.name]
 
 
+async def test_arrows_and_ctrl_r_choose_from_the_file_name(data_dir: Path, tmp_path: Path) -> None:
+    """The cursor starts in the file name: the arrows change the format and Ctrl+R redaction
+    from there, and Enter writes (seen by hand: Down did nothing, then Enter wrote text)."""
+    call_id = make_database(data_dir)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        results = await open_export(pilot, call_id, tmp_path)
+        screen = app.screen
+        assert app.focused is screen.query_one("#export-path")
+        await pilot.press("down", "down", "up", "down", "ctrl+r")
+        assert (screen.kind, screen.redact) == ("json", True)
+        assert screen.query_one("#format-json").value
+        expected = tmp_path / f"p2pcall-call-{call_id}-record-redacted.json"
+        assert screen.query_one("#export-path").value == str(expected)
+        await pilot.press("down", "enter")  # past JSON wraps round to plain text, then writes
+        await wait_until(pilot, lambda: results)
+    expected = tmp_path / f"p2pcall-call-{call_id}-record-redacted.txt"
+    assert results == [expected]
+    meta = read_meta(expected.read_text(encoding="utf-8"))
+    assert (meta.format, meta.redact) == ("text", True)
+
+
+async def test_letter_has_no_format_or_redaction_keys(data_dir: Path, tmp_path: Path) -> None:
+    call_id = make_database(data_dir)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await open_export(pilot, call_id, tmp_path, letter=True)
+        await pilot.press("down", "ctrl+r")
+        assert (app.screen.kind, app.screen.redact) == ("letter", False)
+        shown = {binding.action for (_n, binding, enabled, _t) in
+                 app.screen.active_bindings.values() if enabled}  # fmt: skip
+        assert "format(1)" not in shown and "redact" not in shown
+
+
 async def test_asks_before_replacing_a_file(data_dir: Path, tmp_path: Path) -> None:
     call_id = make_database(data_dir)
     folder = tmp_path / "[bold]letters"  # shown literally, never as markup

@@ -95,6 +95,26 @@ class ExportScreen(ModalScreen[Path | None]):
             priority=True,
             tooltip="Write the export to the file named (asks before replacing a file)",
         ),
+        # From the file name too: the format list and the box are a Tab away, but a user
+        # reading "↑↓" expects the arrows to work where the cursor already is. Priority:
+        # the file name's (hidden, idle) scroll keys would otherwise hide them from the bar.
+        Binding(
+            "down",
+            "format(1)",
+            "Format",
+            id="export-format-next",
+            key_display="\u2191\u2193",
+            tooltip="Next export format",
+            priority=True,
+        ),
+        Binding("up", "format(-1)", "Format", id="export-format-prev", show=False, priority=True),
+        Binding(
+            "ctrl+r",
+            "redact",
+            "Redact",
+            id="export-redact",
+            tooltip="Redact patient identifiers (or not)",
+        ),
         Binding("escape", "cancel", "Cancel", id="export-cancel", tooltip="Close without writing"),
     ]
 
@@ -118,7 +138,7 @@ class ExportScreen(ModalScreen[Path | None]):
             yield Static(Content(f"Export {what} of call #{self.call_id}"), classes="section-title")
             if not self.letter:
                 yield Static(
-                    Content("Format (\u2191\u2193 Enter) and redaction (Space):"), classes="hint"
+                    Content("Format (\u2191\u2193) and redaction (Ctrl+R):"), classes="hint"
                 )
                 yield RadioSet(
                     *[
@@ -143,6 +163,19 @@ class ExportScreen(ModalScreen[Path | None]):
         self._show_hint()
 
     # -- choices --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("format", "redact"):
+            return not self.letter
+        return True
+
+    def action_format(self, step: int) -> None:
+        kinds = [fmt for fmt, _label in FORMAT_CHOICES]
+        chosen = kinds[(kinds.index(self.kind) + step) % len(kinds)]
+        self.query_one(f"#format-{chosen}", RadioButton).value = True  # RadioSet.Changed follows
+
+    def action_redact(self) -> None:
+        self.query_one("#export-redact", Checkbox).toggle()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         event.stop()
