@@ -312,3 +312,14 @@ def test_snippet_marks_words_in_a_long_text() -> None:
     line, marks = snippet(text, "ruiz cred")
     assert line.startswith("\u2026") and line.endswith("\u2026")
     assert [line[a:b] for a, b in marks] == ["Ruíz", "cred"]
+
+
+def test_snippet_near_the_start_begins_at_the_first_word() -> None:
+    # Seen by hand: '…iewer: "If the lithium' (cut inside the first word).
+    text = 'Reviewer: "If the lithium level is therapeutic, step-down to PHP is appropriate."'
+    line, marks = snippet(text, "lithium")
+    assert line.startswith('Reviewer: "If the lithium')
+    assert [line[a:b] for a, b in marks] == ["lithium"]
+    long_first_word = "x" * 40 + " lithium " + "y " * 40
+    line, _marks = snippet(long_first_word, "lithium")
+    assert line.startswith("\u2026") and "lithium" in line  # the cut is inside a 40-letter word

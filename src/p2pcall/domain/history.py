@@ -153,10 +153,11 @@ def snippet(text: str, search: str, width: int = 60) -> tuple[str, tuple[tuple[i
     spans.sort()
     first = spans[0][0] if spans else 0
     start = max(0, min(first - width // 4, len(text) - width))
-    # Cut at a word start so the excerpt does not begin mid-word.
+    # Cut at a word start so the excerpt does not begin mid-word (the text's own start
+    # counts as one: rfind gives -1 there).
     if start > 0:
         space = text.rfind(" ", 0, start + 1)
-        start = space + 1 if space >= 0 and first - space < width // 2 else start
+        start = space + 1 if first - space < width // 2 else start
     line = "\u2026" if start > 0 else ""
     marks: list[tuple[int, int]] = []
     cursor = start
