@@ -107,6 +107,25 @@ async def test_denied_urgent_call_wrap_up_stores_suggested_followups(data_dir: P
     assert record.call.chain_head and len(record.call.chain_head) == 64
 
 
+async def test_ticked_and_unticked_boxes_differ_without_colour(data_dir: Path) -> None:
+    seed_live_call(data_dir, DENIED_URGENT)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await end_call_into_wrap_up(pilot)
+        checklist = screen.query_one("#checklist")
+
+        def boxes() -> list[str]:
+            count = len(screen.plan.suggestions)
+            return [checklist.render_line(y).text[:3] for y in range(count)]
+
+        ticked = [s.key in checklist.selected for s in screen.plan.suggestions]
+        assert any(ticked) and not all(ticked)
+        assert boxes() == ["\u2590X\u258c" if on else "\u2590 \u258c" for on in ticked]
+        await pilot.press("space")  # untick the first line: its box empties
+        await pilot.pause()
+        assert boxes()[0] == "\u2590 \u258c"
+
+
 async def test_untick_and_override_with_a_reason(data_dir: Path) -> None:
     seed_live_call(data_dir, DENIED_URGENT)
     app = P2PCallApp(data_dir)

@@ -37,6 +37,7 @@ from p2pcall.domain.vocab import FollowUpAction, NoteKind
 from p2pcall.widgets.fields import FieldEdited, FieldForm
 from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
+from p2pcall.widgets.ticklist import TickList
 
 if TYPE_CHECKING:
     from p2pcall.domain.models import Call, Note
@@ -112,7 +113,7 @@ class WrapUpScreen(Screen[None]):
             Content("Follow-ups: Space ticks, o sets a date, e plan & dates, Ctrl+S saves"),
             classes="hint",
         )
-        yield SelectionList[str](id="checklist")
+        yield TickList(id="checklist")
         yield Static(id="wrap-detail")
         yield KeyBar()
 
