@@ -105,3 +105,29 @@ async def test_note_keys_apply_in_typing_order(data_dir: Path) -> None:
         ("note", "one"),
     ]
     assert [d.body for d in record.drafts] == ["two\nlines"]
+
+
+async def test_the_call_bar_names_the_patient_and_insurer_on_every_screen(data_dir: Path) -> None:
+    """Seen in tmux: typed in one burst, or typed on Call info after B was first opened, the
+    patient ref and insurer were saved but B's (and A's) call bar still said just "Call #1"."""
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+
+        def title() -> str:
+            return str(app.screen.query_one("#call-title").render())
+
+        burst(app, "n", *letters("QA-1"), "tab", *letters("Gamma"), "f1")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, SectionScreen) and app.screen.section is Section.A,
+        )
+        await wait_until(pilot, lambda: title() == "Call #1 \u00b7 QA-1 \u00b7 Gamma")
+        await pilot.press("f2", "f8")  # B is built now, with this title
+        await wait_until(pilot, lambda: isinstance(app.screen, CallInfoScreen))
+        app.screen.query_one("#f-insurer").focus()
+        await pilot.press("end", *["backspace"] * 10)  # empty the insurer
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: getattr(app.screen, "section", None) is Section.B)
+        await wait_until(pilot, lambda: title() == "Call #1 \u00b7 QA-1")
+        await settle(pilot)

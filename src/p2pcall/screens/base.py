@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -126,5 +128,17 @@ class CallScreen(Screen[None]):
         event.stop()
         self.app.edit_field(event.key, event.value, event.declined, final=event.final)  # type: ignore[attr-defined]
         if event.key in ("patient_ref", "insurer"):
-            for title in self.query(CallTitle):
-                title.refresh_title()
+            # The screen in view too: in a burst ("n QA-1 Tab Gamma F1") the section is
+            # already showing when the edits made on the info screen arrive.
+            _refresh_titles(self)
+            _refresh_titles(self.app.screen)
+
+    def on_screen_resume(self) -> None:
+        # Screens are kept per call: one built before the patient ref or insurer was typed
+        # would otherwise show the old title. (Runs besides a subclass's own handler.)
+        _refresh_titles(self)
+
+
+def _refresh_titles(screen: Screen[Any]) -> None:
+    for title in screen.query(CallTitle):
+        title.refresh_title()
