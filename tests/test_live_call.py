@@ -256,3 +256,22 @@ async def test_ending_an_ended_call_again_keeps_its_outcome_and_end(data_dir: Pa
         await settle(pilot)
     call = load_latest(data_dir, unfinished=False).call
     assert (call.outcome, call.ended_at) == (Outcome.DENIED, ended_at)
+
+
+async def test_a_long_field_value_shows_its_start_once_left(data_dir: Path) -> None:
+    """Seen in tmux at 80x24: after Tab, the reviewer's name read "lan Okafor"."""
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: getattr(app.screen, "section", None) is Section.B)
+        await pilot.press("ctrl+f", *"Dr. Alan Okafor", "tab")
+        await pilot.pause()
+        name = app.screen.query_one("#f-reviewer_name")
+        assert not name.has_focus
+        assert name.render_line(0).text.startswith("Dr. Alan")
+        await pilot.press("shift+tab", *" MD")  # back in: the cursor is at the end
+        await pilot.pause()
+        assert name.value == "Dr. Alan Okafor MD"
+        await settle(pilot)

@@ -35,6 +35,17 @@ class LiteralInput(Input):
             return super()._position_to_cell(position)
         return cell_len(_one_line(self.value[:position]))
 
+    def _on_blur(self, event: events.Blur) -> None:
+        # Left alone, a narrow field keeps showing the end of a long value ("lan Okafor" for
+        # "Dr. Alan Okafor"): show its start. Input's own blur handler runs as well.
+        self.cursor_position = 0
+
+    def _on_focus(self, event: events.Focus) -> None:
+        # Back in the field, the cursor goes to the end, ready to add to what is there
+        # (after Input's own handler, which selects everything when select_on_focus is set).
+        if not self.select_on_focus:
+            self.cursor_position = len(self.value)
+
     def _on_paste(self, event: events.Paste) -> None:
         # Input's own handler keeps only the first line of a paste; this one runs instead.
         event.prevent_default()
