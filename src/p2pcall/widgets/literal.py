@@ -41,8 +41,8 @@ class LiteralInput(Input):
         self.cursor_position = 0
 
     def _on_focus(self, event: events.Focus) -> None:
-        # Back in the field, the cursor goes to the end, ready to add to what is there
-        # (after Input's own handler, which selects everything when select_on_focus is set).
+        # Back in the field, the cursor goes to the end, ready to add to what is there.
+        # A field with select_on_focus keeps Input's own choice: everything selected.
         if not self.select_on_focus:
             self.cursor_position = len(self.value)
 
