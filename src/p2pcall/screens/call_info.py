@@ -25,7 +25,12 @@ class CallInfoScreen(CallScreen):
             ),
             classes="points",
         )
-        yield FieldForm(fields_for(Group.INFO), live.call.values, live.call.declined, id="fields")
+        yield FieldForm(
+            fields_for(Group.INFO, editable_only=True),
+            live.call.values,
+            live.call.declined,
+            id="fields",
+        )
 
     def on_mount(self) -> None:
         self.query_one(FieldForm).focus_first()
