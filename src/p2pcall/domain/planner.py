@@ -423,7 +423,13 @@ def _appeal(b: _Builder, stage: Stage) -> None:
             else f"The expedited {appeal_word} covers this; a standard written one only if "
             "the plan refuses to expedite.",
             rule=filing,
-            problem="" if filing else "The notice gives this plan's appeal deadline: set it (o).",
+            problem=""
+            if filing
+            else (
+                "Set the plan type (e) to date this, or type the date on the notice (o)."
+                if facts.plan_type is None
+                else "The notice gives this plan's appeal deadline: set it (o)."
+            ),
         )
     b.add(
         FollowUpAction.NECESSITY_LETTER,

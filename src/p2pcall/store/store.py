@@ -196,6 +196,28 @@ class Store(RecordsMixin, FollowUpsMixin):
             session.commit()
             return _call(row, [])
 
+    def prepare_call(self, tz: str) -> Call:
+        """A call prepared ahead: created now, not connected (its clock starts at connect)."""
+        now = now_utc()
+        with self._session() as session:
+            row = CallRow(created_at=now, started_at=None, tz=tz)
+            session.add(row)
+            session.commit()
+            return _call(row, [])
+
+    def connect_call(self, call_id: int) -> Call:
+        """Stamp the moment the reviewer came on the line; once, and only before the end."""
+        with self._session() as session:
+            row = self._call_row(session, call_id)
+            if row.ended_at is not None:
+                raise StoreError("This call has ended: its connected time can no longer be set.")
+            if row.started_at is None:
+                row.started_at = now_utc()
+                session.add(row)
+                session.commit()
+            fields = session.scalars(select(FieldRow).where(FieldRow.call_id == call_id)).all()
+            return _call(row, list(fields))
+
     def end_call(self, call_id: int, outcome: Outcome) -> Call:
         with self._session() as session:
             row = self._call_row(session, call_id)

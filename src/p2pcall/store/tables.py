@@ -88,7 +88,7 @@ class FollowUpRow(SQLModel, table=True):
     rule_id: str | None = None
     computed_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
     due_override: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    legal_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
     override_reason: str = ""
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     note: str = ""
+    legal_due: datetime | None = Field(default=None, sa_type=UTCDateTime)  # schema v3
