@@ -323,7 +323,9 @@ def _far_dates(call: Call, now: datetime) -> tuple[str, ...]:
     return tuple(question for _key, question in far_date_questions(call, now))
 
 
-def far_date_questions(call: Call, now: datetime) -> list[tuple[str, str]]:
+def far_date_questions(
+    call: Call, now: datetime, keep: str = "k keeps it and stops asking."
+) -> list[tuple[str, str]]:
     """(confirmation value, question) for each implausible typed date not yet confirmed."""
     from p2pcall.domain.casefacts import DATE_FIELDS
     from p2pcall.domain.plausible import confirmation_value, confirmed_keys, implausible
@@ -345,7 +347,7 @@ def far_date_questions(call: Call, now: datetime) -> list[tuple[str, str]]:
         value = confirmation_value(key, text)
         if value in confirmed:
             continue
-        question = implausible(day, call_day, spec_for(key).label)
+        question = implausible(day, call_day, spec_for(key).label, keep)
         if question:
             found.append((value, question))
     return found

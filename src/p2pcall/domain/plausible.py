@@ -16,7 +16,9 @@ __all__ = ["PLAUSIBLE_DAYS", "confirmed_keys", "confirmation_value", "implausibl
 PLAUSIBLE_DAYS = 60
 
 
-def implausible(day: date, call_day: date, label: str) -> str | None:
+def implausible(
+    day: date, call_day: date, label: str, keep: str = "k keeps it and stops asking."
+) -> str | None:
     """The one-line question for a date over 60 days from the call, or None when it is near."""
     gap = (day - call_day).days
     if abs(gap) <= PLAUSIBLE_DAYS:
@@ -26,7 +28,7 @@ def implausible(day: date, call_day: date, label: str) -> str | None:
     mean = f" Did you mean {guess.isoformat()}?" if guess is not None else ""
     return (
         f"{label} {day.isoformat()} is {abs(gap)} days {side} the call.{mean} "
-        "Kept as typed; k keeps it and stops asking."
+        f"Kept as typed; {keep}"
     )
 
 

@@ -283,7 +283,7 @@ class WrapUpScreen(Screen[None]):
             lines.append(
                 (
                     f"{label}: {due_text(d.due, tz)} \u00b7 {d.clock_text} \u00b7 "
-                    f"{d.rule.citation}",
+                    f"rule {d.rule.id} ({d.rule.citation})",
                     "",
                 )
             )
