@@ -12,8 +12,8 @@ import pendulum
 import pytest
 
 from p2pcall.domain.followups import PlannedFollowUp
-from p2pcall.domain.vocab import FollowUpAction, NoteKind, Outcome
 from p2pcall.domain.sections import Section
+from p2pcall.domain.vocab import FollowUpAction, NoteKind, Outcome
 from p2pcall.store import Store, StoreError, schema
 from p2pcall.store.followups import save_wrap_up
 

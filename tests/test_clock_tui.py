@@ -135,9 +135,7 @@ async def test_urgent_concurrent_denial_same_day_items_first_legal_limit_beside(
         # Same day, and the 180-day legal limit (13 Nov + 180 = 12 May 2027) beside it.
         assert "Mon 23 Nov" in letter_row and "law 12 May 2027" in letter_row
         order = [s.action for s in items if s.selected]
-        assert order.index(FollowUpAction.EXPEDITED_REVIEW) < order.index(
-            FollowUpAction.CHASE_PLAN
-        )
+        assert order.index(FollowUpAction.EXPEDITED_REVIEW) < order.index(FollowUpAction.CHASE_PLAN)
         for _ in range([s.action for s in items].index(FollowUpAction.EXPEDITED_REVIEW)):
             await pilot.press("down")
         detail = str(screen.query_one("#wrap-detail").render())
@@ -171,9 +169,7 @@ async def test_dated_words_are_proposed_and_applied_only_when_confirmed(data_dir
         await finish_wrap_up(pilot)
         await settle(pilot)
     record = load_latest(data_dir, unfinished=False)
-    commitment = next(
-        f for f in record.followups if f.action is FollowUpAction.REVIEWER_COMMITMENT
-    )
+    commitment = next(f for f in record.followups if f.action is FollowUpAction.REVIEWER_COMMITMENT)
     assert commitment.due_override == pendulum.datetime(2026, 11, 23, 12, 0, tz=TZ)
     assert "within 2h" in commitment.override_reason
 

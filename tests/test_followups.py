@@ -7,6 +7,7 @@ from datetime import date
 import pendulum
 import pytest
 
+from p2pcall.domain.casefacts import facts_from_call
 from p2pcall.domain.followups import (
     CHECK_NOTICE,
     DateEntryError,
@@ -19,7 +20,6 @@ from p2pcall.domain.followups import (
     rule_for_action,
     suggest_followups,
 )
-from p2pcall.domain.casefacts import facts_from_call
 from p2pcall.domain.models import Call, FollowUp
 from p2pcall.domain.vocab import FollowUpAction, FollowUpStatus, Outcome, PlanType
 

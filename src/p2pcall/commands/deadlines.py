@@ -120,7 +120,11 @@ def _facts(args: argparse.Namespace) -> tuple[Any, Any, list[str]]:
             raise ValueError(f"--reviewer-window '{args.reviewer_window}': no date or span in it")
         window = phrases[0].due
         notes.append(f"Reviewer's window: {phrases[0].describe()} -> {window.isoformat()}")
-    for label, day in (("--notice-dated", args.notice_dated), ("--notice-received", args.notice_received), ("--sent", args.sent)):
+    for label, day in (
+        ("--notice-dated", args.notice_dated),
+        ("--notice-received", args.notice_received),
+        ("--sent", args.sent),
+    ):
         if day is not None and day > ended.date():
             raise ValueError(f"{label} {day.isoformat()} is after the call; enter when it happened")
     if args.p2p_window is not None and not 1 <= args.p2p_window <= 60:

@@ -129,7 +129,7 @@ def find_dated_phrases(text: str, said_at: datetime, tz: str) -> list[DatedPhras
     return sorted(found, key=lambda p: p.due)
 
 
-def _read(kind: str, match: re.Match[str], anchor, tz: str) -> DatedPhrase | None:  # noqa: ANN001
+def _read(kind: str, match: re.Match[str], anchor, tz: str) -> DatedPhrase | None:
     words = match.group(0).strip()
     today: date = anchor.date()
     if kind == "iso":
@@ -138,9 +138,7 @@ def _read(kind: str, match: re.Match[str], anchor, tz: str) -> DatedPhrase | Non
     if kind == "slash":
         return _slash(words, match, today, tz)
     if kind in ("month_day", "day_month"):
-        month_name, day_text = (
-            match.groups() if kind == "month_day" else reversed(match.groups())
-        )
+        month_name, day_text = match.groups() if kind == "month_day" else reversed(match.groups())
         return _month_day(words, _MONTHS[month_name.lower()], int(day_text), today, tz)
     if kind in ("hours", "hours_short"):
         hours = _number(match.group(1))

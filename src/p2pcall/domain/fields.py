@@ -162,9 +162,7 @@ FIELDS_BY_KEY: dict[str, FieldSpec] = {spec.key: spec for spec in FIELDS}
 
 def fields_for(group: Group | str, *, editable_only: bool = False) -> tuple[FieldSpec, ...]:
     return tuple(
-        spec
-        for spec in FIELDS
-        if spec.group == group and (spec.editable or not editable_only)
+        spec for spec in FIELDS if spec.group == group and (spec.editable or not editable_only)
     )
 
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from p2pcall.domain.deadlines import DeadlineInputError, Rule, get_rule
 from p2pcall.domain.fields import spec_for
-from p2pcall.domain.text import one_line
 from p2pcall.domain.planner import Suggestion
+from p2pcall.domain.text import one_line
 from p2pcall.domain.vocab import (
     DocStatus,
     FollowUpAction,
@@ -157,10 +157,22 @@ def suggest_followups(
     suggestions = plan_followups(facts, now=now)
     suggestions = [_offered_because(s, call) for s in suggestions]
     extra = _commitments(call, notes) + _documents_to_chase(call) + _refused(call, facts)
-    # The call's own items after the first line (the written confirmation lists them all).
-    suggestions[1:1] = extra
+    # Earliest first; a date read from words orders its line (it is still only a proposal).
+    merged = list(enumerate(suggestions + extra))
+    merged.sort(
+        key=lambda pair: (_order_date(pair[1]) is None, _order_date(pair[1]) or now, pair[0])
+    )
+    suggestions = [s for _i, s in merged]
     problems = facts.problems + _far_dates(call, now)
     return WrapUpPlan(suggestions, problems)
+
+
+def _order_date(s: Suggestion) -> datetime | None:
+    if s.computed_due is not None:
+        return s.computed_due
+    if s.promised is not None:
+        return s.promised
+    return s.proposed.due if s.proposed is not None else None
 
 
 def _offered_because(s: Suggestion, call: Call) -> Suggestion:

@@ -145,7 +145,9 @@ def appeal_decision_rule(facts: CaseFacts) -> Rule | None:
         if facts.urgent and not retro:
             return get_rule("internal_appeal_decision_urgent")
         return get_rule(
-            "internal_appeal_decision_post_service" if retro else "internal_appeal_decision_pre_service"
+            "internal_appeal_decision_post_service"
+            if retro
+            else "internal_appeal_decision_pre_service"
         )
     if facts.plan_type is PlanType.MEDICARE_ADVANTAGE:
         if retro:
@@ -157,7 +159,9 @@ def appeal_decision_rule(facts: CaseFacts) -> Rule | None:
         return get_rule("ma_reconsideration_decision_standard")
     if facts.plan_type in _MEDICAID_CHIP:
         return get_rule(
-            "medicaid_appeal_decision_expedited" if facts.urgent else "medicaid_appeal_decision_standard"
+            "medicaid_appeal_decision_expedited"
+            if facts.urgent
+            else "medicaid_appeal_decision_standard"
         )
     return None
 
@@ -225,7 +229,9 @@ def _start(rule: Rule, facts: CaseFacts, now: datetime) -> tuple[datetime | None
             return None, "Type the day the notice arrived (Denial received) to date this."
         caveat = ""
         if facts.notice_received is None:
-            caveat = "Counted from the date on the notice (no received date typed): earlier, so safe."
+            caveat = (
+                "Counted from the date on the notice (no received date typed): earlier, so safe."
+            )
         return _start_of_day(day, tz), caveat
     if event is StartEvent.FINAL_INTERNAL_DENIAL:
         day = facts.notice_received or facts.notice_dated
@@ -342,7 +348,9 @@ def plan_followups(facts: CaseFacts, *, now: datetime) -> list[Suggestion]:
         _continued_coverage(b, stage)
     _always_offered(b)
     indexed = list(enumerate(b.items))
-    indexed.sort(key=lambda pair: (pair[1].computed_due is None, pair[1].computed_due or now, pair[0]))
+    indexed.sort(
+        key=lambda pair: (pair[1].computed_due is None, pair[1].computed_due or now, pair[0])
+    )
     return [item for _, item in indexed]
 
 
@@ -394,7 +402,9 @@ def _pending(b: _Builder) -> None:
         "Decision pending: the plan's own clock runs from when it received the request.",
         rule=rule,
         clinical=False,
-        problem="" if rule else "No federal clock in the table for this plan: ask the plan when it decides.",
+        problem=""
+        if rule
+        else "No federal clock in the table for this plan: ask the plan when it decides.",
     )
 
 
@@ -402,9 +412,7 @@ def _appeal(b: _Builder, stage: Stage) -> None:
     facts = b.facts
     filing = filing_rule(facts)
     programme = facts.plan_type
-    appeal_word = (
-        "reconsideration" if programme is PlanType.MEDICARE_ADVANTAGE else "appeal"
-    )
+    appeal_word = "reconsideration" if programme is PlanType.MEDICARE_ADVANTAGE else "appeal"
     under_way = stage is Stage.INTERNAL_APPEAL
     if not under_way:
         if facts.urgent:
@@ -483,7 +491,9 @@ def _external_review(b: _Builder, *, simultaneous: bool) -> None:
             rule=get_rule("external_review_request"),
         )
     decision = get_rule(
-        "external_review_decision_expedited" if facts.urgent else "external_review_decision_standard"
+        "external_review_decision_expedited"
+        if facts.urgent
+        else "external_review_decision_standard"
     )
     b.add(
         FollowUpAction.CHASE_PLAN,

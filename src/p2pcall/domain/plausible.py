@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-__all__ = ["PLAUSIBLE_DAYS", "confirmed_keys", "confirmation_value", "implausible"]
+__all__ = ["PLAUSIBLE_DAYS", "confirmation_value", "confirmed_keys", "implausible"]
 
 PLAUSIBLE_DAYS = 60
 
@@ -27,8 +27,7 @@ def implausible(
     guess = _nearest_same_day(day, call_day)
     mean = f" Did you mean {guess.isoformat()}?" if guess is not None else ""
     return (
-        f"{label} {day.isoformat()} is {abs(gap)} days {side} the call.{mean} "
-        f"Kept as typed; {keep}"
+        f"{label} {day.isoformat()} is {abs(gap)} days {side} the call.{mean} Kept as typed; {keep}"
     )
 
 

@@ -14,27 +14,21 @@ if TYPE_CHECKING:
 __all__ = ["p2p_request_due", "upcoming_text"]
 
 
-def p2p_request_due(call: Call, *, now: datetime) -> tuple[datetime | None, str]:
-    """(due, how it was found) for asking for the P2P, or (None, what is missing)."""
+def p2p_request_due(call: Call, *, now: datetime) -> datetime | None:
+    """By when the P2P must be asked for: the notice's date, or its window counted."""
+    from dataclasses import replace
+
     from p2pcall.domain.casefacts import facts_from_call
     from p2pcall.domain.planner import plan_followups
-    from p2pcall.domain.vocab import FollowUpAction
+    from p2pcall.domain.vocab import FollowUpAction, PlanType
 
     facts = facts_from_call(call, now=now)
-    if facts.plan_type is None:
-        # The window is the insurer's, whatever the plan type: count it anyway.
-        from dataclasses import replace
-
-        from p2pcall.domain.vocab import PlanType
-
+    if facts.plan_type is None:  # the window is the insurer's, whatever the plan type
         facts = replace(facts, plan_type=PlanType.OTHER)
     for item in plan_followups(facts, now=now):
         if item.action is FollowUpAction.REQUEST_P2P:
-            if item.computed_due is not None:
-                how = "from the notice" if item.clinical_due else f"{item.deadline.clock_text}"  # type: ignore[union-attr]
-                return item.computed_due, how
-            return None, item.problem
-    return None, ""
+            return item.computed_due
+    return None
 
 
 def upcoming_text(call: Call, *, now: datetime | None = None) -> str:
@@ -48,7 +42,7 @@ def upcoming_text(call: Call, *, now: datetime | None = None) -> str:
     scheduled = call.value("scheduled_for").strip()
     if scheduled:
         parts.append(f"scheduled {scheduled[:20]}")
-    due, how = p2p_request_due(call, now=now)
+    due = p2p_request_due(call, now=now)
     if due is not None:
         overdue = " (passed!)" if due < now else ""
         parts.append(f"ask for the P2P by {due_text(due, call.tz)[:10]}{overdue}")

@@ -156,9 +156,7 @@ class HomeScreen(Screen[None]):
                 )
             )
         elif lines:
-            status.update(
-                Content("n starts a call now, p prepares one ahead. Enter opens a call.")
-            )
+            status.update(Content("n starts a call now, p prepares one ahead. Enter opens a call."))
         else:
             status.update(
                 Content("No calls yet. n when the reviewer is on the line, p to prepare ahead.")

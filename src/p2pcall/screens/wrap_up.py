@@ -276,7 +276,9 @@ class WrapUpScreen(Screen[None]):
                 )
             )
         if s.clinical_due is not None:
-            lines.append((f"Clinical: {due_text(s.clinical_due, tz)} ({s.clinical_reason})", "bold"))
+            lines.append(
+                (f"Clinical: {due_text(s.clinical_due, tz)} ({s.clinical_reason})", "bold")
+            )
         if s.deadline is not None:
             d = s.deadline
             label = "Legal limit" if s.clinical_due is not None else "Computed"
