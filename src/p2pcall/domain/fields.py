@@ -82,7 +82,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("urgency", "Urgency", INFO, kind=CHOICE, choices=Urgency),
     # Which decision the call is about: the appeal clocks count from that decision's notice.
     _f("stage", "Decision stage", INFO, kind=CHOICE, choices=Stage),
-    _f("grandfathered", "Grandfathered plan", INFO, kind=CHOICE, choices=YesNo),
+    _f("grandfathered", "Grandfathered", INFO, kind=CHOICE, choices=YesNo),
     _f("part_b_drug", "MA Part B drug", INFO, kind=CHOICE, choices=YesNo),
     _f("scheduled_for", "Scheduled for", INFO, placeholder="e.g. 2026-11-24 14:30"),
     _f("auth_ref", "Auth / case no.", INFO),
@@ -92,7 +92,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("denial_date", "Denial dated", INFO, placeholder="YYYY-MM-DD"),
     _f("denial_received", "Denial received", INFO, placeholder="YYYY-MM-DD"),
     _f("sent_to_plan", "Sent to plan", INFO, placeholder="YYYY-MM-DD request/appeal sent"),
-    _f("care_ends", "Care authorized to", INFO, placeholder="YYYY-MM-DD last covered day"),
+    _f("care_ends", "Authorized until", INFO, placeholder="YYYY-MM-DD last covered day"),
     _f("p2p_deadline", "P2P request by", INFO, placeholder="YYYY-MM-DD from the notice"),
     _f("p2p_window", "P2P window", INFO, placeholder="business days, from the notice"),
     _f("denial_reason", "Denial reason", INFO, kind=LONG, placeholder="verbatim"),

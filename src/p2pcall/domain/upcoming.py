@@ -32,7 +32,7 @@ def p2p_request_due(call: Call, *, now: datetime) -> datetime | None:
 
 
 def upcoming_text(call: Call, *, now: datetime | None = None) -> str:
-    """'scheduled Tue 24 Nov 14:30 · ask for the P2P by Fri 27 Nov'."""
+    """'scheduled 2026-11-24 14:30', or 'ask for the P2P by Fri 27 Nov' when not scheduled yet."""
     import pendulum
 
     from p2pcall.domain.followups import due_text
@@ -42,7 +42,7 @@ def upcoming_text(call: Call, *, now: datetime | None = None) -> str:
     scheduled = call.value("scheduled_for").strip()
     if scheduled:
         parts.append(f"scheduled {scheduled[:20]}")
-    due = p2p_request_due(call, now=now)
+    due = None if scheduled else p2p_request_due(call, now=now)
     if due is not None:
         overdue = " (passed!)" if due < now else ""
         parts.append(f"ask for the P2P by {due_text(due, call.tz)[:10]}{overdue}")

@@ -28,7 +28,7 @@ class CallClock(Static):
             if call.ended_at is not None:
                 self.update(Content.assemble(("AFTER CALL ", "bold $warning"), "not connected"))
             else:
-                self.update(Content.assemble(("\u25cc PREPARING ", "bold $warning"), "F9 when on"))
+                self.update(Content.assemble(("\u25cc PREPARING", "bold $warning")))
         elif call.ended_at is not None:
             duration = (call.ended_at - call.started_at).total_seconds()
             self.update(Content.assemble(("AFTER CALL ", "bold $warning"), elapsed(duration)))
