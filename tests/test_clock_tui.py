@@ -210,3 +210,22 @@ async def test_call_info_questions_a_far_date_as_it_is_typed(data_dir: Path) -> 
         await settle(pilot)
     record = load_latest(data_dir, unfinished=True)
     assert record.call.value("denial_date") == "2025-11-18"  # kept as typed
+
+
+async def test_prepare_connect_and_end_typed_as_one_burst(data_dir: Path) -> None:
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await pilot.press("p", *"AB-9", "tab", *"Zeta", "f2", "f9", *"Dr Who", "enter", "ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndCallScreen))
+        assert "never marked connected" not in app.screen.summary
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, WrapUpScreen))
+        await finish_wrap_up(pilot)
+        await settle(pilot)
+    record = load_latest(data_dir, unfinished=False)
+    assert record.call.value("patient_ref") == "AB-9"
+    assert record.call.value("insurer") == "Zeta"
+    assert record.call.started_at == T0  # stamped at the F9 key press
+    assert [n.body for n in record.notes] == ["Dr Who"]

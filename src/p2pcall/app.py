@@ -180,16 +180,27 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
         if live.call.ended_at is not None:
             self.notify("This call has ended: it can no longer be marked connected.", timeout=5)
             return
+        from p2pcall.domain.timefmt import now_utc
+
         call_id = live.call.id
+        # Stamped at the key press and shown at once: keys typed right after F9 (Ctrl+G in
+        # the same burst) already see the call as connected.
+        at = now_utc()
+        live.call.started_at = at
 
         def done(call: Any) -> None:
             from p2pcall.domain.timefmt import clock_time
 
             live.call.started_at = call.started_at
+            self._saved()
             self.notify(f"Connected at {clock_time(call.started_at, call.tz)}.", timeout=3)
 
+        def failed(error: str) -> None:
+            live.call.started_at = None
+            self.notify(f"Connected time not saved: {error}", severity="error", timeout=8)
+
         self._saving()
-        self.db.submit(lambda store: store.connect_call(call_id), done)
+        self.db.submit(lambda store: store.connect_call(call_id, at), done, failed)
 
     def open_call(self, call_id: int) -> None:
         self._load_then_enter(lambda store: store.load_call(call_id), None)
