@@ -229,3 +229,25 @@ async def test_prepare_connect_and_end_typed_as_one_burst(data_dir: Path) -> Non
     assert record.call.value("insurer") == "Zeta"
     assert record.call.started_at == T0  # stamped at the F9 key press
     assert [n.body for n in record.notes] == ["Dr Who"]
+
+
+async def test_a_date_set_after_the_legal_limit_is_warned_about(data_dir: Path) -> None:
+    from p2pcall.screens.wrap_up import DueDateScreen
+
+    seed(data_dir, URGENT_CONCURRENT_ERISA)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await end_call_into_wrap_up(pilot)
+        keys = [s.action for s in screen.plan.suggestions]
+        for _ in range(keys.index(FollowUpAction.NECESSITY_LETTER)):
+            await pilot.press("down")
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, DueDateScreen))
+        await type_text(pilot, "2027-06-01")
+        await pilot.press("enter")
+        await type_text(pilot, "clinic backlog")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen)
+        detail = str(screen.query_one("#wrap-detail").render())
+        # 13 Nov + 180 days = 12 May 2027: 1 June is past it.
+        assert "after the legal limit" in detail

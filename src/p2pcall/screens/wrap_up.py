@@ -303,6 +303,8 @@ class WrapUpScreen(Screen[None]):
             lines.append(
                 (f"Your date: {due_text(user.due, tz)} \u2014 {one_line(user.reason, 80)}", "bold")
             )
+            if s.legal_due is not None and user.due > s.legal_due:
+                lines.append(("\u26a0 Your date is after the legal limit above.", "bold $warning"))
         if s.deadline is not None:
             lines.append((s.deadline.reminder, "$text-muted"))
             if s.deadline.rule.note:
