@@ -30,6 +30,7 @@ from p2pcall.domain.vocab import (
 
 if TYPE_CHECKING:
     from p2pcall.domain.casefacts import CaseFacts
+    from p2pcall.domain.datedwords import DatedPhrase
     from p2pcall.domain.models import Call, FollowUp, Note
 
 __all__ = [
@@ -190,30 +191,44 @@ def said_at(call: Call) -> datetime:
     return call.started_at or call.created_at
 
 
-def _commitments(call: Call, notes: Iterable[Note]) -> list[Suggestion]:
-    """Commitment notes with dated words: one line each, the date proposed, not applied."""
+@dataclass(frozen=True)
+class DatedCommitment:
+    """A commitment note with the dates read from its words (proposals until confirmed)."""
+
+    note_id: int
+    body: str
+    phrases: tuple[DatedPhrase, ...]
+
+
+def dated_commitments(call: Call, notes: Iterable[Note]) -> list[DatedCommitment]:
+    """Commitment notes (not corrected since) whose words name a date or a span."""
     from p2pcall.domain.datedwords import find_dated_phrases
 
     notes = list(notes)
     corrected = {n.corrects for n in notes if n.corrects is not None}
-    found: list[Suggestion] = []
+    found = []
     for note in notes:
         if note.kind is not NoteKind.COMMITMENT or note.id in corrected:
             continue
         phrases = find_dated_phrases(note.body, note.saved_at, call.tz)
-        if not phrases:
-            continue
-        found.append(
-            Suggestion(
-                action=FollowUpAction.REVIEWER_COMMITMENT,
-                selected=True,
-                why="A commitment with a date, said on the call: confirm the date (y) or set "
-                "another (o).",
-                note=f"#{note.id} {one_line(note.body, 60)}",
-                proposed=phrases[0],
-            )
-        )
+        if phrases:
+            found.append(DatedCommitment(note.id, note.body, tuple(phrases)))
     return found
+
+
+def _commitments(call: Call, notes: Iterable[Note]) -> list[Suggestion]:
+    """Commitment notes with dated words: one line each, the date proposed, not applied."""
+    return [
+        Suggestion(
+            action=FollowUpAction.REVIEWER_COMMITMENT,
+            selected=True,
+            why="A commitment with a date, said on the call: confirm the date (y) or set "
+            "another (o).",
+            note=f"#{c.note_id} {one_line(c.body, 60)}",
+            proposed=c.phrases[0],
+        )
+        for c in dated_commitments(call, notes)
+    ]
 
 
 def _documents_to_chase(call: Call) -> list[Suggestion]:
