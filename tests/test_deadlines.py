@@ -93,6 +93,28 @@ RULE_FIGURES = [
      Responsible.PLAN, "45 CFR 147.136"),
     ("marketplace_decision_urgent", Clock.HOURS, 72, StartEvent.REQUEST_RECEIVED,
      Responsible.PLAN, "45 CFR 147.136"),
+    ("ma_reconsideration_decision_expedited", Clock.HOURS, 72, StartEvent.REQUEST_RECEIVED,
+     Responsible.PLAN, "42 CFR 422.590"),
+    ("ma_reconsideration_decision_standard", Clock.CALENDAR_DAYS, 30,
+     StartEvent.REQUEST_RECEIVED, Responsible.PLAN, "42 CFR 422.590(a)"),
+    ("ma_reconsideration_decision_part_b_drug", Clock.CALENDAR_DAYS, 7,
+     StartEvent.REQUEST_RECEIVED, Responsible.PLAN, "42 CFR 422.590"),
+    ("ma_reconsideration_decision_payment", Clock.CALENDAR_DAYS, 60,
+     StartEvent.REQUEST_RECEIVED, Responsible.PLAN, "42 CFR 422.590(b)"),
+    ("medicaid_appeal_filing", Clock.CALENDAR_DAYS, 60, StartEvent.NOTICE_DATED,
+     Responsible.CLINICIAN, "42 CFR 438.402(c)(2)(ii)"),
+    ("medicaid_appeal_decision_standard", Clock.CALENDAR_DAYS, 30, StartEvent.REQUEST_RECEIVED,
+     Responsible.PLAN, "42 CFR 438.408(b)(2)"),
+    ("medicaid_appeal_decision_expedited", Clock.HOURS, 72, StartEvent.REQUEST_RECEIVED,
+     Responsible.PLAN, "42 CFR 438.408(b)(3)"),
+    ("medicaid_fair_hearing_request", Clock.CALENDAR_DAYS, 120, StartEvent.NOTICE_DATED,
+     Responsible.CLINICIAN, "42 CFR 438.408(f)(2)"),
+    ("medicaid_continued_benefits", Clock.CALENDAR_DAYS, 10, StartEvent.NOTICE_DATED,
+     Responsible.CLINICIAN, "42 CFR 438.420"),
+    ("chip_prior_auth_expedited", Clock.HOURS, 72, StartEvent.REQUEST_RECEIVED,
+     Responsible.PLAN, "42 CFR 457.1230(d)"),
+    ("chip_prior_auth_standard", Clock.CALENDAR_DAYS, 7, StartEvent.REQUEST_RECEIVED,
+     Responsible.PLAN, "42 CFR 457.1230(d)"),
 ]  # fmt: skip
 
 
@@ -158,6 +180,29 @@ WORKED_EXAMPLES = [
     # 20 May + 11 = 31 May, + 4 = 4 Jun
     ("marketplace_decision_standard", ny(2026, 5, 20), {}, "2026-06-04T23:59:59-04:00"),
     ("marketplace_decision_urgent", ny(2026, 11, 20, 12), {}, "2026-11-23T12:00:00-05:00"),
+    # 72 elapsed hours across the spring DST change (Sun 8 Mar 2026): 18:00 EST -> 19:00 EDT.
+    ("ma_reconsideration_decision_expedited", ny(2026, 3, 6, 18), {},
+     "2026-03-09T19:00:00-04:00"),
+    # Month end: 31 Jan + 28 = 28 Feb, + 2 = 2 Mar.
+    ("ma_reconsideration_decision_standard", ny(2026, 1, 31), {}, "2026-03-02T23:59:59-05:00"),
+    # Leap day: 22 Feb 2024 + 7 = 29 Feb 2024.
+    ("ma_reconsideration_decision_part_b_drug", ny(2024, 2, 22), {},
+     "2024-02-29T23:59:59-05:00"),
+    # 1 Nov (DST ends that night) + 29 = 30 Nov, + 31 = 31 Dec.
+    ("ma_reconsideration_decision_payment", ny(2026, 11, 1), {}, "2026-12-31T23:59:59-05:00"),
+    # 23 Nov + 7 = 30 Nov, + 31 = 31 Dec (38), + 22 = 22 Jan 2027.
+    ("medicaid_appeal_filing", ny(2026, 11, 23), {}, "2027-01-22T23:59:59-05:00"),
+    ("medicaid_appeal_decision_standard", ny(2026, 12, 15), {}, "2027-01-14T23:59:59-05:00"),
+    # 72 elapsed hours across the autumn DST change (Sun 1 Nov 2026): 12:00 EDT -> 11:00 EST.
+    ("medicaid_appeal_decision_expedited", ny(2026, 10, 30, 12), {},
+     "2026-11-02T11:00:00-05:00"),
+    # 1 Sep + 29 = 30 Sep, + 31 = 31 Oct (60), + 30 = 30 Nov (90), + 30 = 30 Dec (120).
+    ("medicaid_fair_hearing_request", ny(2026, 9, 1), {}, "2026-12-30T23:59:59-05:00"),
+    # Weekend: 18 Nov + 10 = Sat 28 Nov; no rule moves it to Monday, so it stays.
+    ("medicaid_continued_benefits", ny(2026, 11, 18), {}, "2026-11-28T23:59:59-05:00"),
+    ("chip_prior_auth_expedited", ny(2026, 5, 1, 9), {}, "2026-05-04T09:00:00-04:00"),
+    # Before 1 Jan 2026 the CHIP standard clock was 14 days: 30 Dec 2025 + 14 = 13 Jan 2026.
+    ("chip_prior_auth_standard", ny(2025, 12, 30), {}, "2026-01-13T23:59:59-05:00"),
 ]  # fmt: skip
 
 
@@ -356,18 +401,30 @@ APPLICABLE = [
         "internal_appeal_filing", "marketplace_decision_urgent",
         "internal_appeal_decision_urgent", "external_review_decision_expedited"}),
     (PlanType.MEDICARE_ADVANTAGE, ReviewType.PRE_SERVICE, Urgency.STANDARD, _ALWAYS | {
-        "ma_reconsideration_request", "ma_org_determination_standard"}),
+        "ma_reconsideration_request", "ma_org_determination_standard",
+        "ma_reconsideration_decision_standard", "ma_reconsideration_decision_part_b_drug"}),
     (PlanType.MEDICARE_ADVANTAGE, ReviewType.PRE_SERVICE, Urgency.URGENT, _ALWAYS | {
-        "ma_reconsideration_request", "ma_org_determination_expedited"}),
+        "ma_reconsideration_request", "ma_org_determination_expedited",
+        "ma_reconsideration_decision_expedited"}),
     (PlanType.MEDICAID_MANAGED, ReviewType.CONCURRENT, Urgency.URGENT, _ALWAYS | {
-        "medicaid_prior_auth_expedited"}),
+        "medicaid_prior_auth_expedited", "medicaid_appeal_filing",
+        "medicaid_appeal_decision_expedited", "medicaid_fair_hearing_request",
+        "medicaid_continued_benefits"}),
     (PlanType.MEDICAID_MANAGED, ReviewType.PRE_SERVICE, Urgency.STANDARD, _ALWAYS | {
-        "medicaid_prior_auth_standard"}),
+        "medicaid_prior_auth_standard", "medicaid_appeal_filing",
+        "medicaid_appeal_decision_standard", "medicaid_fair_hearing_request"}),
+    # CHIP: its own prior-authorization citation (457.1230(d)), Medicaid's appeal rules
+    # (457.1260), no fair hearing and no continued benefits.
+    (PlanType.CHIP_MANAGED, ReviewType.PRE_SERVICE, Urgency.STANDARD, _ALWAYS | {
+        "chip_prior_auth_standard", "medicaid_appeal_filing",
+        "medicaid_appeal_decision_standard"}),
     (PlanType.OTHER, ReviewType.PRE_SERVICE, Urgency.STANDARD, _ALWAYS),
     # Review type and urgency not chosen yet: nothing is filtered out on them.
     (PlanType.MEDICARE_ADVANTAGE, None, None, _ALWAYS | {
         "ma_reconsideration_request", "ma_org_determination_expedited",
-        "ma_org_determination_standard"}),
+        "ma_org_determination_standard", "ma_reconsideration_decision_expedited",
+        "ma_reconsideration_decision_standard", "ma_reconsideration_decision_part_b_drug",
+        "ma_reconsideration_decision_payment"}),
     # Stored string values work like the enum members.
     ("erisa", "pre_service", "urgent", _COMMON | {
         "internal_appeal_filing", "initial_decision_urgent", "internal_appeal_decision_urgent",

@@ -7,12 +7,12 @@ from datetime import date
 import pendulum
 import pytest
 
+from p2pcall.domain.casefacts import facts_from_call
 from p2pcall.domain.followups import (
     CHECK_NOTICE,
     DateEntryError,
     DueItem,
     PlannedFollowUp,
-    call_dates,
     due_source,
     due_text,
     group_due,
@@ -105,7 +105,9 @@ def test_parse_typed_date_refuses_the_future_when_asked():
         (FollowUpAction.INTERNAL_APPEAL, PlanType.MEDICARE_ADVANTAGE, "ma_reconsideration_request"),
         (FollowUpAction.NECESSITY_LETTER, PlanType.MEDICARE_ADVANTAGE,
          "ma_reconsideration_request"),
-        (FollowUpAction.INTERNAL_APPEAL, PlanType.MEDICAID_MANAGED, None),
+        (FollowUpAction.INTERNAL_APPEAL, PlanType.MEDICAID_MANAGED, "medicaid_appeal_filing"),
+        (FollowUpAction.INTERNAL_APPEAL, PlanType.CHIP_MANAGED, "medicaid_appeal_filing"),
+        (FollowUpAction.INTERNAL_APPEAL, PlanType.OTHER, None),
         (FollowUpAction.INTERNAL_APPEAL, None, None),
         (FollowUpAction.EXTERNAL_REVIEW, PlanType.ERISA, "external_review_request"),
         (FollowUpAction.EXTERNAL_REVIEW, PlanType.MEDICARE_ADVANTAGE, None),
@@ -120,7 +122,7 @@ def test_rule_for_action(action, plan, rule_id):
 # --- the two cases of the issue, checked by hand --------------------------------------------------
 
 
-def test_denied_urgent_employer_plan():
+def test_denied_urgent_employer_plan_clinical_clock_first():
     call = ended_call(
         plan_type="erisa",
         review_type="pre_service",
@@ -131,29 +133,32 @@ def test_denied_urgent_employer_plan():
     plan = suggest_followups(call, now=NOW)
     assert plan.problems == ()
     got = {a: (s.selected, iso(s.computed_due)) for a, s in by_action(plan).items()}
+    same_day = "2026-11-23T23:59:59-05:00"  # the call's day (10:00 New York), end of it
     assert got == {
-        # Same day as the call (10:00 New York): the end of that local day.
-        FollowUpAction.CONFIRMATION: (True, "2026-11-23T23:59:59-05:00"),
-        FollowUpAction.EXPEDITED_REVIEW: (True, "2026-11-23T23:59:59-05:00"),
-        # Received 20 Nov 2026 + 180 days: 10 (Nov) + 31 + 31 + 28 + 31 + 30 = 161, +19 -> 19 May.
-        FollowUpAction.NECESSITY_LETTER: (True, "2027-05-19T23:59:59-04:00"),
-        FollowUpAction.INTERNAL_APPEAL: (True, "2027-05-19T23:59:59-04:00"),
-        FollowUpAction.INFORM_PATIENT: (True, None),
-        # Not the appeal yet: its clock starts at the final internal denial.
-        FollowUpAction.EXTERNAL_REVIEW: (False, None),
+        FollowUpAction.CONFIRMATION: (True, same_day),
+        FollowUpAction.EXPEDITED_REVIEW: (True, same_day),
+        FollowUpAction.NECESSITY_LETTER: (True, same_day),
+        # The expedited appeal covers it: offered, not ticked.
+        FollowUpAction.INTERNAL_APPEAL: (False, same_day),
+        # 45 CFR 147.136(d)(3): expedited external review alongside the expedited appeal.
+        FollowUpAction.EXTERNAL_REVIEW: (True, same_day),
+        FollowUpAction.INFORM_PATIENT: (True, same_day),
+        # The plan's 72 hours count from the appeal: dated once it is marked sent.
+        FollowUpAction.CHASE_PLAN: (True, None),
         FollowUpAction.BENEFIT_EXCEPTION: (False, None),
         FollowUpAction.INSURER_COMPLAINT: (False, None),
         FollowUpAction.ACCREDITOR_GRIEVANCE: (False, None),
         FollowUpAction.REGULATOR_COMPLAINT: (False, None),
     }
-    appeal = by_action(plan)[FollowUpAction.INTERNAL_APPEAL]
-    assert appeal.deadline.rule.id == "internal_appeal_filing"
-    assert "29 CFR 2560.503-1(h)(3)(i)" in appeal.deadline.reminder
-    assert "Check the date on the notice" in appeal.deadline.reminder
-    assert (
-        "final decision on the internal appeal"
-        in by_action(plan)[FollowUpAction.EXTERNAL_REVIEW].problem
-    )
+    letter = by_action(plan)[FollowUpAction.NECESSITY_LETTER]
+    # The legal limit beside it: received 20 Nov 2026 + 180 days = 19 May 2027.
+    assert letter.deadline.rule.id == "internal_appeal_filing"
+    assert iso(letter.legal_due) == "2027-05-19T23:59:59-04:00"
+    assert "29 CFR 2560.503-1(h)(3)(i)" in letter.deadline.reminder
+    assert "Check the date on the notice" in letter.deadline.reminder
+    # Same-day items first, the waiting chase after them.
+    order = [s.action for s in plan.suggestions if s.selected]
+    assert order.index(FollowUpAction.EXPEDITED_REVIEW) < order.index(FollowUpAction.CHASE_PLAN)
 
 
 def test_denied_routine_medicare_advantage_counts_from_the_date_on_the_notice():
@@ -170,9 +175,9 @@ def test_denied_routine_medicare_advantage_counts_from_the_date_on_the_notice():
     # 10 Nov 2026 + 60: 20 (to 30 Nov) + 31 (Dec) = 51, + 9 -> 9 Jan 2027. Not from 16 Nov.
     assert appeal.deadline.rule.id == "ma_reconsideration_request"
     assert iso(appeal.computed_due) == "2027-01-09T23:59:59-05:00"
-    assert appeal.deadline.citation == "42 CFR 422.582"
-    assert not actions[FollowUpAction.EXPEDITED_REVIEW].selected  # routine, not urgent
-    assert actions[FollowUpAction.EXTERNAL_REVIEW].rule is None
+    assert "42 CFR 422.582(b)" in appeal.deadline.citation
+    assert FollowUpAction.EXPEDITED_REVIEW not in actions  # routine, not urgent
+    assert FollowUpAction.EXTERNAL_REVIEW not in actions  # MA: the IRE, not external review
 
 
 def test_medicare_advantage_without_the_notice_date_is_not_guessed_from_receipt():
@@ -190,13 +195,26 @@ def test_no_received_date_counts_from_the_date_on_the_notice_and_says_so():
     assert "no received date" in appeal.caveat
 
 
-def test_an_upheld_appeal_suggests_external_review_four_months_on():
-    call = ended_call(plan_type="erisa", review_type="appeal", denial_received="2026-10-31")
+def test_a_final_internal_decision_suggests_external_review_four_months_on():
+    call = ended_call(
+        plan_type="erisa",
+        review_type="appeal",
+        stage="final_internal",
+        denial_received="2026-10-31",
+    )
     actions = by_action(suggest_followups(call, now=NOW))
     external = actions[FollowUpAction.EXTERNAL_REVIEW]
     assert external.selected
     assert iso(external.computed_due) == "2027-03-01T23:59:59-05:00"  # no 31 Feb: 1 March
-    assert not actions[FollowUpAction.INTERNAL_APPEAL].selected  # already appealed
+    assert FollowUpAction.INTERNAL_APPEAL not in actions  # already appealed
+
+
+def test_an_appeal_under_way_does_not_count_external_review_from_the_first_denial():
+    # The notice on file may be the original denial: external review waits for the final one.
+    call = ended_call(plan_type="erisa", review_type="appeal", denial_received="2026-10-31")
+    actions = by_action(suggest_followups(call, now=NOW))
+    assert FollowUpAction.EXTERNAL_REVIEW not in actions  # standard case: not yet
+    assert FollowUpAction.INTERNAL_APPEAL not in actions
 
 
 def test_approved_call_only_ticks_the_written_confirmation():
@@ -208,7 +226,7 @@ def test_approved_call_only_ticks_the_written_confirmation():
 
 
 def test_missing_plan_type_gives_a_message_and_the_confirmation_is_still_dated():
-    plan = suggest_followups(ended_call(urgency="urgent", denial_received="2026-11-20"), now=NOW)
+    plan = suggest_followups(ended_call(denial_received="2026-11-20"), now=NOW)
     assert any("No plan type" in problem for problem in plan.problems)
     actions = by_action(plan)
     assert iso(actions[FollowUpAction.CONFIRMATION].computed_due) == "2026-11-23T23:59:59-05:00"
@@ -230,13 +248,13 @@ def test_missing_plan_type_gives_a_message_and_the_confirmation_is_still_dated()
 def test_bad_dates_become_messages_not_dates(values, message):
     plan = suggest_followups(ended_call(plan_type="erisa", **values), now=NOW)
     assert any(message in problem for problem in plan.problems), plan.problems
-    assert len(plan.suggestions) >= 10  # the checklist is still offered
+    assert len(plan.suggestions) >= 8  # the checklist is still offered
 
 
 def test_today_in_the_practice_zone_is_not_the_future():
     # 02:00 UTC on 24 Nov is still 23 Nov in New York: a notice dated 24 Nov is in the future.
     late_evening = pendulum.datetime(2026, 11, 24, 2, 0, tz="UTC")
-    dates = call_dates(ended_call(denial_date="2026-11-24"), now=late_evening)
+    dates = facts_from_call(ended_call(denial_date="2026-11-24"), now=late_evening)
     assert dates.notice_dated is None
     assert "in the future" in dates.problems[0]
 
@@ -254,14 +272,20 @@ def test_promised_documents_become_items_to_chase():
         doc_credentials="received",
         doc_other="Peer's CV",
     )
-    chase = [s for s in suggest_followups(call, now=NOW).suggestions if s.note]
+    chase = [
+        s
+        for s in suggest_followups(call, now=NOW).suggestions
+        if s.action is FollowUpAction.CHASE_DOCUMENTS
+    ]
     assert [(s.note, iso(s.promised)) for s in chase] == [
         ("Written decision (requested, by Friday)", None),
         ("Criteria copy (promised, by 2026-11-27)", "2026-11-27T23:59:59-05:00"),
         ("Other: Peer's CV", None),
     ]
-    assert all(s.selected and s.action is FollowUpAction.CHASE_DOCUMENTS for s in chase)
-    assert "set the exact date" in chase[0].problem
+    assert all(s.selected for s in chase)
+    # "Friday" said on Monday 23 Nov: proposed as Fri 27 Nov, for the user to confirm.
+    assert iso(chase[0].proposed.due) == "2026-11-27T23:59:59-05:00"
+    assert chase[0].computed_due is None  # never applied silently
 
 
 # --- due across calls: grouping -----------------------------------------------------------------

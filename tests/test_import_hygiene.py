@@ -78,7 +78,19 @@ def test_domain_modules_do_not_import_tui_or_database(sandbox) -> None:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     modules = set(lines[0].removeprefix("modules:").split(","))
-    expected = {"models", "fields", "vocab", "sections", "timefmt", "text"}
+    expected = {
+        "models",
+        "fields",
+        "vocab",
+        "sections",
+        "timefmt",
+        "text",
+        "casefacts",
+        "planner",
+        "datedwords",
+        "plausible",
+        "upcoming",
+    }
     assert {f"p2pcall.domain.{name}" for name in expected} <= modules
     loaded = json.loads(lines[-1])["loaded"]
     for package in ("textual", "sqlalchemy", "sqlmodel"):
@@ -149,6 +161,26 @@ def test_where_via_main_does_not_import_textual(sandbox) -> None:
     assert loaded == [], loaded  # not even platformdirs: --data-dir was given
     assert not data.exists()
     assert sorted(p.name for p in root.iterdir()) == ["cwd"]
+
+
+def test_deadlines_command_does_not_import_textual_or_the_database(sandbox) -> None:
+    root, env = sandbox
+    data = root / "elsewhere"
+    code = (
+        "import contextlib, io, json\n"
+        "from p2pcall.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    code = main(['--data-dir', {str(data)!r}, 'deadlines', '--plan', 'erisa',\n"
+        "        '--tz', 'America/New_York', '--notice-received', '2026-01-05', '--json'])\n"
+        "assert code == 0, code\n"
+        "assert json.loads(out.getvalue())['followups'], out.getvalue()\n" + REPORT
+    )
+    loaded = run_child(code, env, root / "cwd")["loaded"]
+    assert "pendulum" in loaded  # the check sees real imports
+    for package in ("textual", "rich", "sqlalchemy", "sqlmodel"):
+        assert package not in loaded, loaded
+    assert not data.exists()  # it reads and writes no records
 
 
 @pytest.mark.parametrize("module", ["p2pcall", "p2pcall.cli"])

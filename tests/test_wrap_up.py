@@ -63,12 +63,11 @@ async def end_call_into_wrap_up(pilot) -> WrapUpScreen:
     return app.screen  # type: ignore[return-value]
 
 
-def dues(record) -> dict[FollowUpAction, tuple[str | None, str | None, str]]:
+def dues(record) -> dict[tuple[FollowUpAction, str], tuple[str | None, str | None]]:
     return {
-        f.action: (
+        (f.action, f.note): (
             f.computed_due.in_timezone(TZ).isoformat() if f.computed_due else None,
             f.rule_id,
-            f.note,
         )
         for f in record.followups
     }
@@ -88,16 +87,24 @@ async def test_denied_urgent_call_wrap_up_stores_suggested_followups(data_dir: P
 
     record = load_latest(data_dir, unfinished=False)
     assert record.call.outcome is Outcome.DENIED
+    same_day = "2026-11-23T23:59:59-05:00"
     assert dues(record) == {
-        FollowUpAction.CONFIRMATION: ("2026-11-23T23:59:59-05:00", "act_same_day", ""),
-        FollowUpAction.EXPEDITED_REVIEW: ("2026-11-23T23:59:59-05:00", "act_same_day", ""),
-        FollowUpAction.NECESSITY_LETTER: (
-            "2027-05-19T23:59:59-04:00", "internal_appeal_filing", ""),
-        FollowUpAction.INTERNAL_APPEAL: (
-            "2027-05-19T23:59:59-04:00", "internal_appeal_filing", ""),
-        FollowUpAction.INFORM_PATIENT: (None, None, ""),
-        FollowUpAction.CHASE_DOCUMENTS: (None, None, "Criteria copy (promised, by 2026-11-27)"),
+        (FollowUpAction.CONFIRMATION, ""): (same_day, "act_same_day"),
+        # Urgent: the clinical clock first (same day); the legal rule kept beside it.
+        (FollowUpAction.EXPEDITED_REVIEW, ""): (same_day, "internal_appeal_filing"),
+        (FollowUpAction.NECESSITY_LETTER, ""): (same_day, "internal_appeal_filing"),
+        (FollowUpAction.EXTERNAL_REVIEW, ""): (same_day, None),
+        (FollowUpAction.INFORM_PATIENT, ""): (same_day, None),
+        # "by Friday" in a commitment: proposed in the wrap-up, not applied without a y.
+        (FollowUpAction.REVIEWER_COMMITMENT, "#1 Criteria copy by Friday"): (None, None),
+        (FollowUpAction.CHASE_DOCUMENTS, "Criteria copy (promised, by 2026-11-27)"): (None, None),
+        # The plans' decision clocks: dated when the appeal / external review is marked sent.
+        (FollowUpAction.CHASE_PLAN, "appeal decision"): (None, "internal_appeal_decision_urgent"),
+        (FollowUpAction.CHASE_PLAN, "external review decision"): (
+            None, "external_review_decision_expedited"),
     }  # fmt: skip
+    letter = next(f for f in record.followups if f.action is FollowUpAction.NECESSITY_LETTER)
+    assert letter.legal_due == pendulum.datetime(2027, 5, 19, 23, 59, 59, tz=TZ)
     chase = next(f for f in record.followups if f.action is FollowUpAction.CHASE_DOCUMENTS)
     assert chase.due == pendulum.datetime(2026, 11, 27, 23, 59, 59, tz=TZ)
     assert "promised" in chase.override_reason
@@ -157,8 +164,9 @@ async def test_untick_and_override_with_a_reason(data_dir: Path) -> None:
     record = load_latest(data_dir, unfinished=False)
     by_action = {f.action: f for f in record.followups}
     assert FollowUpAction.CONFIRMATION not in by_action
-    appeal = by_action[FollowUpAction.INTERNAL_APPEAL]
-    assert appeal.computed_due == pendulum.datetime(2027, 5, 19, 23, 59, 59, tz=TZ)
+    appeal = by_action[FollowUpAction.INTERNAL_APPEAL]  # unticked (urgent), ticked by o
+    assert appeal.computed_due == pendulum.datetime(2026, 11, 23, 23, 59, 59, tz=TZ)
+    assert appeal.legal_due == pendulum.datetime(2027, 5, 19, 23, 59, 59, tz=TZ)
     assert appeal.due_override == pendulum.datetime(2027, 5, 1, 23, 59, 59, tz=TZ)
     assert appeal.override_reason == "Notice gives 1 May"
 
@@ -178,7 +186,8 @@ async def test_missing_plan_type_is_explained_and_the_rest_still_saves(data_dir:
     record = load_latest(data_dir, unfinished=False)
     by_action = {f.action: f for f in record.followups}
     assert by_action[FollowUpAction.CONFIRMATION].computed_due is not None
-    assert by_action[FollowUpAction.INTERNAL_APPEAL].computed_due is None
+    expedited = by_action[FollowUpAction.EXPEDITED_REVIEW]
+    assert expedited.rule_id is None and expedited.legal_due is None  # no plan type, no rule
 
 
 async def test_plan_type_set_at_wrap_up_dates_the_appeal(data_dir: Path) -> None:
@@ -200,7 +209,7 @@ async def test_plan_type_set_at_wrap_up_dates_the_appeal(data_dir: Path) -> None
     record = load_latest(data_dir, unfinished=False)
     assert record.call.values["plan_type"] == "erisa"
     by_action = {f.action: f for f in record.followups}
-    assert by_action[FollowUpAction.INTERNAL_APPEAL].rule_id == "internal_appeal_filing"
+    assert by_action[FollowUpAction.EXPEDITED_REVIEW].rule_id == "internal_appeal_filing"
 
 
 async def test_escape_twice_leaves_without_saving(data_dir: Path) -> None:
@@ -242,8 +251,8 @@ async def test_a_failed_finalize_keeps_the_wrap_up_and_a_retry_stores_nothing_tw
         await settle(pilot)
     record = load_latest(data_dir, unfinished=False)
     assert record.call.finalized_at == T0.add(minutes=11)
-    actions = [f.action for f in record.followups]
-    assert len(actions) == len(set(actions)) == 6
+    lines = [(f.action, f.note) for f in record.followups]
+    assert len(lines) == len(set(lines)) == 9
 
 
 def seed_due(data_dir: Path) -> tuple[int, int]:
@@ -324,7 +333,7 @@ async def test_a_skipped_wrap_up_can_be_finished_later(data_dir: Path) -> None:
         await settle(pilot)
     record = load_latest(data_dir, unfinished=False)
     assert record.call.finalized_at is not None
-    assert len(record.followups) == 6
+    assert len(record.followups) == 9
 
 
 async def test_due_screen_marks_not_needed(data_dir: Path) -> None:

@@ -154,6 +154,54 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
         tz = local_tz_name()
         self._load_then_enter(lambda store: CallRecord(store.start_call(tz)), INFO_SCREEN)
 
+    def prepare_call(self) -> None:
+        """A call prepared ahead: call info first; the clock starts at F9 when connected."""
+        if not self.records_open():
+            return
+        from p2pcall.domain.models import CallRecord
+        from p2pcall.domain.timefmt import local_tz_name
+
+        tz = local_tz_name()
+        self._load_then_enter(lambda store: CallRecord(store.prepare_call(tz)), INFO_SCREEN)
+
+    def connect_call(self) -> None:
+        """The reviewer is on the line: stamp the connected time (once)."""
+        live = self.live
+        if live is None:
+            return
+        if live.call.started_at is not None:
+            from p2pcall.domain.timefmt import clock_time
+
+            self.notify(
+                f"Connected at {clock_time(live.call.started_at, live.call.tz)}; that stays.",
+                timeout=4,
+            )
+            return
+        if live.call.ended_at is not None:
+            self.notify("This call has ended: it can no longer be marked connected.", timeout=5)
+            return
+        from p2pcall.domain.timefmt import now_utc
+
+        call_id = live.call.id
+        # Stamped at the key press and shown at once: keys typed right after F9 (Ctrl+G in
+        # the same burst) already see the call as connected.
+        at = now_utc()
+        live.call.started_at = at
+
+        def done(call: Any) -> None:
+            from p2pcall.domain.timefmt import clock_time
+
+            live.call.started_at = call.started_at
+            self._saved()
+            self.notify(f"Connected at {clock_time(call.started_at, call.tz)}.", timeout=3)
+
+        def failed(error: str) -> None:
+            live.call.started_at = None
+            self.notify(f"Connected time not saved: {error}", severity="error", timeout=8)
+
+        self._saving()
+        self.db.submit(lambda store: store.connect_call(call_id, at), done, failed)
+
     def open_call(self, call_id: int) -> None:
         self._load_then_enter(lambda store: store.load_call(call_id), None)
 
@@ -235,10 +283,15 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
             if screen.is_mounted and screen.composer.text.strip()
         ]
         end = live.call.ended_at or now_utc()
-        length = elapsed((end - live.call.started_at).total_seconds())
+        if live.call.started_at is None:
+            length = "never marked connected"
+        else:
+            length = elapsed((end - live.call.started_at).total_seconds()) + " long"
         notes = count(len(live.notes), "note")
         if live.call.ended_at is None:
             stamp_note = "The end time is stamped when you confirm."
+            if live.call.started_at is None:
+                stamp_note += " The record will have no connected time (F9 marks it first)."
         else:
             from p2pcall.domain.timefmt import clock_time
 
@@ -246,7 +299,7 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
                 f"It ended at {clock_time(live.call.ended_at, live.call.tz)}; that stays. "
                 "Confirm or change the outcome, then the wrap-up follows."
             )
-        summary = f"Call #{live.call.id}: {length} long, {notes}. {stamp_note}"
+        summary = f"Call #{live.call.id}: {length}, {notes}. {stamp_note}"
         from p2pcall.domain.vocab import Outcome
 
         # An ended call keeps its recorded outcome unless the user picks another.

@@ -112,6 +112,7 @@ def _as_json(report, within: int) -> dict:  # type: ignore[no-untyped-def]
             "note": f.note,
             "due": item.due.isoformat(),
             "computed_due": f.computed_due.isoformat() if f.computed_due else None,
+            "legal_due": f.legal_due.isoformat() if f.legal_due else None,
             "due_override": f.due_override.isoformat() if f.due_override else None,
             "override_reason": f.override_reason,
             "rule_id": f.rule_id,

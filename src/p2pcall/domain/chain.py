@@ -3,7 +3,11 @@
 Canonical form (version "p2pcall-chain-1"), the contract `p2pcall verify` and the README rely on:
 
 * Entries, in this order:
-  1. the call: id, created_at, tz, started_at, ended_at, outcome, finalized_at;
+  1. the call: id, created_at, tz, started_at, ended_at, outcome, finalized_at
+     (created_at: the record was made, for a call prepared ahead when preparation began;
+     started_at: the reviewer was on the line, null if never marked connected. Records made
+     before prepared calls existed have both stamped at once; the bytes hashed are the same,
+     so their heads still verify and the format name stays p2pcall-chain-1);
   2. the current value of every field (`call_field`), by key: key, value, declined, late,
      updated_at;
   3. the history of field values (`field_edit`), by id: id, key, value, declined, late,

@@ -140,6 +140,12 @@ class Rule:
     note: str = ""
     # Older clock lengths, oldest first; the start date picks which one applies.
     prior_clocks: tuple[PriorClock, ...] = ()
+    # A one-time extension the plan may take (it must tell you in writing before the due date).
+    extension_days: int = 0
+    extension_citation: str = ""
+    # Where the figure and citation were checked: "text" (against the regulation's or CMS's
+    # own words, see the README) or "design" (taken from design.md, not re-checked).
+    checked: str = "design"
 
     @property
     def user_sets_amount(self) -> bool:
@@ -184,6 +190,10 @@ _COMMERCIAL = frozenset({PlanType.ERISA, PlanType.ACA, PlanType.MARKETPLACE})
 _ERISA_ACA = frozenset({PlanType.ERISA, PlanType.ACA})
 _MA = frozenset({PlanType.MEDICARE_ADVANTAGE})
 _MEDICAID = frozenset({PlanType.MEDICAID_MANAGED})
+_CHIP = frozenset({PlanType.CHIP_MANAGED})
+# CHIP managed care uses Medicaid's appeal rules (42 CFR 457.1260 applies part 438 subpart F,
+# except continued benefits in 438.420, and its state review replaces the fair hearing).
+_MEDICAID_CHIP = frozenset({PlanType.MEDICAID_MANAGED, PlanType.CHIP_MANAGED})
 _MARKETPLACE = frozenset({PlanType.MARKETPLACE})
 
 _ALL_REVIEWS = frozenset(ReviewType)
@@ -269,6 +279,8 @@ RULES: tuple[Rule, ...] = (
         citation="29 CFR 2560.503-1(f)(2)(iii)(A); 45 CFR 147.136(b)",
         responsible=Responsible.PLAN,
         note="The plan may take one 15-day extension if it tells you before this date.",
+        extension_days=15,
+        extension_citation="29 CFR 2560.503-1(f)(2)(iii)(A)",
     ),
     Rule(
         id="initial_decision_post_service",
@@ -282,6 +294,8 @@ RULES: tuple[Rule, ...] = (
         citation="29 CFR 2560.503-1(f)(2)(iii)(B); 45 CFR 147.136(b)",
         responsible=Responsible.PLAN,
         note="The plan may take one 15-day extension if it tells you before this date.",
+        extension_days=15,
+        extension_citation="29 CFR 2560.503-1(f)(2)(iii)(B)",
     ),
     Rule(
         id="concurrent_extension_decision",
@@ -344,7 +358,8 @@ RULES: tuple[Rule, ...] = (
         citation="45 CFR 147.136(d)",
         responsible=Responsible.CLINICIAN,
         note="No matching day 4 months on: the first day of the month after. A state process "
-        "may differ; the notice names the process.",
+        "may differ; the notice names the process. Grandfathered plans are outside this rule "
+        "(29 CFR 2590.715-2719(a)(1)(ii)): check state law.",
     ),
     Rule(
         id="external_review_decision_standard",
@@ -380,10 +395,13 @@ RULES: tuple[Rule, ...] = (
         amount=60,
         # 422.582(b) counts from the date of the notice, not from when it reached you.
         starts_from=StartEvent.NOTICE_DATED,
-        citation="42 CFR 422.582",
+        citation="42 CFR 422.582(b); CMS Part C reconsideration page",
         responsible=Responsible.CLINICIAN,
-        note="Counted from the date printed on the notice, not the day it arrived. The plan "
+        note="60 days from the date printed on the notice (CMS's Part C page). Some sources "
+        "read the guidance effective 2025 as 65 days from that date (60 from receipt, presumed "
+        "5 days after it): p2pcall uses the earlier date, which is safe either way. The plan "
         "may accept a late request for good cause.",
+        checked="text",
     ),
     Rule(
         id="ma_org_determination_expedited",
@@ -396,6 +414,8 @@ RULES: tuple[Rule, ...] = (
         starts_from=StartEvent.REQUEST_RECEIVED,
         citation="42 CFR 422.572; CMS-0057-F",
         responsible=Responsible.PLAN,
+        extension_days=14,
+        extension_citation="42 CFR 422.572(b)",
     ),
     Rule(
         id="ma_org_determination_standard",
@@ -408,12 +428,14 @@ RULES: tuple[Rule, ...] = (
         starts_from=StartEvent.REQUEST_RECEIVED,
         citation="42 CFR 422.568; CMS-0057-F",
         responsible=Responsible.PLAN,
+        extension_days=14,
+        extension_citation="42 CFR 422.568(b)",
         note="7 calendar days for requests received from 1 Jan 2026; 14 before.",
         prior_clocks=(PriorClock(before=_CMS_0057_F_START, amount=14),),
     ),
     Rule(
         id="medicaid_prior_auth_expedited",
-        title="Medicaid/CHIP managed care plan decides an expedited prior authorization",
+        title="Medicaid managed care plan decides an expedited prior authorization",
         plan_types=_MEDICAID,
         review_types=_PRE_SERVICE,
         urgencies=_URGENT,
@@ -421,11 +443,13 @@ RULES: tuple[Rule, ...] = (
         amount=72,
         starts_from=StartEvent.REQUEST_RECEIVED,
         citation="42 CFR 438.210(d)(2); CMS-0057-F",
+        extension_days=14,
+        extension_citation="42 CFR 438.210(d)(2)(ii)",
         responsible=Responsible.PLAN,
     ),
     Rule(
         id="medicaid_prior_auth_standard",
-        title="Medicaid/CHIP managed care plan decides a standard prior authorization",
+        title="Medicaid managed care plan decides a standard prior authorization",
         plan_types=_MEDICAID,
         review_types=_PRE_SERVICE,
         urgencies=_STANDARD,
@@ -433,6 +457,8 @@ RULES: tuple[Rule, ...] = (
         amount=7,
         starts_from=StartEvent.REQUEST_RECEIVED,
         citation="42 CFR 438.210(d)(1); CMS-0057-F",
+        extension_days=14,
+        extension_citation="42 CFR 438.210(d)(1)(ii)",
         responsible=Responsible.PLAN,
         # CMS-0057-F ties the change to rating periods starting on or after 1 Jan 2026, which
         # some state contracts start later in the year.
@@ -464,6 +490,182 @@ RULES: tuple[Rule, ...] = (
         starts_from=StartEvent.REQUEST_RECEIVED,
         citation="45 CFR 147.136",
         responsible=Responsible.PLAN,
+    ),
+    # --- Medicare Advantage reconsideration decisions (42 CFR 422.590). When the plan upholds
+    # its denial in whole or part it must send the case file to the independent review entity
+    # itself, within the same clock (422.590(a)(2), (b)(2); 422.592): the enrollee files nothing.
+    Rule(
+        id="ma_reconsideration_decision_expedited",
+        title="Medicare Advantage plan decides an expedited reconsideration",
+        plan_types=_MA,
+        review_types=_APPEAL_PRE,
+        urgencies=_URGENT,
+        clock=Clock.HOURS,
+        amount=72,
+        starts_from=StartEvent.REQUEST_RECEIVED,
+        citation="42 CFR 422.590 (expedited); 422.584",
+        responsible=Responsible.PLAN,
+        note="If it upholds the denial, the plan must send the case to the independent review "
+        "entity itself (42 CFR 422.592).",
+        extension_days=14,
+        extension_citation="42 CFR 422.590 (extensions)",
+        checked="text",
+    ),
+    Rule(
+        id="ma_reconsideration_decision_standard",
+        title="Medicare Advantage plan decides a standard pre-service reconsideration",
+        plan_types=_MA,
+        review_types=_APPEAL_PRE,
+        urgencies=_STANDARD,
+        clock=Clock.CALENDAR_DAYS,
+        amount=30,
+        starts_from=StartEvent.REQUEST_RECEIVED,
+        citation="42 CFR 422.590(a)(1)-(2)",
+        responsible=Responsible.PLAN,
+        note="If it upholds the denial, the plan must send the case file to the independent "
+        "review entity by the same date (422.590(a)(2)).",
+        extension_days=14,
+        extension_citation="42 CFR 422.590 (extensions)",
+        checked="text",
+    ),
+    Rule(
+        id="ma_reconsideration_decision_part_b_drug",
+        title="Medicare Advantage plan decides a standard Part B drug reconsideration",
+        plan_types=_MA,
+        review_types=_APPEAL_PRE,
+        urgencies=_STANDARD,
+        clock=Clock.CALENDAR_DAYS,
+        amount=7,
+        starts_from=StartEvent.REQUEST_RECEIVED,
+        citation="42 CFR 422.590 (Part B drugs); CMS Part C reconsideration page",
+        responsible=Responsible.PLAN,
+        note="No extension for Part B drug requests.",
+        checked="text",
+    ),
+    Rule(
+        id="ma_reconsideration_decision_payment",
+        title="Medicare Advantage plan decides a payment reconsideration",
+        plan_types=_MA,
+        review_types=_APPEAL_POST,
+        urgencies=_ANY_URGENCY,
+        clock=Clock.CALENDAR_DAYS,
+        amount=60,
+        starts_from=StartEvent.REQUEST_RECEIVED,
+        citation="42 CFR 422.590(b)(1)-(2)",
+        responsible=Responsible.PLAN,
+        note="If it upholds the denial, the plan must send the case file to the independent "
+        "review entity by the same date (422.590(b)(2)).",
+        checked="text",
+    ),
+    # --- Medicaid and CHIP managed care appeals (42 CFR part 438 subpart F; CHIP via 457.1260).
+    Rule(
+        id="medicaid_appeal_filing",
+        title="File the appeal with the Medicaid/CHIP managed care plan",
+        plan_types=_MEDICAID_CHIP,
+        review_types=_DETERMINATIONS,
+        urgencies=_ANY_URGENCY,
+        clock=Clock.CALENDAR_DAYS,
+        amount=60,
+        starts_from=StartEvent.NOTICE_DATED,
+        citation="42 CFR 438.402(c)(2)(ii) (CHIP: 457.1260)",
+        responsible=Responsible.CLINICIAN,
+        note="60 calendar days from the date on the notice. A provider files for the patient "
+        "with the patient's written consent (438.402(c)(1)(ii)).",
+    ),
+    Rule(
+        id="medicaid_appeal_decision_standard",
+        title="Medicaid/CHIP managed care plan resolves a standard appeal",
+        plan_types=_MEDICAID_CHIP,
+        review_types=_ALL_REVIEWS,
+        urgencies=_STANDARD,
+        clock=Clock.CALENDAR_DAYS,
+        amount=30,
+        starts_from=StartEvent.REQUEST_RECEIVED,
+        citation="42 CFR 438.408(b)(2) (CHIP: 457.1260)",
+        responsible=Responsible.PLAN,
+        note="Your state may set a shorter time. A plan that misses it is deemed to have "
+        "upheld the denial: you may go to the state fair hearing (438.408(c)(3)).",
+        extension_days=14,
+        extension_citation="42 CFR 438.408(c)",
+    ),
+    Rule(
+        id="medicaid_appeal_decision_expedited",
+        title="Medicaid/CHIP managed care plan resolves an expedited appeal",
+        plan_types=_MEDICAID_CHIP,
+        review_types=_ALL_REVIEWS,
+        urgencies=_URGENT,
+        clock=Clock.HOURS,
+        amount=72,
+        starts_from=StartEvent.REQUEST_RECEIVED,
+        citation="42 CFR 438.408(b)(3); 438.410 (CHIP: 457.1260)",
+        responsible=Responsible.PLAN,
+        note="A provider's statement that waiting could seriously jeopardize the patient "
+        "makes the plan expedite (438.410(a)).",
+        extension_days=14,
+        extension_citation="42 CFR 438.408(c)",
+    ),
+    Rule(
+        id="medicaid_fair_hearing_request",
+        title="Ask for the state fair hearing",
+        plan_types=_MEDICAID,
+        review_types=_ALL_REVIEWS,
+        urgencies=_ANY_URGENCY,
+        clock=Clock.CALENDAR_DAYS,
+        amount=120,
+        starts_from=StartEvent.NOTICE_DATED,
+        citation="42 CFR 438.408(f)(2)",
+        responsible=Responsible.CLINICIAN,
+        note="120 calendar days from the date of the plan's notice resolving the appeal. "
+        "Your state may allow more, never less.",
+    ),
+    Rule(
+        id="medicaid_continued_benefits",
+        title="Ask that care continue during the Medicaid appeal",
+        plan_types=_MEDICAID,
+        review_types=frozenset({ReviewType.CONCURRENT, ReviewType.APPEAL}),
+        urgencies=_ANY_URGENCY,
+        clock=Clock.CALENDAR_DAYS,
+        amount=10,
+        starts_from=StartEvent.NOTICE_DATED,
+        citation="42 CFR 438.420(a)-(b)",
+        responsible=Responsible.CLINICIAN,
+        note="Timely means within 10 days of the plan mailing the notice or by the date the "
+        "cut takes effect, whichever is later; counted here from the date on the notice "
+        "(earlier, so safe). Only for care already authorized and being cut or ended.",
+        checked="text",
+    ),
+    Rule(
+        id="chip_prior_auth_expedited",
+        title="CHIP managed care plan decides an expedited prior authorization",
+        plan_types=_CHIP,
+        review_types=_PRE_SERVICE,
+        urgencies=_URGENT,
+        clock=Clock.HOURS,
+        amount=72,
+        starts_from=StartEvent.REQUEST_RECEIVED,
+        citation="42 CFR 457.1230(d) (applying 438.210(d)(2)); CMS-0057-F",
+        responsible=Responsible.PLAN,
+        extension_days=14,
+        extension_citation="42 CFR 457.1230(d); 438.210(d)(2)(ii)",
+        checked="text",
+    ),
+    Rule(
+        id="chip_prior_auth_standard",
+        title="CHIP managed care plan decides a standard prior authorization",
+        plan_types=_CHIP,
+        review_types=_PRE_SERVICE,
+        urgencies=_STANDARD,
+        clock=Clock.CALENDAR_DAYS,
+        amount=7,
+        starts_from=StartEvent.REQUEST_RECEIVED,
+        citation="42 CFR 457.1230(d) (applying 438.210(d)(1)); CMS-0057-F",
+        responsible=Responsible.PLAN,
+        note="7 calendar days for requests received from 1 Jan 2026; 14 before. Your state's "
+        "contract year may start the 7-day rule later.",
+        prior_clocks=(PriorClock(before=_CMS_0057_F_START, amount=14),),
+        extension_days=14,
+        extension_citation="42 CFR 457.1230(d); 438.210(d)(1)(ii)",
+        checked="text",
     ),
 )
 

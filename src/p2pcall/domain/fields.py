@@ -17,6 +17,7 @@ from p2pcall.domain.vocab import (
     Outcome,
     PlanType,
     ReviewType,
+    Stage,
     Urgency,
     YesNo,
 )
@@ -51,6 +52,7 @@ class FieldSpec:
     declinable: bool = False
     placeholder: str = ""
     identifying: bool = False  # patient identifier: removed by redaction
+    editable: bool = True  # False: kept on the record and exported, set by the app itself
 
     def display(self, value: str | None) -> str:
         """The value as a person reads it (choice labels, not stored codes)."""
@@ -78,6 +80,10 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("state", "State", INFO, placeholder="e.g. NY"),
     _f("review_type", "Review type", INFO, kind=CHOICE, choices=ReviewType),
     _f("urgency", "Urgency", INFO, kind=CHOICE, choices=Urgency),
+    # Which decision the call is about: the appeal clocks count from that decision's notice.
+    _f("stage", "Decision stage", INFO, kind=CHOICE, choices=Stage),
+    _f("grandfathered", "Grandfathered", INFO, kind=CHOICE, choices=YesNo),
+    _f("part_b_drug", "MA Part B drug", INFO, kind=CHOICE, choices=YesNo),
     _f("scheduled_for", "Scheduled for", INFO, placeholder="e.g. 2026-11-24 14:30"),
     _f("auth_ref", "Auth / case no.", INFO),
     _f("claim_ref", "Claim no.", INFO),
@@ -85,7 +91,10 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("appeal_ref", "Appeal no.", INFO),
     _f("denial_date", "Denial dated", INFO, placeholder="YYYY-MM-DD"),
     _f("denial_received", "Denial received", INFO, placeholder="YYYY-MM-DD"),
-    _f("p2p_deadline", "P2P request by", INFO, placeholder="from the insurer's notice"),
+    _f("sent_to_plan", "Sent to plan", INFO, placeholder="YYYY-MM-DD request/appeal sent"),
+    _f("care_ends", "Authorized until", INFO, placeholder="YYYY-MM-DD last covered day"),
+    _f("p2p_deadline", "P2P request by", INFO, placeholder="YYYY-MM-DD from the notice"),
+    _f("p2p_window", "P2P window", INFO, placeholder="business days, from the notice"),
     _f("denial_reason", "Denial reason", INFO, kind=LONG, placeholder="verbatim"),
     _f("denial_criteria", "Criteria in denial", INFO, kind=LONG),
     _f(
@@ -144,13 +153,17 @@ FIELDS: tuple[FieldSpec, ...] = (
     _f("doc_credentials", "Reviewer creds", G, kind=CHOICE, choices=DocStatus),
     _f("doc_credentials_by", "...by when", G),
     _f("doc_other", "Other documents", G, kind=LONG),
+    # Dates over 60 days from the call that the user said are right (domain/plausible.py).
+    _f("dates_confirmed", "Far dates confirmed", INFO, editable=False),
 )
 
 FIELDS_BY_KEY: dict[str, FieldSpec] = {spec.key: spec for spec in FIELDS}
 
 
-def fields_for(group: Group | str) -> tuple[FieldSpec, ...]:
-    return tuple(spec for spec in FIELDS if spec.group == group)
+def fields_for(group: Group | str, *, editable_only: bool = False) -> tuple[FieldSpec, ...]:
+    return tuple(
+        spec for spec in FIELDS if spec.group == group and (spec.editable or not editable_only)
+    )
 
 
 def spec_for(key: str) -> FieldSpec:

@@ -10,42 +10,35 @@ type) come back as messages: the user can always save the checklist without the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from p2pcall.domain.deadlines import (
-    Deadline,
-    DeadlineInputError,
-    Rule,
-    StartEvent,
-    compute_deadline,
-    get_rule,
-)
+from p2pcall.domain.deadlines import DeadlineInputError, Rule, get_rule
 from p2pcall.domain.fields import spec_for
+from p2pcall.domain.planner import Suggestion
 from p2pcall.domain.text import one_line
 from p2pcall.domain.vocab import (
     DocStatus,
     FollowUpAction,
     FollowUpStatus,
-    Outcome,
+    NoteKind,
     PlanType,
-    ReviewType,
-    Urgency,
     YesNo,
 )
 
 if TYPE_CHECKING:
-    from p2pcall.domain.models import Call, FollowUp
+    from p2pcall.domain.casefacts import CaseFacts
+    from p2pcall.domain.datedwords import DatedPhrase
+    from p2pcall.domain.models import Call, FollowUp, Note
 
 __all__ = [
     "CHECK_NOTICE",
     "DOCUMENT_FIELDS",
-    "CallDates",
     "DateEntryError",
     "Suggestion",
     "WrapUpPlan",
-    "call_dates",
     "due_source",
     "end_of_day",
     "parse_typed_date",
@@ -57,7 +50,6 @@ CHECK_NOTICE = "Check the date on the notice: it wins over this advice."
 PROMISED_REASON = "Date the reviewer promised on the call (section G)"
 
 _COMMERCIAL = frozenset({PlanType.ERISA, PlanType.ACA, PlanType.MARKETPLACE})
-_ADVERSE = frozenset({Outcome.DENIED, Outcome.PARTIAL})
 # (status field, "by when" field) of each document asked for in section G.
 DOCUMENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("doc_decision", "doc_decision_by"),
@@ -118,137 +110,7 @@ def _start_of_day(day: date, tz: str) -> datetime:
 
 
 # --------------------------------------------------------------------------------------------
-# The call's dates, parsed once, with their problems as messages.
-
-
-@dataclass(frozen=True)
-class CallDates:
-    plan_type: PlanType | None
-    review_type: ReviewType | None
-    urgency: Urgency | None
-    notice_dated: date | None
-    notice_received: date | None
-    call_end: datetime | None
-    problems: tuple[str, ...] = ()
-
-
-def call_dates(call: Call, *, now: datetime) -> CallDates:
-    """The values the deadlines need, from what the user typed; problems are collected."""
-    import pendulum
-
-    today = pendulum.instance(now).in_timezone(call.tz).date()
-    problems: list[str] = []
-    typed: dict[str, date | None] = {}
-    for key in ("denial_date", "denial_received"):
-        try:
-            typed[key] = parse_typed_date(
-                call.value(key), spec_for(key).label, today=today, allow_future=False
-            )
-        except DateEntryError as exc:
-            problems.append(str(exc))
-            typed[key] = None
-    dated, received = typed["denial_date"], typed["denial_received"]
-    if dated and received and received < dated:
-        problems.append(
-            f"Denial received ({received.isoformat()}) is before the date on the notice "
-            f"({dated.isoformat()}). Check both dates."
-        )
-    plan = PlanType.parse(call.value("plan_type"))
-    if plan is None:
-        problems.append(
-            "No plan type: appeal and review deadlines depend on it. Press e to set it "
-            "(you can also save the checklist without dates)."
-        )
-    return CallDates(
-        plan_type=plan,  # type: ignore[arg-type]
-        review_type=ReviewType.parse(call.value("review_type")),  # type: ignore[arg-type]
-        urgency=Urgency.parse(call.value("urgency")),  # type: ignore[arg-type]
-        notice_dated=dated,
-        notice_received=received,
-        call_end=call.ended_at,
-        problems=tuple(problems),
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Which rule dates an action.
-
-
-def rule_for_action(action: FollowUpAction, plan_type: PlanType | None) -> Rule | None:
-    """The deadline rule behind an action's due date, or None when no rule in the table dates it.
-
-    The medical necessity letter goes with the appeal, so it shares the appeal's deadline.
-    Medicare Advantage appeals start with a reconsideration request (42 CFR 422.582).
-    """
-    if action in (FollowUpAction.CONFIRMATION, FollowUpAction.EXPEDITED_REVIEW):
-        return get_rule("act_same_day")
-    if action in (FollowUpAction.INTERNAL_APPEAL, FollowUpAction.NECESSITY_LETTER):
-        if plan_type in _COMMERCIAL:
-            return get_rule("internal_appeal_filing")
-        if plan_type is PlanType.MEDICARE_ADVANTAGE:
-            return get_rule("ma_reconsideration_request")
-        return None
-    if action is FollowUpAction.EXTERNAL_REVIEW and plan_type in _COMMERCIAL:
-        return get_rule("external_review_request")
-    return None
-
-
-def _start_for(rule: Rule, dates: CallDates, tz: str) -> tuple[datetime | None, str]:
-    """When the rule's clock starts for this call, or None and a message saying what is missing."""
-    if rule.starts_from is StartEvent.CALL_END:
-        if dates.call_end is None:
-            return None, "The call has not ended yet."
-        return dates.call_end, ""
-    if rule.starts_from is StartEvent.NOTICE_DATED:
-        if dates.notice_dated is None:
-            return None, "Type the date printed on the notice (Denial dated) to date this."
-        return _start_of_day(dates.notice_dated, tz), ""
-    if rule.starts_from is StartEvent.NOTICE_RECEIVED:
-        day = dates.notice_received or dates.notice_dated
-        if day is None:
-            return None, "Type the day the denial notice arrived (Denial received) to date this."
-        caveat = ""
-        if dates.notice_received is None:
-            caveat = (
-                "Counted from the date on the notice (no received date typed): earlier, so safe."
-            )
-        return _start_of_day(day, tz), caveat
-    if rule.starts_from is StartEvent.FINAL_INTERNAL_DENIAL:
-        day = dates.notice_received or dates.notice_dated
-        if dates.review_type is not ReviewType.APPEAL or day is None:
-            return None, (
-                "Counts from the final decision on the internal appeal: set the date when "
-                "that decision arrives (o)."
-            )
-        return _start_of_day(day, tz), ""
-    return None, "This rule counts from a date p2pcall does not know; set it from the notice."
-
-
-# --------------------------------------------------------------------------------------------
-# Suggestions.
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """One line of the wrap-up checklist."""
-
-    action: FollowUpAction
-    selected: bool
-    why: str = ""
-    rule: Rule | None = None
-    deadline: Deadline | None = None
-    problem: str = ""  # why no date could be computed
-    caveat: str = ""  # how the date was computed when the obvious start was missing
-    note: str = ""  # e.g. which document, as the reviewer promised it
-    promised: datetime | None = None  # a date the reviewer gave (section G)
-
-    @property
-    def key(self) -> str:
-        return f"{self.action.value}:{self.note}"
-
-    @property
-    def computed_due(self) -> datetime | None:
-        return self.deadline.due if self.deadline else None
+# The wrap-up checklist: the planner's suggestions, plus what the call itself said.
 
 
 @dataclass(frozen=True)
@@ -257,97 +119,122 @@ class WrapUpPlan:
     problems: tuple[str, ...] = ()
 
 
-# The order the checklist shows, closest to the call first.
-_ORDER = (
-    FollowUpAction.CONFIRMATION,
-    FollowUpAction.EXPEDITED_REVIEW,
-    FollowUpAction.NECESSITY_LETTER,
-    FollowUpAction.INTERNAL_APPEAL,
-    FollowUpAction.INFORM_PATIENT,
-    FollowUpAction.EXTERNAL_REVIEW,
-    FollowUpAction.BENEFIT_EXCEPTION,
-    FollowUpAction.INSURER_COMPLAINT,
-    FollowUpAction.ACCREDITOR_GRIEVANCE,
-    FollowUpAction.REGULATOR_COMPLAINT,
-)
+def rule_for_action(action: FollowUpAction, plan_type: PlanType | None) -> Rule | None:
+    """The legal rule behind an action's outer limit for a plan type (initial denial, standard).
 
+    Kept for callers that only know the action; the wrap-up uses the planner, which also looks
+    at urgency and stage.
+    """
+    from p2pcall.domain.casefacts import CaseFacts
+    from p2pcall.domain.planner import filing_rule
 
-def _why_selected(action: FollowUpAction, call: Call, dates: CallDates) -> str | None:
-    """Why an action is ticked by default, or None to offer it unticked."""
-    adverse = call.outcome in _ADVERSE
-    urgent = dates.urgency is Urgency.URGENT
-    appealed = dates.review_type is ReviewType.APPEAL
-    if action is FollowUpAction.CONFIRMATION:
-        return "Put what was said and promised in writing, the same day."
-    if not adverse:
-        return None
-    if action is FollowUpAction.EXPEDITED_REVIEW and urgent:
-        return "Urgent care was denied: ask for expedited review now."
-    if action is FollowUpAction.NECESSITY_LETTER:
-        return "Not approved: a medical necessity letter supports the appeal."
-    if action is FollowUpAction.INTERNAL_APPEAL and not appealed:
-        return "The peer-to-peer did not reverse the denial."
-    if action is FollowUpAction.EXTERNAL_REVIEW and appealed and dates.plan_type in _COMMERCIAL:
-        return "The appeal was upheld: an independent reviewer can decide."
-    if action is FollowUpAction.INFORM_PATIENT:
-        return "Tell the patient what happened and the options they have."
+    if action in (FollowUpAction.CONFIRMATION, FollowUpAction.EXPEDITED_REVIEW):
+        return get_rule("act_same_day")
+    facts = CaseFacts(tz="UTC", plan_type=plan_type)
+    if action in (FollowUpAction.INTERNAL_APPEAL, FollowUpAction.NECESSITY_LETTER):
+        return filing_rule(facts)
+    if action is FollowUpAction.EXTERNAL_REVIEW and plan_type in _COMMERCIAL:
+        return get_rule("external_review_request")
     return None
 
 
-def _why_offered(action: FollowUpAction, call: Call) -> str:
+def suggest_followups(
+    call: Call,
+    *,
+    now: datetime,
+    notes: Iterable[Note] = (),
+    reviewer_window: datetime | None = None,
+) -> WrapUpPlan:
+    """The wrap-up checklist for a call: every action, the suggested ones ticked.
+
+    ``notes`` are read for dated commitments; ``reviewer_window`` is the earliest commitment
+    date the user has confirmed (it can bring the clinical date forward). Dates typed in words
+    come back as proposals (``Suggestion.proposed``) for the user to confirm, never applied.
+    """
+    from p2pcall.domain.casefacts import facts_from_call
+    from p2pcall.domain.planner import plan_followups
+
+    facts = facts_from_call(call, now=now).with_reviewer_window(reviewer_window)
+    suggestions = plan_followups(facts, now=now)
+    suggestions = [_offered_because(s, call) for s in suggestions]
+    extra = _commitments(call, notes) + _documents_to_chase(call) + _refused(call, facts)
+    # Earliest first; a date read from words orders its line (it is still only a proposal).
+    merged = list(enumerate(suggestions + extra))
+    merged.sort(
+        key=lambda pair: (_order_date(pair[1]) is None, _order_date(pair[1]) or now, pair[0])
+    )
+    suggestions = [s for _i, s in merged]
+    problems = facts.problems + _far_dates(call, now)
+    return WrapUpPlan(suggestions, problems)
+
+
+def _order_date(s: Suggestion) -> datetime | None:
+    if s.computed_due is not None:
+        return s.computed_due
+    if s.promised is not None:
+        return s.promised
+    return s.proposed.due if s.proposed is not None else None
+
+
+def _offered_because(s: Suggestion, call: Call) -> Suggestion:
     if (
-        action is FollowUpAction.ACCREDITOR_GRIEVANCE
+        s.action is FollowUpAction.ACCREDITOR_GRIEVANCE
+        and not s.why
         and call.value("reviewer_same_specialty") == YesNo.NO.value
     ):
-        return "The reviewer was not of your specialty (section B)."
-    return ""
+        return replace(s, why="The reviewer was not of your specialty (section B).")
+    return s
 
 
-def suggest_followups(call: Call, *, now: datetime) -> WrapUpPlan:
-    """The wrap-up checklist for an ended call: every action, the suggested ones ticked.
+def said_at(call: Call) -> datetime:
+    """When words typed in a field were said: the connected time, else when the call was made."""
+    return call.started_at or call.created_at
 
-    Due dates are computed where a rule in the table dates the action and the call has the
-    date its clock starts from; otherwise the line says what is missing.
-    """
-    dates = call_dates(call, now=now)
-    suggestions: list[Suggestion] = []
-    for action in _ORDER:
-        why = _why_selected(action, call, dates)
-        rule = rule_for_action(action, dates.plan_type)
-        deadline, problem, caveat = None, "", ""
-        if rule is not None:
-            start, message = _start_for(rule, dates, call.tz)
-            if start is None:
-                problem = message
-            else:
-                caveat = message
-                try:
-                    deadline = compute_deadline(rule, start, call.tz, now=now)
-                except DeadlineInputError as exc:
-                    problem = str(exc)
-        elif action in (FollowUpAction.INTERNAL_APPEAL, FollowUpAction.NECESSITY_LETTER):
-            problem = (
-                "Set the plan type (e) to date this, or type the date on the notice (o)."
-                if dates.plan_type is None
-                else "The notice gives this plan's appeal deadline: set it (o)."
-            )
-        suggestions.append(
-            Suggestion(
-                action=action,
-                selected=why is not None,
-                why=why or _why_offered(action, call),
-                rule=rule,
-                deadline=deadline,
-                problem=problem,
-                caveat=caveat,
-            )
+
+@dataclass(frozen=True)
+class DatedCommitment:
+    """A commitment note with the dates read from its words (proposals until confirmed)."""
+
+    note_id: int
+    body: str
+    phrases: tuple[DatedPhrase, ...]
+
+
+def dated_commitments(call: Call, notes: Iterable[Note]) -> list[DatedCommitment]:
+    """Commitment notes (not corrected since) whose words name a date or a span."""
+    from p2pcall.domain.datedwords import find_dated_phrases
+
+    notes = list(notes)
+    corrected = {n.corrects for n in notes if n.corrects is not None}
+    found = []
+    for note in notes:
+        if note.kind is not NoteKind.COMMITMENT or note.id in corrected:
+            continue
+        phrases = find_dated_phrases(note.body, note.saved_at, call.tz)
+        if phrases:
+            found.append(DatedCommitment(note.id, note.body, tuple(phrases)))
+    return found
+
+
+def _commitments(call: Call, notes: Iterable[Note]) -> list[Suggestion]:
+    """Commitment notes with dated words: one line each, the date proposed, not applied."""
+    return [
+        Suggestion(
+            action=FollowUpAction.REVIEWER_COMMITMENT,
+            selected=True,
+            why="A commitment with a date, said on the call: confirm the date (y) or set "
+            "another (o).",
+            note=f"#{c.note_id} {one_line(c.body, 60)}",
+            proposed=c.phrases[0],
         )
-    suggestions[1:1] = _documents_to_chase(call, now)
-    return WrapUpPlan(suggestions, dates.problems)
+        for c in dated_commitments(call, notes)
+    ]
 
 
-def _documents_to_chase(call: Call, now: datetime) -> list[Suggestion]:
+def _documents_to_chase(call: Call) -> list[Suggestion]:
     """Section G: each document requested or promised and not yet received."""
+    from p2pcall.domain.datedwords import find_dated_phrases
+
     chase: list[Suggestion] = []
     for status_key, by_key in DOCUMENT_FIELDS:
         status = DocStatus.parse(call.value(status_key))
@@ -355,14 +242,18 @@ def _documents_to_chase(call: Call, now: datetime) -> list[Suggestion]:
             continue
         label = spec_for(status_key).label
         by = call.value(by_key).strip()
-        promised, problem, day = None, "", None
+        promised, problem, day, proposed = None, "", None, None
         if _ISO_DAY.match(by):
             try:
                 day = parse_typed_date(by, f"{label} by")
             except DateEntryError as exc:
                 problem = str(exc)
-        elif by:  # "Friday", "next week": kept as typed, dated by the user
-            problem = f"Promised '{one_line(by, 30)}': set the exact date (o) to track it."
+        elif by:  # "Friday", "within 2 business days": proposed, confirmed by the user
+            phrases = find_dated_phrases(by, said_at(call), call.tz)
+            if phrases:
+                proposed = phrases[0]
+            else:
+                problem = f"Promised '{one_line(by, 30)}': set the exact date (o) to track it."
         if day is not None:
             promised = end_of_day(day, call.tz)
         note = f"{label} ({status.label.lower()}" + (f", by {one_line(by, 30)})" if by else ")")
@@ -374,6 +265,7 @@ def _documents_to_chase(call: Call, now: datetime) -> list[Suggestion]:
                 note=note,
                 promised=promised,
                 problem=problem,
+                proposed=proposed,
             )
         )
     other = call.value("doc_other").strip()
@@ -388,6 +280,110 @@ def _documents_to_chase(call: Call, now: datetime) -> list[Suggestion]:
             )
         )
     return chase
+
+
+# The right to each document a reviewer may refuse, by programme (our reading; see README).
+_RIGHTS: dict[str, dict[str, str]] = {
+    "commercial": {
+        "doc_decision": "a written notice with the specific reason and the rule relied on "
+        "(29 CFR 2560.503-1(g)(1)(i)-(v))",
+        "doc_criteria": "the internal rule, guideline or criterion relied on, free on request "
+        "(29 CFR 2560.503-1(g)(1)(v)(A); (h)(2)(iii))",
+        "doc_credentials": "the identity of the medical experts consulted "
+        "(29 CFR 2560.503-1(h)(3)(iv))",
+    },
+    "medicaid": {
+        "doc_decision": "a written notice of the adverse benefit determination "
+        "(42 CFR 438.404(a)-(b))",
+        "doc_criteria": "copies of all documents and criteria relevant to the decision, free "
+        "(42 CFR 438.404(b)(2)); the case file during the appeal (438.406(b)(5))",
+        "doc_credentials": "no federal rule names the reviewer's credentials; ask for the case "
+        "file (42 CFR 438.406(b)(5)) and note the refusal",
+    },
+    "medicare_advantage": {
+        "doc_decision": "a written denial notice with the specific reasons (42 CFR 422.568(e))",
+        "doc_criteria": "the reasons and the coverage rule applied (42 CFR 422.568(e)); "
+        "uncertain beyond that: ask in writing and note the refusal",
+        "doc_credentials": "no federal rule found that names the reviewer's credentials; ask "
+        "in writing and note the refusal",
+    },
+}
+
+
+def _refused(call: Call, facts: CaseFacts) -> list[Suggestion]:
+    """A document refused on the call: a written request citing the right to it."""
+    if facts.commercial:
+        rights = _RIGHTS["commercial"]
+    elif facts.plan_type in (PlanType.MEDICAID_MANAGED, PlanType.CHIP_MANAGED):
+        rights = _RIGHTS["medicaid"]
+    elif facts.plan_type is PlanType.MEDICARE_ADVANTAGE:
+        rights = _RIGHTS["medicare_advantage"]
+    else:
+        rights = {}
+    found = []
+    for status_key, _by in DOCUMENT_FIELDS:
+        if DocStatus.parse(call.value(status_key)) is not DocStatus.REFUSED:
+            continue
+        right = rights.get(status_key, "set the plan type to see the rule that gives it")
+        found.append(
+            Suggestion(
+                action=FollowUpAction.REQUEST_DOCUMENT,
+                selected=True,
+                why=f"Refused on the call: ask in writing, citing the right to {right}.",
+                note=f"{spec_for(status_key).label} (refused)",
+                clinical_due=end_of_day(_call_day(call), call.tz),
+                clinical_reason="the same day, while the call is fresh",
+            )
+        )
+    return found
+
+
+def _call_day(call: Call) -> date:
+    import pendulum
+
+    moment = call.ended_at or call.started_at or call.created_at
+    return pendulum.instance(moment).in_timezone(call.tz).date()
+
+
+def _far_dates(call: Call, now: datetime) -> tuple[str, ...]:
+    """'Did you mean ...' for each typed date over 60 days from the call, unless confirmed."""
+    return tuple(question for _key, question in far_date_questions(call, now))
+
+
+def far_date_questions(
+    call: Call, now: datetime, keep: str = "k keeps it and stops asking."
+) -> list[tuple[str, str]]:
+    """(confirmation value, question) for each implausible typed date not yet confirmed."""
+    from p2pcall.domain.casefacts import DATE_FIELDS
+    from p2pcall.domain.plausible import confirmation_value, confirmed_keys, implausible
+
+    anchor = call.started_at or call.created_at or now
+    call_day = _local(anchor, call.tz)
+    confirmed = confirmed_keys(call.value("dates_confirmed"))
+    keys = [key for key, _future in DATE_FIELDS] + [by for _status, by in DOCUMENT_FIELDS]
+    found = []
+    for key in keys:
+        text = call.value(key)
+        if not _ISO_DAY.match(text):
+            continue
+        try:
+            day = parse_typed_date(text, spec_for(key).label)
+        except DateEntryError:
+            continue
+        assert day is not None
+        value = confirmation_value(key, text)
+        if value in confirmed:
+            continue
+        question = implausible(day, call_day, spec_for(key).label, keep)
+        if question:
+            found.append((value, question))
+    return found
+
+
+def _local(moment: datetime, tz: str) -> date:
+    import pendulum
+
+    return pendulum.instance(moment).in_timezone(tz).date()
 
 
 # --------------------------------------------------------------------------------------------
@@ -426,6 +422,7 @@ class PlannedFollowUp:
     due_override: datetime | None = None
     override_reason: str = ""
     note: str = ""
+    legal_due: datetime | None = None  # the legal limit beside an earlier clinical date
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,7 @@ class FollowUp:
     override_reason: str = ""
     done_at: datetime | None = None
     note: str = ""
+    legal_due: datetime | None = None  # the rule's outer limit, when computed_due is earlier
 
     @property
     def due(self) -> datetime | None:

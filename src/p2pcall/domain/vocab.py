@@ -32,7 +32,9 @@ class PlanType(LabelledEnum):
     ACA = "aca", "ACA individual / small group"
     MARKETPLACE = "marketplace", "Marketplace (exchange) plan"
     MEDICARE_ADVANTAGE = "medicare_advantage", "Medicare Advantage"
-    MEDICAID_MANAGED = "medicaid_managed", "Medicaid / CHIP managed care"
+    # Stored value kept from earlier versions, when CHIP shared this entry.
+    MEDICAID_MANAGED = "medicaid_managed", "Medicaid managed care"
+    CHIP_MANAGED = "chip_managed", "CHIP managed care"
     OTHER = "other", "Other / unknown"
 
 
@@ -41,6 +43,14 @@ class ReviewType(LabelledEnum):
     CONCURRENT = "concurrent", "Concurrent (progress check-in)"
     RETROSPECTIVE = "retrospective", "Retrospective (post-service)"
     APPEAL = "appeal", "Appeal"
+
+
+class Stage(LabelledEnum):
+    """Which decision the call is about: each appeal clock counts from a different notice."""
+
+    INITIAL = "initial", "Initial determination (first denial)"
+    INTERNAL_APPEAL = "internal_appeal", "Internal appeal under way"
+    FINAL_INTERNAL = "final_internal", "Final internal decision (appeal upheld)"
 
 
 class Urgency(LabelledEnum):
@@ -116,6 +126,12 @@ class FollowUpAction(LabelledEnum):
     ACCREDITOR_GRIEVANCE = "accreditor_grievance", "Grievance to NCQA / URAC"
     REGULATOR_COMPLAINT = "regulator_complaint", "Complaint to the state or federal regulator"
     CHASE_DOCUMENTS = "chase_documents", "Chase documents the reviewer promised"
+    CHASE_PLAN = "chase_plan", "Chase the plan's decision"
+    CONTINUED_COVERAGE = "continued_coverage", "Ask that care continue during the appeal"
+    FAIR_HEARING = "fair_hearing", "State fair hearing / state review request"
+    REQUEST_DOCUMENT = "request_document", "Written request for a refused document"
+    REVIEWER_COMMITMENT = "reviewer_commitment", "Dated commitment from the call"
+    REQUEST_P2P = "request_p2p", "Ask for the peer-to-peer call"
     OTHER = "other", "Other"
 
 

@@ -55,6 +55,15 @@ class CallScreen(Screen[None]):
         Binding(
             "f8,alt+i", "goto('info')", "Info", id="call-info", key_display="F8", priority=True
         ),
+        Binding(
+            "f9",
+            "connect",
+            "Connected",
+            id="connect-call",
+            key_display="F9",
+            priority=True,
+            tooltip="The reviewer is on the line: start the call's clock (a prepared call)",
+        ),
         Binding("ctrl+g", "end_call", "End", id="end-call", priority=True, tooltip="End the call"),
         Binding(
             "ctrl+r", "decline_field", "Declined", id="decline-field", show=False, priority=True
@@ -107,6 +116,9 @@ class CallScreen(Screen[None]):
             if offset < 0 and self.section is Section.A:
                 target = None
         self.app.goto(target.value if target else "info")  # type: ignore[attr-defined]
+
+    def action_connect(self) -> None:
+        self.app.connect_call()  # type: ignore[attr-defined]
 
     def action_end_call(self) -> None:
         self.app.ask_end_call()  # type: ignore[attr-defined]

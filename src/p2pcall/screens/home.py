@@ -26,13 +26,32 @@ class CallLine:
     call_id: int
     unfinished: bool
     text: str
+    upcoming: bool = False  # prepared, not connected yet
 
 
 def home_lines(store: Store) -> list[CallLine]:
     """Runs in the database thread: queries and formatting stay off the UI thread."""
-    return [_line(s, True) for s in store.unfinished_calls()] + [
-        _line(s, False) for s in store.recent_calls(30)
-    ]
+    unfinished = store.unfinished_calls()
+    upcoming = [_upcoming_line(store, s) for s in unfinished if s.started_at is None]
+    return (
+        upcoming
+        + [_line(s, True) for s in unfinished if s.started_at is not None]
+        + [_line(s, False) for s in store.recent_calls(30)]
+    )
+
+
+def _upcoming_line(store: Store, summary: CallSummary) -> CallLine:
+    """A prepared call: when it is scheduled, and by when the P2P must be asked for."""
+    from p2pcall.domain.text import one_line
+    from p2pcall.domain.upcoming import upcoming_text
+
+    call = store.load_call(summary.id).call
+    who = " \u00b7 ".join(
+        one_line(value, 20) for value in (summary.patient_ref, summary.insurer) if value
+    )
+    return CallLine(
+        summary.id, True, f"\u25cc Upcoming #{summary.id}  {who}  {upcoming_text(call)}", True
+    )
 
 
 def _line(summary: CallSummary, unfinished: bool) -> CallLine:
@@ -62,6 +81,14 @@ class HomeScreen(Screen[None]):
         # Priority: the call's screens then get the keys typed right after these.
         Binding(
             "n", "new_call", "New call", id="new-call", tooltip="Start a call now", priority=True
+        ),
+        Binding(
+            "p",
+            "prepare_call",
+            "Prepare",
+            id="prepare-call",
+            tooltip="Prepare a call ahead: its clock starts at F9 when the reviewer is on",
+            priority=True,
         ),
         Binding(
             "r",
@@ -116,7 +143,7 @@ class HomeScreen(Screen[None]):
                 for line in lines
             ]
         )
-        unfinished = [line for line in lines if line.unfinished]
+        unfinished = [line for line in lines if line.unfinished and not line.upcoming]
         status = self.query_one("#home-status", Static)
         if unfinished:
             status.update(
@@ -129,9 +156,11 @@ class HomeScreen(Screen[None]):
                 )
             )
         elif lines:
-            status.update(Content("Press n to start a call. Enter opens a past call."))
+            status.update(Content("n starts a call now, p prepares one ahead. Enter opens a call."))
         else:
-            status.update(Content("No calls yet. Press n when the reviewer is on the line."))
+            status.update(
+                Content("No calls yet. n when the reviewer is on the line, p to prepare ahead.")
+            )
         if lines:
             calls.highlighted = 0
             calls.focus()
@@ -147,8 +176,12 @@ class HomeScreen(Screen[None]):
     def action_new_call(self) -> None:
         self.app.new_call()  # type: ignore[attr-defined]
 
+    def action_prepare_call(self) -> None:
+        self.app.prepare_call()  # type: ignore[attr-defined]
+
     def action_resume(self) -> None:
-        unfinished = [line for line in getattr(self, "lines", []) if line.unfinished]
+        lines = getattr(self, "lines", [])
+        unfinished = [line for line in lines if line.unfinished and not line.upcoming]
         if unfinished:
             self.app.open_call(unfinished[0].call_id)  # type: ignore[attr-defined]
         else:

@@ -43,8 +43,19 @@ if TYPE_CHECKING:
     from p2pcall.domain.models import Call, Note
 
 # The call fields the deadlines depend on, editable from the wrap-up (key e).
-DEADLINE_FIELDS = ("plan_type", "review_type", "urgency", "denial_date", "denial_received")
-TITLE_WIDTH = 46
+DEADLINE_FIELDS = (
+    "plan_type",
+    "review_type",
+    "urgency",
+    "stage",
+    "grandfathered",
+    "part_b_drug",
+    "denial_date",
+    "denial_received",
+    "sent_to_plan",
+    "care_ends",
+)
+TITLE_WIDTH = 40
 
 
 class UserDate:
@@ -73,6 +84,20 @@ class WrapUpScreen(Screen[None]):
             tooltip="Set or override the due date of the highlighted follow-up (with a reason)",
         ),
         Binding(
+            "y",
+            "confirm_date",
+            "Confirm date",
+            id="wrap-confirm-date",
+            tooltip="Take the date read from the reviewer's words for the highlighted line",
+        ),
+        Binding(
+            "k",
+            "keep_far_dates",
+            "Keep dates",
+            id="wrap-keep-dates",
+            tooltip="Keep the dates far from the call as typed (stops the 'did you mean' check)",
+        ),
+        Binding(
             "e",
             "edit_dates",
             "Plan & dates",
@@ -91,6 +116,7 @@ class WrapUpScreen(Screen[None]):
     def __init__(self, call: Call, notes: list[Note]) -> None:
         super().__init__(name="wrap-up")
         self.call = call
+        self.notes = list(notes)
         # A corrected commitment is listed as corrected, not twice.
         corrected = {n.corrects for n in notes if n.corrects is not None}
         self.commitments = [
@@ -110,7 +136,10 @@ class WrapUpScreen(Screen[None]):
         with VerticalScroll(id="wrap-commitments"):
             yield Static(self._commitments_content(), id="commitment-list")
         yield Static(
-            Content("Follow-ups: Space ticks, o sets a date, e plan & dates, Ctrl+S saves"),
+            Content(
+                "Earliest first. Space ticks, o sets a date, y takes a date read from words, "
+                "e plan & dates, Ctrl+S saves"
+            ),
             classes="hint",
         )
         yield TickList(id="checklist")
@@ -141,7 +170,9 @@ class WrapUpScreen(Screen[None]):
 
     def _recompute(self) -> None:
         """Suggestions from the call as it is now; ticks and user dates survive by key."""
-        self.plan = suggest_followups(self.call, now=now_utc())
+        self.plan = suggest_followups(
+            self.call, now=now_utc(), notes=self.notes, reviewer_window=self._reviewer_window()
+        )
         for suggestion in self.plan.suggestions:
             self.ticked.setdefault(suggestion.key, suggestion.selected)
             if suggestion.promised and suggestion.key not in self.user_dates:
@@ -182,6 +213,15 @@ class WrapUpScreen(Screen[None]):
         problems.update(Content("\n".join(f"\u26a0 {p}" for p in self.plan.problems)))
         problems.display = bool(self.plan.problems)
 
+    def _reviewer_window(self) -> datetime | None:
+        """The earliest dated commitment the user confirmed: it can move the clinical date."""
+        dates = [
+            user.due
+            for key, user in self.user_dates.items()
+            if key.startswith(FollowUpAction.REVIEWER_COMMITMENT.value + ":")
+        ]
+        return min(dates) if dates else None
+
     def _due_of(self, suggestion: Suggestion) -> datetime | None:
         user = self.user_dates.get(suggestion.key)
         return user.due if user else suggestion.computed_due
@@ -190,14 +230,22 @@ class WrapUpScreen(Screen[None]):
         title = suggestion.action.label
         if suggestion.action is FollowUpAction.CHASE_DOCUMENTS:
             title = f"Chase: {suggestion.note}"
+        elif suggestion.note:
+            title = f"{title}: {suggestion.note}"
         title = one_line(title, TITLE_WIDTH).ljust(TITLE_WIDTH)
         due = self._due_of(suggestion)
-        if due is None:
-            when: tuple[str, str] = ("no date", "$text-muted")
+        if due is None and suggestion.proposed is not None:
+            when: tuple[str, str] = ("confirm? y".ljust(10), "bold $warning")
+        elif due is None:
+            when = ("no date".ljust(10), "$text-muted")
         else:
-            when = (due_text(due, self.call.tz)[:15], "")
+            when = (due_text(due, self.call.tz)[:10], "")
         mark = "*" if suggestion.key in self.user_dates else " "
-        return Content.assemble(title, " ", when, (mark, "bold $warning"))
+        legal = suggestion.legal_due
+        beside: tuple[str, str] = ("", "")
+        if legal is not None and (due is None or legal > due):
+            beside = (f" law {due_text(legal, self.call.tz)[4:15]}", "$text-muted")
+        return Content.assemble(title, " ", when, (mark, "bold $warning"), beside)
 
     def _highlighted(self) -> Suggestion | None:
         index = self.query_one(SelectionList).highlighted
@@ -219,23 +267,50 @@ class WrapUpScreen(Screen[None]):
         if s.why:
             lines.append((s.why, "italic"))
         user = self.user_dates.get(s.key)
-        if s.deadline is not None:
-            d = s.deadline
+        if s.proposed is not None:
+            p = s.proposed
             lines.append(
                 (
-                    f"Computed: {due_text(d.due, tz)} \u00b7 {d.clock_text} \u00b7 "
-                    f"rule {d.rule.id}",
+                    f"Read from {p.describe()}: {due_text(p.due, tz)}. y takes it, o sets another.",
+                    "bold" if user is None else "",
+                )
+            )
+        if s.clinical_due is not None:
+            lines.append(
+                (f"Clinical: {due_text(s.clinical_due, tz)} ({s.clinical_reason})", "bold")
+            )
+        if s.deadline is not None:
+            d = s.deadline
+            label = "Legal limit" if s.clinical_due is not None else "Computed"
+            lines.append(
+                (
+                    f"{label}: {due_text(d.due, tz)} \u00b7 {d.clock_text} \u00b7 "
+                    f"rule {d.rule.id} ({d.rule.citation})",
                     "",
                 )
             )
+            if d.rule.extension_days:
+                lines.append(
+                    (
+                        f"The plan may extend once by {d.rule.extension_days} days "
+                        f"({d.rule.extension_citation}) if it tells you in writing first.",
+                        "$text-muted",
+                    )
+                )
+        elif s.legal_text:
+            lines.append((f"Legal limit: {s.legal_text}", ""))
         if user is not None:
             lines.append(
                 (f"Your date: {due_text(user.due, tz)} \u2014 {one_line(user.reason, 80)}", "bold")
             )
+            if s.legal_due is not None and user.due > s.legal_due:
+                lines.append(("\u26a0 Your date is after the legal limit above.", "bold $warning"))
         if s.deadline is not None:
             lines.append((s.deadline.reminder, "$text-muted"))
+            if s.deadline.rule.note:
+                lines.append((s.deadline.rule.note, "$text-muted"))
         else:
-            if user is None:
+            if user is None and s.clinical_due is None and s.proposed is None:
                 lines.append((s.problem or "No rule in the table dates this: o sets a date.", ""))
             lines.append((CHECK_NOTICE, "$text-muted"))
         if s.caveat:
@@ -285,6 +360,36 @@ class WrapUpScreen(Screen[None]):
 
         self.app.push_screen(DueDateScreen(suggestion, self.call.tz), done)
 
+    def action_confirm_date(self) -> None:
+        suggestion = self._highlighted()
+        if suggestion is None or suggestion.proposed is None:
+            self.notify("No date read from words on this line: o sets a date.", timeout=4)
+            return
+        phrase = suggestion.proposed
+        self.user_dates[suggestion.key] = UserDate(
+            phrase.due, f"said on the call: {one_line(phrase.text, 40)} (confirmed)"
+        )
+        if not self.ticked.get(suggestion.key):
+            self.ticked[suggestion.key] = True
+            self.query_one(SelectionList).select(suggestion.key)
+        if suggestion.action is FollowUpAction.REVIEWER_COMMITMENT:
+            self._recompute()  # the reviewer's window can bring the clinical dates forward
+        else:
+            self._refresh_prompt(suggestion)
+
+    def action_keep_far_dates(self) -> None:
+        from p2pcall.domain.followups import far_date_questions
+
+        values = [value for value, _question in far_date_questions(self.call, now_utc())]
+        if not values:
+            self.notify("No date is far from the call.", timeout=3)
+            return
+        kept = [v for v in self.call.value("dates_confirmed").split(";") if v.strip()]
+        self.app.edit_field(  # type: ignore[attr-defined]
+            "dates_confirmed", ";".join(kept + values), False, final=True
+        )
+        self._recompute()
+
     def action_edit_dates(self) -> None:
         self.app.push_screen(DeadlineFieldsScreen(self.call), lambda _: self._recompute())
 
@@ -310,8 +415,9 @@ class WrapUpScreen(Screen[None]):
             planned.append(
                 PlannedFollowUp(
                     action=s.action,
-                    rule_id=s.deadline.rule.id if s.deadline else None,
+                    rule_id=s.rule.id if s.rule else None,
                     computed_due=s.computed_due,
+                    legal_due=s.legal_due,
                     due_override=user.due if user else None,
                     override_reason=user.reason if user else "",
                     note=s.note,

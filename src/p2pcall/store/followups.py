@@ -59,6 +59,7 @@ class FollowUpsMixin:
                     created_at=now,
                     rule_id=item.rule_id,
                     computed_due=item.computed_due,
+                    legal_due=item.legal_due,
                     due_override=item.due_override,
                     override_reason=item.override_reason.strip(),
                     note=item.note,
@@ -82,10 +83,21 @@ class FollowUpsMixin:
         return self._change(followup_id, note=note)
 
     def mark_followup_done(self, followup_id: int, at: datetime | None = None) -> FollowUp:
-        """Done, with the time it was marked (now unless given)."""
+        """Done, with the time it was marked (now unless given).
+
+        Marking an appeal (or external review) sent dates the call's "chase the plan"
+        follow-ups that were waiting for it: the plan's clock counts from then.
+        """
         at = at or now_utc()
         _require_aware(at, "The done time")
-        return self._change(followup_id, status=FollowUpStatus.DONE.value, done_at=at)
+        with self._session() as session:
+            row = _row(session, followup_id)
+            row.status = FollowUpStatus.DONE.value
+            row.done_at = at
+            session.add(row)
+            _date_waiting_chases(session, row, at)
+            session.commit()
+            return _followup(row)
 
     def mark_followup_not_needed(self, followup_id: int) -> FollowUp:
         return self._change(followup_id, status=FollowUpStatus.NOT_NEEDED.value, done_at=None)
@@ -160,6 +172,28 @@ class FollowUpsMixin:
             return _followup(row)
 
 
+def _date_waiting_chases(session: Session, sent: FollowUpRow, at: datetime) -> None:
+    from p2pcall.domain.planner import chase_due_after
+
+    tz = session.get(CallRow, sent.call_id)
+    if tz is None:
+        return
+    waiting = session.scalars(
+        select(FollowUpRow).where(
+            FollowUpRow.call_id == sent.call_id,
+            FollowUpRow.action == FollowUpAction.CHASE_PLAN.value,
+            FollowUpRow.status == FollowUpStatus.PLANNED.value,
+            col(FollowUpRow.computed_due).is_(None),
+            col(FollowUpRow.rule_id).is_not(None),
+        )
+    ).all()
+    for chase in waiting:
+        due = chase_due_after(chase.rule_id or "", sent.action, at, tz.tz)
+        if due is not None:
+            chase.computed_due = due
+            session.add(chase)
+
+
 def _check_planned(item: PlannedFollowUp) -> None:
     _require_aware(item.computed_due, "The computed due date")
     _require_aware(item.due_override, "The due date")
@@ -201,6 +235,7 @@ def _followup(row: FollowUpRow) -> FollowUp:
         override_reason=row.override_reason,
         done_at=row.done_at,
         note=row.note,
+        legal_due=row.legal_due,
     )
 
 

@@ -257,7 +257,16 @@ def _v2_search(db: sqlite3.Connection) -> None:
     )
 
 
-STEPS: tuple[Step, ...] = (_v1, _v2)
+def _v3_clock(db: sqlite3.Connection) -> None:
+    """The legal limit kept beside the proposed (clinical) date of a follow-up.
+
+    A call prepared ahead has no connected time (started_at) until the reviewer is on the
+    line: that needs no change, the column was nullable from the first release.
+    """
+    _run(db, "ALTER TABLE followup ADD COLUMN legal_due VARCHAR(27);")
+
+
+STEPS: tuple[Step, ...] = (_v1, _v2, _v3_clock)
 CURRENT_VERSION = len(STEPS)
 
 

@@ -196,6 +196,34 @@ class Store(RecordsMixin, FollowUpsMixin):
             session.commit()
             return _call(row, [])
 
+    def prepare_call(self, tz: str) -> Call:
+        """A call prepared ahead: created now, not connected (its clock starts at connect)."""
+        now = now_utc()
+        with self._session() as session:
+            row = CallRow(created_at=now, started_at=None, tz=tz)
+            session.add(row)
+            session.commit()
+            return _call(row, [])
+
+    def connect_call(self, call_id: int, at: datetime | None = None) -> Call:
+        """Stamp the moment the reviewer came on the line (``at``: the key press, else now).
+
+        Once, and only before the end: a second press keeps the first time.
+        """
+        at = at or now_utc()
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise StoreError("The connected time has no time zone; it was not saved.")
+        with self._session() as session:
+            row = self._call_row(session, call_id)
+            if row.ended_at is not None:
+                raise StoreError("This call has ended: its connected time can no longer be set.")
+            if row.started_at is None:
+                row.started_at = at
+                session.add(row)
+                session.commit()
+            fields = session.scalars(select(FieldRow).where(FieldRow.call_id == call_id)).all()
+            return _call(row, list(fields))
+
     def end_call(self, call_id: int, outcome: Outcome) -> Call:
         with self._session() as session:
             row = self._call_row(session, call_id)

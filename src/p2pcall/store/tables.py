@@ -91,3 +91,4 @@ class FollowUpRow(SQLModel, table=True):
     override_reason: str = ""
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     note: str = ""
+    legal_due: datetime | None = Field(default=None, sa_type=UTCDateTime)  # schema v3

@@ -24,7 +24,12 @@ class CallClock(Static):
         if live is None:
             return
         call = live.call
-        if call.ended_at is not None:
+        if call.started_at is None:
+            if call.ended_at is not None:
+                self.update(Content.assemble(("AFTER CALL ", "bold $warning"), "not connected"))
+            else:
+                self.update(Content.assemble(("\u25cc PREPARING", "bold $warning")))
+        elif call.ended_at is not None:
             duration = (call.ended_at - call.started_at).total_seconds()
             self.update(Content.assemble(("AFTER CALL ", "bold $warning"), elapsed(duration)))
         else:
