@@ -108,7 +108,8 @@ RECORD_GUARD = "p2pcall record: "
 
 
 def _refuse(message: str) -> str:
-    return f"SELECT RAISE(ABORT, '{RECORD_GUARD}{message}')"
+    quoted = (RECORD_GUARD + message).replace("'", "''")
+    return f"SELECT RAISE(ABORT, '{quoted}')"
 
 
 def _finalized(row: str) -> str:
@@ -257,7 +258,78 @@ def _v2_search(db: sqlite3.Connection) -> None:
     )
 
 
-STEPS: tuple[Step, ...] = (_v1, _v2)
+def _v3_guards(db: sqlite3.Connection) -> None:
+    """Guards no statement gets past, whatever client sends it with SQLite's default settings.
+
+    `REPLACE`, `INSERT OR REPLACE` and `UPDATE OR REPLACE` delete the row they collide with
+    without firing DELETE triggers (unless a client turns recursive_triggers on, which the
+    `sqlite3` shell does not): the v2 guards never saw those deletions. BEFORE INSERT triggers
+    run before that deletion, so an insert whose key is already taken is refused there.
+    `UPDATE OF id` triggers do not fire for `SET rowid = ...`, so the ids are guarded by
+    triggers without a column list. `DROP TRIGGER`, `DROP TABLE` or any other change of the
+    schema cannot be refused from inside SQLite: `Store.schema_differences` finds those, and
+    the chain head recomputed by every export and `verify` finds what they were used for.
+    """
+    _run(db, GUARD_TRIGGERS)
+
+
+_NEVER_REPLACED = "is never replaced (REPLACE would delete it without a trace)"
+
+GUARD_TRIGGERS = f"""
+    CREATE TRIGGER record_note_no_replace BEFORE INSERT ON note
+    WHEN EXISTS (SELECT 1 FROM note WHERE id = new.id) BEGIN
+        {_refuse("a saved note " + _NEVER_REPLACED + "; " + _CORRECT_INSTEAD)};
+    END;
+    CREATE TRIGGER record_field_edit_no_replace BEFORE INSERT ON field_edit
+    WHEN EXISTS (SELECT 1 FROM field_edit WHERE id = new.id) BEGIN
+        {_refuse("the history of a field " + _NEVER_REPLACED)};
+    END;
+    CREATE TRIGGER record_field_no_replace BEFORE INSERT ON call_field
+    WHEN EXISTS (SELECT 1 FROM call_field WHERE rowid = new.rowid) BEGIN
+        {_refuse("the value of a field " + _NEVER_REPLACED)};
+    END;
+    CREATE TRIGGER record_field_keeps_rowid BEFORE UPDATE ON call_field
+    WHEN new.rowid IS NOT old.rowid BEGIN
+        {_refuse("the value of a field keeps its row number")};
+    END;
+    CREATE TRIGGER record_call_no_replace BEFORE INSERT ON call
+    WHEN EXISTS (SELECT 1 FROM call WHERE id = new.id) BEGIN
+        {_refuse("a call " + _NEVER_REPLACED)};
+    END;
+    CREATE TRIGGER record_call_starts_open BEFORE INSERT ON call
+    WHEN new.finalized_at IS NOT NULL OR new.chain_head IS NOT NULL BEGIN
+        {_refuse("a call is finalized after it ends, never created finalized")};
+    END;
+    CREATE TRIGGER record_call_keeps_id BEFORE UPDATE ON call
+    WHEN new.id IS NOT old.id BEGIN
+        {_refuse("a call keeps its number")};
+    END;
+    CREATE TRIGGER record_call_head_and_stamp BEFORE UPDATE OF finalized_at, chain_head ON call
+    WHEN old.finalized_at IS NULL BEGIN
+        {_refuse("the chain head is stamped with the finalize time, never alone")}
+        WHERE (new.finalized_at IS NULL) != (new.chain_head IS NULL);
+        {_refuse("a chain head is 64 lowercase hexadecimal digits")}
+        WHERE new.chain_head GLOB '*[^0-9a-f]*';
+        {_refuse("a call is finalized after its last note and field change; check the clock")}
+        WHERE new.finalized_at IS NOT NULL AND (
+            EXISTS (SELECT 1 FROM note WHERE call_id = new.id AND saved_at > new.finalized_at)
+            OR EXISTS (
+                SELECT 1 FROM call_field WHERE call_id = new.id AND updated_at > new.finalized_at
+            )
+            OR EXISTS (
+                SELECT 1 FROM field_edit WHERE call_id = new.id AND edited_at > new.finalized_at
+            )
+        );
+    END;
+    CREATE TRIGGER record_call_keeps_its_notes BEFORE DELETE ON call
+    WHEN EXISTS (SELECT 1 FROM note WHERE call_id = old.id)
+        OR EXISTS (SELECT 1 FROM field_edit WHERE call_id = old.id) BEGIN
+        {_refuse("a call with saved notes or field history is never deleted")};
+    END;
+"""
+
+
+STEPS: tuple[Step, ...] = (_v1, _v2, _v3_guards)
 CURRENT_VERSION = len(STEPS)
 
 
