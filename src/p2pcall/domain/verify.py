@@ -12,51 +12,150 @@ from dataclasses import dataclass, field
 
 from p2pcall.domain.text import one_line
 
-_HEAD_LINE = re.compile(r"Hash-chain head\W*(?P<value>[^\n]*)")
-_HEX64 = re.compile(r"\b([0-9a-f]{64})\b")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 QUOTE_WIDTH = 100
+
+OK, FAIL, UNCHECKED = "ok", "fail", "unchecked"
+_MARKS = {OK: "ok  ", FAIL: "FAIL", UNCHECKED: "----"}
 
 
 @dataclass
 class Finding:
-    ok: bool
-    what: str  # "digest", "chain", "database"
+    state: str  # OK, FAIL or UNCHECKED (a check that could not be made)
+    what: str  # "digest", "structure", "guards", "call", "chain", "database"
     message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.state == OK
 
 
 @dataclass
 class Report:
+    """Every check asked for, and whether it was made and passed. Fails closed: the record
+    is verified only when every finding is OK, and one that could not be made is reported
+    as such, never as passed."""
+
     findings: list[Finding] = field(default_factory=list)
+    digest_only: bool = False  # --no-database: the file alone was asked for
 
     def add(self, ok: bool, what: str, message: str) -> None:
-        self.findings.append(Finding(ok, what, message))
+        self.findings.append(Finding(OK if ok else FAIL, what, message))
+
+    def unchecked(self, what: str, message: str) -> None:
+        self.findings.append(Finding(UNCHECKED, what, message))
 
     @property
     def ok(self) -> bool:
-        return all(f.ok for f in self.findings)
+        return bool(self.findings) and all(f.ok for f in self.findings)
 
     def lines(self) -> list[str]:
-        return [f"{'ok  ' if f.ok else 'FAIL'} {f.what}: {f.message}" for f in self.findings]
+        return [f"{_MARKS[f.state]} {f.what}: {f.message}" for f in self.findings]
+
+    def verdict(self, name: str) -> str:
+        if any(f.state == FAIL for f in self.findings):
+            return f"NOT VERIFIED: {name} differs from the record (see FAIL above)"
+        if not self.ok:
+            return f"NOT VERIFIED: {name}: not every check could be made (see ---- above)"
+        if self.digest_only:
+            return (
+                f"DIGEST MATCHES: {name} (the file alone, as asked; it was not compared "
+                "with the database, so this does not show it matches the record)"
+            )
+        return f"VERIFIED: {name}"
 
 
-def printed_head(text: str) -> tuple[bool, str | None]:
-    """(found, head) for the chain head an export prints; head None if it says not finalized.
+# -- where an export says what: parsed from its layout, never from the first matching line ----
 
-    `found` is False when the export has no chain-head entry at all.
+# Text and Markdown exports end with their record status, then the generation line and the
+# digest. Only p2pcall's own lines start at column 0 (user text is indented in text exports
+# and escaped at the start of a line in Markdown), so these lines cannot come from a note.
+_STATUS_BLOCK = {
+    "text": ("RECORD STATUS", "-------------", "  Finalized           ", "  Hash-chain head     "),
+    "markdown": ("## Record status", "", "- **Finalized:** ", "- **Hash-chain head:** "),
+}
+NOT_FINALIZED = "not finalized"
+
+
+def printed_head(text: str, fmt: str) -> tuple[bool, str | None]:
+    """(found, head) for the chain head an export prints; head None when it says not finalized.
+
+    `found` is False when the export has no record status where its format puts it (text and
+    Markdown: exactly one status block, at column 0; JSON: `call.chain_head`), or when the
+    value there is neither a head nor "not finalized".
     """
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if stripped.startswith("{"):
+    if fmt == "json":
+        from p2pcall.domain.export.strict_json import JSONStructureError, loads_strict
+
         try:
-            document = json.loads(text)
-            head = document["call"]["chain_head"]
-        except (ValueError, KeyError, TypeError):
+            head = loads_strict(text)["call"]["chain_head"]
+        except (JSONStructureError, KeyError, TypeError):
             return False, None
-        return True, head if isinstance(head, str) and _HEX64.fullmatch(head) else None
-    match = _HEAD_LINE.search(text)
-    if match is None:
+        if head is None:
+            return True, None
+        return (True, head) if isinstance(head, str) and _HEX64.fullmatch(head) else (False, None)
+    block = _STATUS_BLOCK.get(fmt)
+    if block is None:
         return False, None
-    value = _HEX64.search(match["value"])
-    return True, value.group(1) if value else None
+    heading, rule, finalized, head_label = block
+    lines = text.split("\n")
+    starts = [
+        i
+        for i in range(len(lines) - 3)
+        if lines[i] == heading and lines[i + 1] == rule and lines[i + 2].startswith(finalized)
+    ]
+    if len(starts) != 1 or not lines[starts[0] + 3].startswith(head_label):
+        return False, None
+    value = lines[starts[0] + 3][len(head_label) :]
+    if value == NOT_FINALIZED:
+        return True, None
+    return (True, value) if _HEX64.fullmatch(value) else (False, None)
+
+
+# -- follow-up status: work tracking, left out of what verify compares -------------------------
+
+_STATUS_LABELS = "Planned|Done|Not needed"
+_FOLLOWUPS = {
+    "text": ("FOLLOW-UPS", "RECORD STATUS"),
+    "markdown": ("## Follow-ups", "## Record status"),
+}
+_TITLE = {
+    "text": re.compile(rf"^(  \d+\. .*) - ({_STATUS_LABELS})$"),
+    "markdown": re.compile(rf"^(\d+\. \*\*.*\*\* \u00b7 )({_STATUS_LABELS})$"),
+}
+_DONE_ROW = {
+    "text": re.compile(r"^     Done {16}\S"),
+    "markdown": re.compile(r"^ +- \*\*Done:\*\* "),
+}
+_JSON_STATUS = re.compile(r'^      "(status|status_label|done_at)": .*?(,?)$')
+STATUS_MASK = "(status not compared)"
+
+
+def without_followup_status(text: str, fmt: str) -> str:
+    """The export with each follow-up's status and done time taken out (both sides of a
+    comparison go through this). Marking a follow-up done after exporting is work on the
+    to-do list, not a change of the record: it must not make an export differ."""
+    lines = text.split("\n")
+    if fmt == "json":
+        # Exports are compared byte for byte, so the layout is json.dumps(indent=2): members
+        # of follow-ups sit at six spaces, and JSON strings never hold a raw line break.
+        return "\n".join(
+            _JSON_STATUS.sub(rf'      "\1": "{STATUS_MASK}"\2', line) for line in lines
+        )
+    if fmt not in _FOLLOWUPS:
+        return text
+    start_heading, end_heading = _FOLLOWUPS[fmt]
+    try:
+        start = lines.index(start_heading)
+        end = lines.index(end_heading, start)
+    except ValueError:
+        return text
+    masked = []
+    for line in lines[start:end]:
+        if _DONE_ROW[fmt].match(line):
+            continue
+        masked.append(_TITLE[fmt].sub(rf"\1{STATUS_MASK}", line))
+    return "\n".join(lines[:start] + masked + lines[end:])
 
 
 @dataclass(frozen=True)
