@@ -90,7 +90,9 @@ ATTACKS = {
     "clear the finalize time and head": (
         "UPDATE call SET finalized_at = NULL, chain_head = NULL WHERE id = {id}"
     ),
-    "change the chain head": "UPDATE call SET chain_head = lower(hex(randomblob(32))) WHERE id = {id}",
+    "change the chain head": (
+        "UPDATE call SET chain_head = lower(hex(randomblob(32))) WHERE id = {id}"
+    ),
     "delete the finalized call": "DELETE FROM call WHERE id = {id}",
     "delete a finalized note": "DELETE FROM note WHERE call_id = {id}",
     "delete a note a correction points to": (

@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from p2pcall.domain.export.common import FOOTER_PREFIX
 from p2pcall.domain.text import one_line
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -128,28 +129,32 @@ _DONE_ROW = {
     "markdown": re.compile(r"^ +- \*\*Done:\*\* "),
 }
 _JSON_STATUS = re.compile(r'^      "(status|status_label|done_at)": .*?(,?)$')
+_JSON_DIGEST = re.compile(r'^    "value": "[0-9a-f]{64}"$')
 STATUS_MASK = "(status not compared)"
 
 
 def without_followup_status(text: str, fmt: str) -> str:
-    """The export with each follow-up's status and done time taken out (both sides of a
-    comparison go through this). Marking a follow-up done after exporting is work on the
-    to-do list, not a change of the record: it must not make an export differ."""
+    """The export with each follow-up's status and done time taken out, and its digest (which
+    covers them; the file's own digest is checked on its own). Both sides of a comparison go
+    through this: marking a follow-up done after exporting is work on the to-do list, not a
+    change of the record, and must not make an export differ."""
     lines = text.split("\n")
     if fmt == "json":
         # Exports are compared byte for byte, so the layout is json.dumps(indent=2): members
-        # of follow-ups sit at six spaces, and JSON strings never hold a raw line break.
-        return "\n".join(
-            _JSON_STATUS.sub(rf'      "\1": "{STATUS_MASK}"\2', line) for line in lines
-        )
+        # of follow-ups sit at six spaces, the digest's at four (no other object at that depth
+        # has a "value"), and JSON strings never hold a raw line break.
+        masked = (_JSON_STATUS.sub(rf'      "\1": "{STATUS_MASK}"\2', line) for line in lines)
+        return "\n".join(_JSON_DIGEST.sub(f'    "value": "{STATUS_MASK}"', line) for line in masked)
+    if len(lines) >= 2 and lines[-2].startswith(FOOTER_PREFIX):
+        lines = lines[:-2]
     if fmt not in _FOLLOWUPS:
-        return text
+        return "\n".join(lines)
     start_heading, end_heading = _FOLLOWUPS[fmt]
     try:
         start = lines.index(start_heading)
         end = lines.index(end_heading, start)
     except ValueError:
-        return text
+        return "\n".join(lines)
     masked = []
     for line in lines[start:end]:
         if _DONE_ROW[fmt].match(line):

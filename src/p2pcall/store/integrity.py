@@ -63,6 +63,6 @@ def differences(found: Objects, expected: Objects | None = None) -> list[str]:
 
 def schema_differences(store: Store) -> list[str]:
     """How the store's schema differs from p2pcall's own (empty list: identical)."""
-    with store.engine.connect() as conn:
-        rows = conn.exec_driver_sql(_MASTER).all()
+    with store._session() as session:  # its errors (busy, damaged) come out as StoreError
+        rows = session.connection().exec_driver_sql(_MASTER).all()
     return differences(_objects([tuple(row) for row in rows]))
