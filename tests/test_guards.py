@@ -320,3 +320,45 @@ def test_v2_database_is_upgraded_in_place_and_then_refuses_replace(
     for attack in sorted(ATTACKS):
         assert schema.RECORD_GUARD in run_in_python(path, ATTACKS[attack].format(**ids)), attack
     assert dump(path) == before
+
+
+# -- what the triggers cannot refuse is noticed: the schema compared with p2pcall's own --------
+
+
+@pytest.mark.parametrize(
+    ("ddl", "problem"),
+    [
+        ("DROP TRIGGER record_note_no_replace", "trigger record_note_no_replace is missing"),
+        ("CREATE UNIQUE INDEX u ON note (body)", "index u was added"),
+        (
+            "DROP TRIGGER record_note_no_update; CREATE TRIGGER record_note_no_update BEFORE"
+            " UPDATE ON note WHEN 0 BEGIN SELECT 1; END",
+            "trigger record_note_no_update was changed",
+        ),
+        ("DROP INDEX ix_note_call", "index ix_note_call is missing"),
+        ("CREATE TRIGGER sneaky AFTER INSERT ON note BEGIN SELECT 1; END", "trigger sneaky"),
+    ],
+)
+def test_schema_changes_are_found(store: Store, ddl: str, problem: str) -> None:
+    from p2pcall.store.integrity import schema_differences
+
+    assert schema_differences(store) == []
+    conn = sqlite3.connect(store.path, isolation_level=None)
+    conn.executescript(ddl)
+    conn.close()
+    assert any(found.startswith(problem) for found in schema_differences(store))
+
+
+def test_sqlite_rewriting_names_is_not_a_change(store: Store) -> None:
+    """`ALTER TABLE ... RENAME` there and back quotes names in every statement that uses them:
+    the same schema, not a change."""
+    from p2pcall.store.integrity import schema_differences
+
+    conn = sqlite3.connect(store.path, isolation_level=None)
+    conn.execute("ALTER TABLE note RENAME TO note_old")
+    conn.execute("ALTER TABLE note_old RENAME TO note")
+    assert (
+        '"note"' in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'note'").fetchone()[0]
+    )
+    conn.close()
+    assert schema_differences(store) == []

@@ -419,3 +419,35 @@ async def test_call_detail_and_export_dialog_say_the_record_changed(
         await wait_until(pilot, lambda: "changed since it was finalized" in str(status.render()))
         assert isinstance(pilot.app.screen, ExportScreen)  # stays open, nothing written
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("p2pcall-")) == []
+
+
+def test_reencoded_json_names_the_line(data_dir: Path, finalized: int, tmp_path: Path) -> None:
+    """The same value written with an escape: the digest (canonical) matches, the bytes not."""
+    path = export(data_dir, finalized, "json", tmp_path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"Patient is 34"', '"\\u0050atient is 34"', 1), encoding="utf-8")
+    result = cli("verify", path, "--data-dir", data_dir)
+    assert result.returncode == 1, result.stdout
+    assert "ok   digest" in result.stdout
+    assert "FAIL database: same values, but not byte for byte the file p2pcall wrote" in (
+        result.stdout
+    )
+    assert "\\\\u0050atient is 34" in result.stdout  # the line, quoted as it is
+
+
+def test_an_edit_is_named_even_after_a_followup_was_marked_done(
+    data_dir: Path, finalized: int, tmp_path: Path
+) -> None:
+    path = export(data_dir, finalized, "text", tmp_path)
+    store = Store.open(data_dir)
+    try:
+        with time_machine.travel(now_utc() + timedelta(seconds=3), tick=True):
+            store.mark_followup_done(store.followups_for(finalized)[0].id)
+    finally:
+        store.close()
+    text = path.read_text(encoding="utf-8").replace("Patient is 34", "Patient is 43")
+    path.write_text(seal_text(text[: text.rindex(FOOTER_PREFIX)]), encoding="utf-8")
+    result = cli("verify", path, "--data-dir", data_dir)
+    assert result.returncode == 1, result.stdout
+    assert "FAIL database: line" in result.stdout
+    assert "'      Patient is 43', the database gives '      Patient is 34'" in result.stdout

@@ -246,8 +246,13 @@ def _same_but_followup_status(text: str, expected: str, fmt: str) -> bool:
 
 
 def _where(text: str, expected: str, fmt: str) -> str:
-    """The first place the file and the database's rendering differ, for the user."""
-    from p2pcall.domain.verify import describe, first_difference, first_json_difference
+    """The first place the file and the database's rendering differ, for the user (follow-up
+    status aside, as in the comparison itself)."""
+    from p2pcall.domain.verify import (
+        describe,
+        first_difference_but_followup_status,
+        first_json_difference,
+    )
 
     if fmt == "json":
         from p2pcall.domain.export.strict_json import JSONStructureError, loads_strict
@@ -257,15 +262,21 @@ def _where(text: str, expected: str, fmt: str) -> str:
         except JSONStructureError:
             found = None
         if isinstance(found, dict):
-            found.pop("digest", None)
             wanted = loads_strict(expected)
-            wanted.pop("digest", None)
+            for document in (found, wanted):
+                document.pop("digest", None)
+                for followup in document.get("followups") or []:
+                    if isinstance(followup, dict):
+                        for key in ("status", "status_label", "done_at"):
+                            followup.pop(key, None)
             where = first_json_difference(found, wanted)
-            if where is None:
-                return (
-                    "same values, but not byte for byte the file p2pcall wrote (re-indented "
-                    "or re-encoded?): compare an untouched copy"
-                )
-            return where
-    difference = first_difference(text, expected)
+            if where is not None:
+                return where
+            layout = first_difference_but_followup_status(text, expected, fmt)
+            at = f" ({describe(layout)})" if layout else ""
+            return (
+                "same values, but not byte for byte the file p2pcall wrote (re-indented or "
+                f"re-encoded?){at}"
+            )
+    difference = first_difference_but_followup_status(text, expected, fmt)
     return describe(difference) if difference else "differs"

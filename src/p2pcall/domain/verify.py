@@ -138,29 +138,64 @@ def without_followup_status(text: str, fmt: str) -> str:
     covers them; the file's own digest is checked on its own). Both sides of a comparison go
     through this: marking a follow-up done after exporting is work on the to-do list, not a
     change of the record, and must not make an export differ."""
-    lines = text.split("\n")
+    return "\n".join(line for _, line in masked_lines(text, fmt))
+
+
+def masked_lines(text: str, fmt: str) -> list[tuple[int, str]]:
+    """`without_followup_status` line by line, each with its 1-based number in `text`."""
+    lines = list(enumerate(text.split("\n"), start=1))
     if fmt == "json":
         # Exports are compared byte for byte, so the layout is json.dumps(indent=2): members
         # of follow-ups sit at six spaces, the digest's at four (no other object at that depth
         # has a "value"), and JSON strings never hold a raw line break.
-        masked = (_JSON_STATUS.sub(rf'      "\1": "{STATUS_MASK}"\2', line) for line in lines)
-        return "\n".join(_JSON_DIGEST.sub(f'    "value": "{STATUS_MASK}"', line) for line in masked)
-    if len(lines) >= 2 and lines[-2].startswith(FOOTER_PREFIX):
+        return [
+            (
+                number,
+                _JSON_DIGEST.sub(
+                    f'    "value": "{STATUS_MASK}"',
+                    _JSON_STATUS.sub(rf'      "\1": "{STATUS_MASK}"\2', line),
+                ),
+            )
+            for number, line in lines
+        ]
+    if len(lines) >= 2 and lines[-2][1].startswith(FOOTER_PREFIX):
         lines = lines[:-2]
     if fmt not in _FOLLOWUPS:
-        return "\n".join(lines)
+        return lines
     start_heading, end_heading = _FOLLOWUPS[fmt]
+    texts = [line for _, line in lines]
     try:
-        start = lines.index(start_heading)
-        end = lines.index(end_heading, start)
+        start = texts.index(start_heading)
+        end = texts.index(end_heading, start)
     except ValueError:
-        return "\n".join(lines)
-    masked = []
-    for line in lines[start:end]:
-        if _DONE_ROW[fmt].match(line):
-            continue
-        masked.append(_TITLE[fmt].sub(rf"\1{STATUS_MASK}", line))
-    return "\n".join(lines[:start] + masked + lines[end:])
+        return lines
+    masked = [
+        (number, _TITLE[fmt].sub(rf"\1{STATUS_MASK}", line))
+        for number, line in lines[start:end]
+        if not _DONE_ROW[fmt].match(line)
+    ]
+    return lines[:start] + masked + lines[end:]
+
+
+def first_difference_but_followup_status(
+    found: str, expected: str, fmt: str
+) -> LineDifference | None:
+    """The first line that differs once follow-up status is left aside, with the file's own
+    line number and both lines as they are."""
+    found_lines, expected_lines = found.split("\n"), expected.split("\n")
+    mine, theirs = masked_lines(found, fmt), masked_lines(expected, fmt)
+    for (number, a), (other, b) in zip(mine, theirs, strict=False):
+        if a != b:
+            return LineDifference(
+                number, _quote(found_lines[number - 1]), _quote(expected_lines[other - 1])
+            )
+    if len(mine) == len(theirs):
+        return None
+    if len(mine) > len(theirs):
+        number = mine[len(theirs)][0]
+        return LineDifference(number, _quote(found_lines[number - 1]), "(end of file)")
+    number = mine[-1][0] + 1 if mine else 1
+    return LineDifference(number, "(end of file)", _quote(expected_lines[theirs[len(mine)][0] - 1]))
 
 
 @dataclass(frozen=True)

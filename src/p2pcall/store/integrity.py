@@ -9,6 +9,7 @@ empty in-memory database, so it follows whatever steps this version has; the fil
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from functools import cache
 from typing import TYPE_CHECKING
@@ -25,8 +26,22 @@ Objects = dict[tuple[str, str], str | None]  # (type, name) -> CREATE statement
 _SEARCH_TABLES = ("note_search", "field_search")
 
 
+def _normalized(sql: str | None) -> str | None:
+    """The statement with quoted plain identifiers unquoted and runs of spaces made one: how
+    SQLite itself rewrites statements (`ALTER TABLE ... RENAME` quotes names) does not count
+    as a change, a different statement does."""
+    if sql is None:
+        return None
+    return " ".join(_QUOTED_NAME.sub(r"\1", sql).split())
+
+
+_QUOTED_NAME = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"')
+
+
 def _objects(rows: list[tuple[str, str, str | None]]) -> Objects:
-    return {(kind, name): sql for kind, name, sql in rows if not name.startswith("sqlite_")}
+    return {
+        (kind, name): _normalized(sql) for kind, name, sql in rows if not name.startswith("sqlite_")
+    }
 
 
 _MASTER = "SELECT type, name, sql FROM sqlite_master"
