@@ -52,11 +52,12 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
 
     text = _read(Path(args.file))
     if text is None:
+        print(f"NOT VERIFIED: {args.file}: the file could not be read")
         return EXIT_USAGE
     report = Report(digest_only=args.no_database)
     meta = _check_file(text, report)
     if meta is False:
-        print(f"{args.file}: not a p2pcall export (no export header or digest found).")
+        print(f"NOT VERIFIED: {args.file} is not a p2pcall export (no export header or digest).")
         return EXIT_USAGE
     if not args.no_database:
         _check_database(text, meta, data_dir, report)
