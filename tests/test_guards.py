@@ -362,3 +362,19 @@ def test_sqlite_rewriting_names_is_not_a_change(store: Store) -> None:
     )
     conn.close()
     assert schema_differences(store) == []
+
+
+def test_an_older_file_is_compared_with_its_own_versions_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only copy an older p2pcall wrote is not upgraded: it is compared with what that
+    version built, and today's schema would call its missing guards missing."""
+    from p2pcall.store import integrity
+
+    data_dir = tmp_path / "records"
+    make_v2_database(data_dir, monkeypatch)
+    conn = sqlite3.connect(data_dir / "p2pcall.sqlite3")
+    found = integrity._objects(conn.execute(integrity._MASTER).fetchall())
+    conn.close()
+    assert integrity.differences(found, integrity.expected_objects(2)) == []
+    assert "trigger record_note_no_replace is missing" in integrity.differences(found)

@@ -451,3 +451,29 @@ def test_an_edit_is_named_even_after_a_followup_was_marked_done(
     assert result.returncode == 1, result.stdout
     assert "FAIL database: line" in result.stdout
     assert "'      Patient is 43', the database gives '      Patient is 34'" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "edit",
+    ["UPDATE note SET saved_at = 'yesterday' WHERE id = 1", "UPDATE note SET section = 'Z'"],
+    ids=["time that is no time", "unknown section"],
+)
+def test_values_p2pcall_never_writes_are_one_line_not_a_crash(
+    data_dir: Path, finalized: int, tmp_path: Path, edit: str
+) -> None:
+    path = export(data_dir, finalized, "text", tmp_path)
+    conn = raw(data_dir)
+    conn.execute("DROP TRIGGER record_note_no_update")
+    conn.execute(edit)
+    conn.close()
+    result = cli("export", finalized, "--data-dir", data_dir)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"p2pcall: Call {finalized}: the record cannot be read back (a stored time or value is "
+        "not one p2pcall writes: the database was edited outside p2pcall), so it is not "
+        "exported or shown.\n"
+    )
+    result = cli("verify", path, "--data-dir", data_dir)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"FAIL call: the record of call {finalized} cannot be read back" in result.stdout
+    assert verdict(result) == f"NOT VERIFIED: {path} differs from the record (see FAIL above)"

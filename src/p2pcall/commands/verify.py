@@ -135,21 +135,35 @@ def _check_database(text: str, meta: Any, data_dir: Path, report: Any) -> None:
 
 
 def _compare(text: str, meta: Any, store: Any, report: Any) -> None:
-    from p2pcall.store.exporting import read_record
-    from p2pcall.store.integrity import schema_differences
+    from p2pcall.store import schema
+    from p2pcall.store.exporting import RecordUnreadableError, read_record
+    from p2pcall.store.integrity import schema_check
     from p2pcall.store.store import NoSuchCallError
 
-    problems = schema_differences(store)
+    version, problems = schema_check(store)
+    older = (
+        f" (schema {version}, written by an older p2pcall, compared with that version's)"
+        if version < schema.CURRENT_VERSION
+        else ""
+    )
     report.add(
         not problems,
         "guards",
-        "the database's tables, indexes and guards are p2pcall's own"
+        f"the database's tables, indexes and guards are p2pcall's own{older}"
         if not problems
         else "the database's structure was changed outside p2pcall (guards dropped or "
         f"added?): {'; '.join(problems[:4])}" + ("; ..." if len(problems) > 4 else ""),
     )
     try:
         record, inputs = read_record(store, meta.call_id)
+    except RecordUnreadableError:
+        report.add(
+            False,
+            "call",
+            f"the record of call {meta.call_id} cannot be read back: a stored time or value is "
+            "not one p2pcall writes (the database was edited outside p2pcall)",
+        )
+        return
     except NoSuchCallError:
         report.add(
             False,

@@ -36,6 +36,17 @@ def changed_since_finalized(call_id: int) -> str:
     )
 
 
+class RecordUnreadableError(StoreError):
+    """A stored value is not one p2pcall writes (a time that is no time, an unknown section)."""
+
+    def __init__(self, call_id: int) -> None:
+        super().__init__(
+            f"Call {call_id}: the record cannot be read back (a stored time or value is not one "
+            "p2pcall writes: the database was edited outside p2pcall), so it is not exported or "
+            "shown."
+        )
+
+
 def checked_head(inputs: ChainInputs) -> str | None:
     """The head recomputed from `inputs`; RecordChangedError when it is not the stamped one.
 
@@ -53,9 +64,12 @@ def checked_head(inputs: ChainInputs) -> str | None:
 def read_record(store: Store, call_id: int) -> tuple[CallRecord, ChainInputs]:
     """The call as stored (its head as stamped, unchecked) and what its chain hashes, read
     from the same rows in one transaction. NoSuchCallError when there is no such call."""
-    with store._session() as session:
-        inputs = _read_inputs(session, store._call_row(session, call_id))
-        followups = followups_of_call(session, call_id)
+    try:
+        with store._session() as session:
+            inputs = _read_inputs(session, store._call_row(session, call_id))
+            followups = followups_of_call(session, call_id)
+    except (ValueError, TypeError, LookupError) as exc:  # not StoreError: that passes through
+        raise RecordUnreadableError(call_id) from exc
     call: Call = replace(inputs.call)
     notes = sorted(inputs.notes, key=lambda n: (n.saved_at, n.id))
     return CallRecord(call=call, notes=notes, drafts=[], followups=followups), inputs

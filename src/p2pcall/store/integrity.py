@@ -48,10 +48,11 @@ _MASTER = "SELECT type, name, sql FROM sqlite_master"
 
 
 @cache
-def expected_objects() -> Objects:
+def expected_objects(version: int = schema.CURRENT_VERSION) -> Objects:
+    """The objects the first `version` schema steps create, on an empty in-memory database."""
     db = sqlite3.connect(":memory:", isolation_level=None)
     try:
-        for step in schema.STEPS:
+        for step in schema.STEPS[:version]:
             step(db)
         return _objects(db.execute(_MASTER).fetchall())
     finally:
@@ -76,8 +77,19 @@ def differences(found: Objects, expected: Objects | None = None) -> list[str]:
     return problems
 
 
+def schema_check(store: Store) -> tuple[int, list[str]]:
+    """The file's schema version, and how its schema differs from the one p2pcall builds for
+    that version (empty list: identical). A file an older p2pcall wrote and this one has not
+    upgraded (a read-only copy) is compared with its own version's schema."""
+    with store._session() as session:  # its errors (busy, damaged) come out as StoreError
+        connection = session.connection()
+        version = int(connection.exec_driver_sql("PRAGMA user_version").scalar_one())
+        rows = connection.exec_driver_sql(_MASTER).all()
+    if not 0 < version <= schema.CURRENT_VERSION:
+        return version, [f"schema version {version} is not one p2pcall writes"]
+    return version, differences(_objects([tuple(row) for row in rows]), expected_objects(version))
+
+
 def schema_differences(store: Store) -> list[str]:
     """How the store's schema differs from p2pcall's own (empty list: identical)."""
-    with store._session() as session:  # its errors (busy, damaged) come out as StoreError
-        rows = session.connection().exec_driver_sql(_MASTER).all()
-    return differences(_objects([tuple(row) for row in rows]))
+    return schema_check(store)[1]
