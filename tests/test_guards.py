@@ -101,8 +101,18 @@ ATTACKS = {
     "delete an open call that has notes": "DELETE FROM call WHERE id = {open}",
 }
 
-# Not changes of the finalized record, but ways to forge what looks like one.
+# Not changes of the finalized record, but ways to forge what looks like one, or to make an
+# intact one look changed.
 FORGERIES = {
+    "an addendum timed in another form": (
+        "INSERT INTO note (call_id, section, kind, body, started_at, saved_at, late, reason)"
+        " SELECT id, 'G', 'note', 'x', finalized_at, strftime('%Y-%m-%dT%H:%M:%S', finalized_at,"
+        " '+1 hour') || '+01:00', 1, 'why' FROM call WHERE id = {id}"  # sorts after, is not
+    ),
+    "a field value timed in another form": (
+        "INSERT INTO call_field (call_id, key, value, updated_at) VALUES ({open}, 'state', 'NY',"
+        " '2026-01-01 10:00:00')"
+    ),
     "create a call already finalized": (
         "INSERT INTO call (created_at, tz, ended_at, finalized_at, chain_head) VALUES"
         f" ('2020-01-01T00:00:00.000000Z', 'UTC', {FUTURE}, {FUTURE}, '{'a' * 64}')"

@@ -274,6 +274,19 @@ def _v3_guards(db: sqlite3.Connection) -> None:
 
 
 _NEVER_REPLACED = "is never replaced (REPLACE would delete it without a trace)"
+# How UTCDateTime stores every time. The guards compare times as text; that is sound only
+# when every time has this one fixed-width form ('2026-11-30T13:00:00+01:00' sorts after
+# '2026-11-30T12:30:00.000000Z' but is earlier).
+_UTC_TEXT = (
+    "'"
+    + "-".join(["[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2])
+    + "T"
+    + ":".join(["[0-9]" * 2] * 3)
+    + "."
+    + "[0-9]" * 6
+    + "Z'"
+)
+_TIME_FORM = "times are stored as UTC text YYYY-MM-DDTHH:MM:SS.ffffffZ"
 
 GUARD_TRIGGERS = f"""
     CREATE TRIGGER record_note_no_replace BEFORE INSERT ON note
@@ -310,6 +323,8 @@ GUARD_TRIGGERS = f"""
         WHERE (new.finalized_at IS NULL) != (new.chain_head IS NULL);
         {_refuse("a chain head is 64 lowercase hexadecimal digits")}
         WHERE new.chain_head GLOB '*[^0-9a-f]*';
+        {_refuse("a finalize time is stored as UTC text YYYY-MM-DDTHH:MM:SS.ffffffZ")}
+        WHERE NOT new.finalized_at GLOB {_UTC_TEXT};
         {_refuse("a call is finalized after its last note and field change; check the clock")}
         WHERE new.finalized_at IS NOT NULL AND (
             EXISTS (SELECT 1 FROM note WHERE call_id = new.id AND saved_at > new.finalized_at)
@@ -320,6 +335,22 @@ GUARD_TRIGGERS = f"""
                 SELECT 1 FROM field_edit WHERE call_id = new.id AND edited_at > new.finalized_at
             )
         );
+    END;
+    CREATE TRIGGER record_note_time_form BEFORE INSERT ON note
+    WHEN NOT (new.saved_at GLOB {_UTC_TEXT} AND new.started_at GLOB {_UTC_TEXT}) BEGIN
+        {_refuse("a note's " + _TIME_FORM)};
+    END;
+    CREATE TRIGGER record_field_time_form BEFORE INSERT ON call_field
+    WHEN NOT new.updated_at GLOB {_UTC_TEXT} BEGIN
+        {_refuse("a field's " + _TIME_FORM)};
+    END;
+    CREATE TRIGGER record_field_time_form_update BEFORE UPDATE OF updated_at ON call_field
+    WHEN NOT new.updated_at GLOB {_UTC_TEXT} BEGIN
+        {_refuse("a field's " + _TIME_FORM)};
+    END;
+    CREATE TRIGGER record_field_edit_time_form BEFORE INSERT ON field_edit
+    WHEN NOT new.edited_at GLOB {_UTC_TEXT} BEGIN
+        {_refuse("a field's " + _TIME_FORM)};
     END;
     CREATE TRIGGER record_call_keeps_its_notes BEFORE DELETE ON call
     WHEN EXISTS (SELECT 1 FROM note WHERE call_id = old.id)
