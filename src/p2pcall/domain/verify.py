@@ -10,8 +10,9 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from p2pcall.domain.export.common import FOOTER_PREFIX
+from p2pcall.domain.export.common import FOOTER_PREFIX, NOT_FINALIZED
 from p2pcall.domain.text import one_line
+from p2pcall.domain.vocab import FollowUpStatus
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 QUOTE_WIDTH = 100
@@ -75,7 +76,6 @@ _STATUS_BLOCK = {
     "text": ("RECORD STATUS", "-------------", "  Finalized           ", "  Hash-chain head     "),
     "markdown": ("## Record status", "", "- **Finalized:** ", "- **Hash-chain head:** "),
 }
-NOT_FINALIZED = "not finalized"
 
 
 def printed_head(text: str, fmt: str) -> tuple[bool, str | None]:
@@ -115,7 +115,7 @@ def printed_head(text: str, fmt: str) -> tuple[bool, str | None]:
 
 # -- follow-up status: work tracking, left out of what verify compares -------------------------
 
-_STATUS_LABELS = "Planned|Done|Not needed"
+_STATUS_LABELS = "|".join(re.escape(status.label) for status in FollowUpStatus)
 _FOLLOWUPS = {
     "text": ("FOLLOW-UPS", "RECORD STATUS"),
     "markdown": ("## Follow-ups", "## Record status"),

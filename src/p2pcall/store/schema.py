@@ -267,7 +267,7 @@ def _v3_guards(db: sqlite3.Connection) -> None:
     run before that deletion, so an insert whose key is already taken is refused there.
     `UPDATE OF id` triggers do not fire for `SET rowid = ...`, so the ids are guarded by
     triggers without a column list. `DROP TRIGGER`, `DROP TABLE` or any other change of the
-    schema cannot be refused from inside SQLite: `Store.schema_differences` finds those, and
+    schema cannot be refused from inside SQLite: `store.integrity.schema_check` finds those, and
     the chain head recomputed by every export and `verify` finds what they were used for.
     """
     _run(db, GUARD_TRIGGERS)
