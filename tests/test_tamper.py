@@ -477,3 +477,17 @@ def test_values_p2pcall_never_writes_are_one_line_not_a_crash(
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"FAIL call: the record of call {finalized} cannot be read back" in result.stdout
     assert verdict(result) == f"NOT VERIFIED: {path} differs from the record (see FAIL above)"
+
+
+def test_json_nested_without_end_is_not_an_export_not_a_crash(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"schema_version": 1, "call": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    result = cli("verify", path, "--data-dir", data_dir)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (
+        verdict(result)
+        == f"NOT VERIFIED: {path} is not a p2pcall export (no export header or digest)."
+    )
+    assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr

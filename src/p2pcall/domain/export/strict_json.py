@@ -50,6 +50,8 @@ def loads_strict(text: str) -> Any:
         raise JSONStructureError(
             f"not valid JSON ({type(exc).__name__} at line {getattr(exc, 'lineno', '?')})"
         ) from None
+    except RecursionError:  # '[[[[...': an export is never nested more than a few levels
+        raise JSONStructureError("nested too deeply to be a p2pcall export") from None
 
 
 @cache
