@@ -325,7 +325,7 @@ def test_v2_database_is_upgraded_in_place_and_then_refuses_replace(
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone() == (schema.CURRENT_VERSION,)
     conn.close()
-    backups = list(data_dir.glob(f"p2pcall-before-v{schema.CURRENT_VERSION}-*.sqlite3"))
+    backups = list(data_dir.glob("p2pcall-before-*"))  # the upgrade kept a copy first
     assert len(backups) == 1
     for attack in sorted(ATTACKS):
         assert schema.RECORD_GUARD in run_in_python(path, ATTACKS[attack].format(**ids)), attack
