@@ -90,7 +90,9 @@ def test_domain_modules_do_not_import_tui_or_database(sandbox) -> None:
         "datedwords",
         "plausible",
         "upcoming",
+        "verify",
     }
+    expected |= {"export.strict_json", "export.digest"}
     assert {f"p2pcall.domain.{name}" for name in expected} <= modules
     loaded = json.loads(lines[-1])["loaded"]
     for package in ("textual", "sqlalchemy", "sqlmodel"):
@@ -105,6 +107,15 @@ def test_store_does_not_import_textual(sandbox) -> None:
     assert "sqlalchemy" in loaded  # the check sees real imports
     assert "textual" not in loaded, loaded
     assert "rich" not in loaded, loaded
+
+
+def test_record_checks_do_not_import_textual(sandbox) -> None:
+    """What exports and `verify` use to check a record: store side, never the TUI."""
+    root, env = sandbox
+    code = "import p2pcall.store.integrity, p2pcall.store.exporting, p2pcall.commands.verify\n"
+    loaded = run_child(code + REPORT, env, root / "cwd")["loaded"]
+    assert "sqlalchemy" in loaded  # the check sees real imports
+    assert "textual" not in loaded and "rich" not in loaded, loaded
 
 
 def test_app_import_leaves_database_and_pendulum_out(sandbox) -> None:

@@ -77,7 +77,8 @@ def test_untouched_export_is_verified(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "VERIFIED" in result.stdout
     assert "ok   chain: head" in result.stdout
-    assert "every line matches" in result.stdout
+    assert "every byte matches" in result.stdout
+    assert result.stdout.splitlines()[-1] == f"VERIFIED: {path}"
 
 
 def test_redacted_export_is_verified_with_its_own_redaction(
@@ -103,7 +104,8 @@ def test_edited_export_fails_and_names_the_line(
     assert result.returncode == 1, result.stdout
     assert "FAIL digest: the content was changed after export" in result.stdout
     assert f"line {number} differs" in result.stdout
-    assert "LOCUS level 2" in result.stdout and "DIFFERS" in result.stdout
+    assert "LOCUS level 2" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("NOT VERIFIED: ")
 
 
 def test_edit_with_a_recomputed_digest_is_caught_by_the_database(
@@ -135,14 +137,20 @@ def test_edited_json_export_fails(data_dir: Path, finalized: int, tmp_path: Path
     assert "Patient is 43" in result.stdout
 
 
-def test_reindented_json_export_still_verifies(
+def test_reindented_json_export_keeps_its_digest_but_is_not_the_file_written(
     data_dir: Path, finalized: int, tmp_path: Path
 ) -> None:
+    # Compared byte for byte, as text is: the same values laid out otherwise are not the
+    # export p2pcall wrote, and verify says so (the canonical digest still matches).
     path = export(data_dir, finalized, "json", tmp_path / "call.json")
     document = json.loads(path.read_text(encoding="utf-8"))
     path.write_text(json.dumps(document, indent=4, ensure_ascii=False), encoding="utf-8")
     result = verify(path, "--data-dir", data_dir)
-    assert result.returncode == 0, result.stdout
+    assert result.returncode == 1, result.stdout
+    assert "ok   digest" in result.stdout
+    assert "FAIL database: same values, but not byte for byte the file p2pcall wrote" in (
+        result.stdout
+    )
 
 
 def test_changed_chain_head_in_export_is_reported(
@@ -172,7 +180,8 @@ def test_database_rewritten_after_finalizing_is_reported(
     conn.close()
     result = verify(path, "--data-dir", data_dir)
     assert result.returncode == 1
-    assert "FAIL chain: the database was changed after finalizing" in result.stdout
+    assert "FAIL chain: the record has been changed since it was finalized" in result.stdout
+    assert "FAIL guards: " in result.stdout and "record_note_no_update is missing" in result.stdout
     assert "ok   digest" in result.stdout  # the file itself was not touched
 
 
@@ -203,11 +212,17 @@ def test_without_a_database_only_the_digest_is_checked(
 ) -> None:
     path = export(data_dir, finalized, "text", tmp_path / "call.txt")
     elsewhere = tmp_path / "no-data-here"
+    # Asked to compare with a database that is not there: not verified (fails closed).
     result = verify(path, "--data-dir", elsewhere)
-    assert result.returncode == 0, result.stdout
-    assert "not compared: no database" in result.stdout
+    assert result.returncode == 1, result.stdout
+    assert "---- database: not compared: there is no database at" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith(f"NOT VERIFIED: {path}: not every check")
     assert not elsewhere.exists()  # verify never creates a data folder
-    assert verify(path, "--no-database", "--data-dir", data_dir).returncode == 0
+    # Asked for the digest alone: it says only that, and exits 0.
+    alone = verify(path, "--no-database", "--data-dir", data_dir)
+    assert alone.returncode == 0, alone.stdout
+    assert alone.stdout.splitlines()[-1].startswith(f"DIGEST MATCHES: {path} (the file alone")
+    assert "VERIFIED" not in alone.stdout
 
 
 def test_escape_sequences_in_an_edited_export_are_not_replayed(

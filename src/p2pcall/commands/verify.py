@@ -1,12 +1,19 @@
 """`p2pcall verify FILE`: is an exported record unchanged, and does it match the database?
 
-Checks, in order: the export's own digest (edited since export?), the hash-chain head it
-prints against the one recomputed from the database (the record rewritten since finalizing?),
-and the file line by line against a fresh rendering from the database with the export's own
-format, time and redaction (the first line that differs). Without a database (or without the
-call in it) only the file's own digest is checked, and the output says so.
+Checks, in order: the export's own digest (edited since export?) and, for JSON, that it holds
+exactly what the export schema allows (no key twice, nothing added); that the database's
+tables and guards are p2pcall's own; that the call is there and still hashes to the head
+stamped when it was finalized; that the export prints that head; and that the file is, byte
+for byte, a fresh rendering from the database with the export's own format, time and
+redaction (addenda saved since and follow-up status left aside).
 
-Exit codes: 0 verified, 1 something differs (the output says where), 2 usage or unreadable file.
+Fails closed: the verdict is VERIFIED only when every one of those checks was made and
+passed. A check that could not be made (no database, database busy or damaged, header
+unreadable) is reported as not made, and the verdict is NOT VERIFIED. `--no-database` is the
+explicit way to check the file's digest alone; the verdict then says only that.
+
+Exit codes: 0 verified (or, with --no-database, digest matches), 1 not verified (the output
+says what differs or what could not be checked), 2 usage or a file that is not an export.
 """
 
 from __future__ import annotations
@@ -26,15 +33,17 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         help="check an exported record: unchanged since export, and matching the database",
         description=(
             "Check a text, Markdown or JSON export: its own digest, its hash-chain head against "
-            "the database, and its lines against a fresh rendering from the database. Exit "
-            "status 0 verified, 1 differs, 2 usage or unreadable file."
+            "the database, and its bytes against a fresh rendering from the database. Exit "
+            "status 0 verified, 1 not verified (differs, or a check could not be made), 2 usage "
+            "or not an export."
         ),
     )
     parser.add_argument("file", metavar="FILE", help="the exported .txt, .md or .json file")
     parser.add_argument(
         "--no-database",
         action="store_true",
-        help="check the file alone (its digest), without opening the database",
+        help="check the file alone (its digest), without opening the database; the verdict "
+        "then says only that",
     )
 
 
@@ -43,20 +52,18 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
 
     text = _read(Path(args.file))
     if text is None:
+        print(f"NOT VERIFIED: {args.file}: the file could not be read")
         return EXIT_USAGE
-    report = Report()
+    report = Report(digest_only=args.no_database)
     meta = _check_file(text, report)
     if meta is False:
-        print(f"{args.file}: not a p2pcall export (no export header or digest found).")
+        print(f"NOT VERIFIED: {args.file} is not a p2pcall export (no export header or digest).")
         return EXIT_USAGE
-    if args.no_database:
-        report.add(True, "database", "not compared (--no-database)")
-    else:
+    if not args.no_database:
         _check_database(text, meta, data_dir, report)
     for line in report.lines():
         print(line)
-    verdict = "VERIFIED" if report.ok else "DIFFERS"
-    print(f"{verdict}: {args.file}")
+    print(report.verdict(str(args.file)))
     return EXIT_OK if report.ok else EXIT_DIFFERS
 
 
@@ -74,14 +81,23 @@ def _read(path: Path) -> str | None:
 
 
 def _check_file(text: str, report: Any) -> Any:
-    """The export's own digest; returns its metadata, None if unreadable, False if no export."""
-    from p2pcall.domain.export.digest import check_digest, read_meta
+    """The export's own digest (and, for JSON, its structure); returns its metadata, None if
+    the header is unreadable, False if this is no export at all."""
+    from p2pcall.domain.export.digest import check_digest, is_json_export, read_meta
 
     meta = read_meta(text)
     ok, message = check_digest(text)
     if meta is None and not ok:
         return False
     report.add(ok, "digest", message)
+    if is_json_export(text):
+        from p2pcall.domain.export.strict_json import structure_problem
+
+        problem = structure_problem(text)
+        if problem is None:
+            report.add(True, "structure", "exactly the members of the export schema, none twice")
+        elif problem != message:  # a key given twice is already the digest's finding
+            report.add(False, "structure", problem)
     if meta is None:
         report.add(False, "header", "the export header line is missing or damaged")
     return meta
@@ -91,44 +107,90 @@ def _check_database(text: str, meta: Any, data_dir: Path, report: Any) -> None:
     from p2pcall.paths import database_path
 
     db = database_path(data_dir)
-    if not db.exists():
-        report.add(True, "database", f"not compared: no database at {db} (the file alone)")
-        return
     if meta is None:
-        report.add(False, "database", "not compared: the export does not say which call it is")
+        report.unchecked(
+            "database", "not compared: the export's header does not say which call it is"
+        )
+        return
+    if not db.exists():
+        report.unchecked(
+            "database",
+            f"not compared: there is no database at {db} (on another computer, "
+            "`--no-database` checks the file's digest alone)",
+        )
         return
     from p2pcall.store import Store, StoreError
 
     try:
         store = Store.open(data_dir)
     except StoreError as exc:
-        report.add(False, "database", f"not compared: {exc}")
+        report.unchecked("database", f"not compared: {exc}")
         return
     try:
-        try:
-            inputs = store.chain_inputs(meta.call_id)
-        except StoreError:
-            report.add(True, "database", f"not compared: call {meta.call_id} is not in {db}")
-            return
-        _check_chain(text, inputs, report)
-        _check_lines(text, meta, store, report)
+        _compare(text, meta, store, report)
+    except StoreError as exc:  # busy, disk error: whatever was not compared says so
+        report.unchecked("database", f"not compared: {exc}")
     finally:
         store.close()
 
 
-def _check_chain(text: str, inputs: Any, report: Any) -> None:
+def _compare(text: str, meta: Any, store: Any, report: Any) -> None:
+    from p2pcall.store import schema
+    from p2pcall.store.exporting import RecordUnreadableError, read_record
+    from p2pcall.store.integrity import schema_check
+    from p2pcall.store.store import NoSuchCallError
+
+    version, problems = schema_check(store)
+    older = (
+        f" (schema {version}, written by an older p2pcall, compared with that version's)"
+        if version < schema.CURRENT_VERSION
+        else ""
+    )
+    report.add(
+        not problems,
+        "guards",
+        f"the database's tables, indexes and guards are p2pcall's own{older}"
+        if not problems
+        else "the database's structure was changed outside p2pcall (guards dropped or "
+        f"added?): {'; '.join(problems[:4])}" + ("; ..." if len(problems) > 4 else ""),
+    )
+    try:
+        record, inputs = read_record(store, meta.call_id)
+    except RecordUnreadableError:
+        report.add(
+            False,
+            "call",
+            f"the record of call {meta.call_id} cannot be read back: a stored time or value is "
+            "not one p2pcall writes (the database was edited outside p2pcall)",
+        )
+        return
+    except NoSuchCallError:
+        report.add(
+            False,
+            "call",
+            f"call {meta.call_id} is not in the database {store.path}: it was deleted, or the "
+            "export comes from another database",
+        )
+        return
+    _check_chain(text, meta.format, inputs, report)
+    _check_lines(text, meta, record, report)
+
+
+def _check_chain(text: str, fmt: str, inputs: Any, report: Any) -> None:
     from p2pcall.domain.verify import printed_head
 
     call = inputs.call
-    found, printed = printed_head(text)
+    found, printed = printed_head(text, fmt)
     if call.finalized_at is None:
-        ok = printed is None
+        ok = found and printed is None
         report.add(
             ok,
             "chain",
-            "call not finalized yet: no chain head to compare"
+            "call not finalized yet: the export and the database agree it has no chain head"
             if ok
-            else "the export prints a chain head but the database has the call not finalized",
+            else "the export prints a chain head but the database has the call not finalized"
+            if found
+            else "the export's record status (chain head) is missing or damaged",
         )
         return
     recomputed = inputs.head()
@@ -136,38 +198,41 @@ def _check_chain(text: str, inputs: Any, report: Any) -> None:
         report.add(
             False,
             "chain",
-            f"the database was changed after finalizing: its notes and fields now hash to "
+            f"the record has been changed since it was finalized: the database now hashes to "
             f"{recomputed}, the head stamped at finalizing is {call.chain_head}",
         )
     if not found:
-        report.add(False, "chain", "the export prints no hash-chain head")
+        report.add(False, "chain", "the export's record status (chain head) is missing or damaged")
     elif printed is None:
-        report.add(False, "chain", "the export says not finalized, the database has it finalized")
-    elif printed != recomputed:
         report.add(
             False,
             "chain",
-            f"the head printed in the export ({printed}) is not the one recomputed from the "
-            f"database ({recomputed})",
+            "the export was made before the call was finalized (it says not finalized); "
+            "export the call again",
         )
-    else:
+    elif printed != call.chain_head:
+        report.add(
+            False,
+            "chain",
+            f"the head printed in the export ({printed}) is not the one stamped at finalizing "
+            f"({call.chain_head})",
+        )
+    elif printed == recomputed:
         report.add(True, "chain", f"head {printed} recomputed from the database")
 
 
-def _check_lines(text: str, meta: Any, store: Any, report: Any) -> None:
+def _check_lines(text: str, meta: Any, record: Any, report: Any) -> None:
     from datetime import timedelta
 
     from p2pcall.domain.export import ExportError, render
-    from p2pcall.store.exporting import load_for_export
 
-    record = load_for_export(store, meta.call_id)
     try:
         expected = render(record, meta.format, meta.generated_at, meta.redact)
     except ExportError as exc:
         report.add(False, "database", f"cannot re-render this export: {exc}")
         return
-    if _same(text, expected, meta.format):
-        report.add(True, "database", "every line matches a fresh rendering from the database")
+    if text == expected:
+        report.add(True, "database", "every byte matches a fresh rendering from the database")
         return
     # Notes added since the export (addenda, late entries) are not an edit of the file. The
     # export time is cut to the second, so a note from that same second was already in it.
@@ -175,48 +240,58 @@ def _check_lines(text: str, meta: Any, store: Any, report: Any) -> None:
     later = [n for n in record.notes if n.saved_at >= cutoff]
     if later:
         record.notes = [n for n in record.notes if n.saved_at < cutoff]
-        as_exported = render(record, meta.format, meta.generated_at, meta.redact)
-        if _same(text, as_exported, meta.format):
-            report.add(
-                True,
-                "database",
-                f"matches the database as it was at export; {len(later)} note(s) were added "
-                "since (shown in a new export)",
-            )
-            return
-        expected = as_exported
+        expected = render(record, meta.format, meta.generated_at, meta.redact)
+    if text == expected or _same_but_followup_status(text, expected, meta.format):
+        since = []
+        if later:
+            since.append(f"{len(later)} note(s) were added since (shown in a new export)")
+        if text != expected:
+            since.append("follow-up status changed since (work tracking, not compared)")
+        report.add(
+            True, "database", "matches the database as it was at export; " + "; ".join(since)
+        )
+        return
     report.add(False, "database", _where(text, expected, meta.format))
 
 
-def _same(text: str, expected: str, fmt: str) -> bool:
-    if text == expected:
-        return True
-    if fmt != "json":
-        return False
-    import json
+def _same_but_followup_status(text: str, expected: str, fmt: str) -> bool:
+    from p2pcall.domain.verify import without_followup_status
 
-    try:  # a re-indented JSON export holds the same record (its digest says so too)
-        return json.loads(text) == json.loads(expected)
-    except ValueError:
-        return False
+    return without_followup_status(text, fmt) == without_followup_status(expected, fmt)
 
 
 def _where(text: str, expected: str, fmt: str) -> str:
-    """The first place the file and the database's rendering differ, for the user."""
-    from p2pcall.domain.verify import describe, first_difference, first_json_difference
+    """The first place the file and the database's rendering differ, for the user (follow-up
+    status aside, as in the comparison itself)."""
+    from p2pcall.domain.verify import (
+        describe,
+        first_difference_but_followup_status,
+        first_json_difference,
+    )
 
     if fmt == "json":
-        import json
+        from p2pcall.domain.export.strict_json import JSONStructureError, loads_strict
 
         try:
-            found = json.loads(text)
-        except ValueError:
+            found = loads_strict(text)
+        except JSONStructureError:
             found = None
-        if found is not None:
-            # Re-indenting keeps the JSON digest valid: compare values, and name the member.
-            found.pop("digest", None)
-            wanted = json.loads(expected)
-            wanted.pop("digest", None)
-            return first_json_difference(found, wanted) or "only the layout differs"
-    difference = first_difference(text, expected)
+        if isinstance(found, dict):
+            wanted = loads_strict(expected)
+            for document in (found, wanted):
+                document.pop("digest", None)
+                for followup in document.get("followups") or []:
+                    if isinstance(followup, dict):
+                        for key in ("status", "status_label", "done_at"):
+                            followup.pop(key, None)
+            where = first_json_difference(found, wanted)
+            if where is not None:
+                return where
+            layout = first_difference_but_followup_status(text, expected, fmt)
+            at = f" ({describe(layout)})" if layout else ""
+            return (
+                "same values, but not byte for byte the file p2pcall wrote (re-indented or "
+                f"re-encoded?){at}"
+            )
+    difference = first_difference_but_followup_status(text, expected, fmt)
     return describe(difference) if difference else "differs"

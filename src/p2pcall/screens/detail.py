@@ -41,13 +41,32 @@ class DetailView:
 
 def load_detail(store: Store, call_id: int) -> DetailView:
     """Runs in the database thread."""
+    from p2pcall.store.exporting import RecordChangedError, checked_head
     from p2pcall.store.history import late_fields
 
-    return build_view(store.load_call(call_id), late_fields(store, call_id))
+    record = store.load_call(call_id)
+    changed = False
+    if record.call.finalized:  # recomputed each time the record is shown, as exports do
+        try:
+            checked_head(store.chain_inputs(call_id))
+        except RecordChangedError:
+            changed = True
+    return build_view(record, late_fields(store, call_id), changed_since_finalized=changed)
+
+
+# What the detail says when the record no longer hashes to its stamped head: plain words.
+RECORD_CHANGED = (
+    "CHANGED SINCE IT WAS FINALIZED. This record no longer matches the chain head stamped "
+    "when it was finalized: its notes, fields or times were edited outside p2pcall. Do not "
+    "rely on it as it reads now; exports of it are refused."
+)
 
 
 def build_view(
-    record: CallRecord, late_keys: set[str] | frozenset[str] = frozenset()
+    record: CallRecord,
+    late_keys: set[str] | frozenset[str] = frozenset(),
+    *,
+    changed_since_finalized: bool = False,
 ) -> DetailView:
     from p2pcall.domain.fields import Group, fields_for
     from p2pcall.domain.sections import Section
@@ -77,7 +96,11 @@ def build_view(
     _line(meta, "Time zone", tz)
     if call.finalized_at is not None:
         _line(meta, "Finalized", stamp(call.finalized_at, tz))
-        _line(meta, "Chain head", call.chain_head or "\u2014")
+        if changed_since_finalized:
+            _line(meta, "Record", RECORD_CHANGED, "bold $error")
+            _line(meta, "Stamped head", f"{call.chain_head} (no longer matches)")
+        else:
+            _line(meta, "Chain head", call.chain_head or "\u2014")
     reviewer = _reviewer_line(record)
     if reviewer:
         _line(meta, "Reviewer", reviewer)

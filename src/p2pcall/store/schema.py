@@ -108,7 +108,8 @@ RECORD_GUARD = "p2pcall record: "
 
 
 def _refuse(message: str) -> str:
-    return f"SELECT RAISE(ABORT, '{RECORD_GUARD}{message}')"
+    quoted = (RECORD_GUARD + message).replace("'", "''")
+    return f"SELECT RAISE(ABORT, '{quoted}')"
 
 
 def _finalized(row: str) -> str:
@@ -266,7 +267,109 @@ def _v3_clock(db: sqlite3.Connection) -> None:
     _run(db, "ALTER TABLE followup ADD COLUMN legal_due VARCHAR(27);")
 
 
-STEPS: tuple[Step, ...] = (_v1, _v2, _v3_clock)
+def _v4_guards(db: sqlite3.Connection) -> None:
+    """Guards no statement gets past, whatever client sends it with SQLite's default settings.
+
+    `REPLACE`, `INSERT OR REPLACE` and `UPDATE OR REPLACE` delete the row they collide with
+    without firing DELETE triggers (unless a client turns recursive_triggers on, which the
+    `sqlite3` shell does not): the v2 guards never saw those deletions. BEFORE INSERT triggers
+    run before that deletion, so an insert whose key is already taken is refused there.
+    `UPDATE OF id` triggers do not fire for `SET rowid = ...`, so the ids are guarded by
+    triggers without a column list. `DROP TRIGGER`, `DROP TABLE` or any other change of the
+    schema cannot be refused from inside SQLite: `store.integrity.schema_check` finds those, and
+    the chain head recomputed by every export and `verify` finds what they were used for.
+    """
+    _run(db, GUARD_TRIGGERS)
+
+
+_NEVER_REPLACED = "is never replaced (REPLACE would delete it without a trace)"
+# How UTCDateTime stores every time. The guards compare times as text; that is sound only
+# when every time has this one fixed-width form ('2026-11-30T13:00:00+01:00' sorts after
+# '2026-11-30T12:30:00.000000Z' but is earlier).
+_UTC_TEXT = (
+    "'"
+    + "-".join(["[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2])
+    + "T"
+    + ":".join(["[0-9]" * 2] * 3)
+    + "."
+    + "[0-9]" * 6
+    + "Z'"
+)
+_TIME_FORM = "times are stored as UTC text YYYY-MM-DDTHH:MM:SS.ffffffZ"
+
+GUARD_TRIGGERS = f"""
+    CREATE TRIGGER record_note_no_replace BEFORE INSERT ON note
+    WHEN EXISTS (SELECT 1 FROM note WHERE id = new.id) BEGIN
+        {_refuse("a saved note " + _NEVER_REPLACED + "; " + _CORRECT_INSTEAD)};
+    END;
+    CREATE TRIGGER record_field_edit_no_replace BEFORE INSERT ON field_edit
+    WHEN EXISTS (SELECT 1 FROM field_edit WHERE id = new.id) BEGIN
+        {_refuse("the history of a field " + _NEVER_REPLACED)};
+    END;
+    CREATE TRIGGER record_field_no_replace BEFORE INSERT ON call_field
+    WHEN EXISTS (SELECT 1 FROM call_field WHERE rowid = new.rowid) BEGIN
+        {_refuse("the value of a field " + _NEVER_REPLACED)};
+    END;
+    CREATE TRIGGER record_field_keeps_rowid BEFORE UPDATE ON call_field
+    WHEN new.rowid IS NOT old.rowid BEGIN
+        {_refuse("the value of a field keeps its row number")};
+    END;
+    CREATE TRIGGER record_call_no_replace BEFORE INSERT ON call
+    WHEN EXISTS (SELECT 1 FROM call WHERE id = new.id) BEGIN
+        {_refuse("a call " + _NEVER_REPLACED)};
+    END;
+    CREATE TRIGGER record_call_starts_open BEFORE INSERT ON call
+    WHEN new.finalized_at IS NOT NULL OR new.chain_head IS NOT NULL BEGIN
+        {_refuse("a call is finalized after it ends, never created finalized")};
+    END;
+    CREATE TRIGGER record_call_keeps_id BEFORE UPDATE ON call
+    WHEN new.id IS NOT old.id BEGIN
+        {_refuse("a call keeps its number")};
+    END;
+    CREATE TRIGGER record_call_head_and_stamp BEFORE UPDATE OF finalized_at, chain_head ON call
+    WHEN old.finalized_at IS NULL BEGIN
+        {_refuse("the chain head is stamped with the finalize time, never alone")}
+        WHERE (new.finalized_at IS NULL) != (new.chain_head IS NULL);
+        {_refuse("a chain head is 64 lowercase hexadecimal digits")}
+        WHERE new.chain_head GLOB '*[^0-9a-f]*';
+        {_refuse("a finalize time is stored as UTC text YYYY-MM-DDTHH:MM:SS.ffffffZ")}
+        WHERE NOT new.finalized_at GLOB {_UTC_TEXT};
+        {_refuse("a call is finalized after its last note and field change; check the clock")}
+        WHERE new.finalized_at IS NOT NULL AND (
+            EXISTS (SELECT 1 FROM note WHERE call_id = new.id AND saved_at > new.finalized_at)
+            OR EXISTS (
+                SELECT 1 FROM call_field WHERE call_id = new.id AND updated_at > new.finalized_at
+            )
+            OR EXISTS (
+                SELECT 1 FROM field_edit WHERE call_id = new.id AND edited_at > new.finalized_at
+            )
+        );
+    END;
+    CREATE TRIGGER record_note_time_form BEFORE INSERT ON note
+    WHEN NOT (new.saved_at GLOB {_UTC_TEXT} AND new.started_at GLOB {_UTC_TEXT}) BEGIN
+        {_refuse("a note's " + _TIME_FORM)};
+    END;
+    CREATE TRIGGER record_field_time_form BEFORE INSERT ON call_field
+    WHEN NOT new.updated_at GLOB {_UTC_TEXT} BEGIN
+        {_refuse("a field's " + _TIME_FORM)};
+    END;
+    CREATE TRIGGER record_field_time_form_update BEFORE UPDATE OF updated_at ON call_field
+    WHEN NOT new.updated_at GLOB {_UTC_TEXT} BEGIN
+        {_refuse("a field's " + _TIME_FORM)};
+    END;
+    CREATE TRIGGER record_field_edit_time_form BEFORE INSERT ON field_edit
+    WHEN NOT new.edited_at GLOB {_UTC_TEXT} BEGIN
+        {_refuse("a field's " + _TIME_FORM)};
+    END;
+    CREATE TRIGGER record_call_keeps_its_notes BEFORE DELETE ON call
+    WHEN EXISTS (SELECT 1 FROM note WHERE call_id = old.id)
+        OR EXISTS (SELECT 1 FROM field_edit WHERE call_id = old.id) BEGIN
+        {_refuse("a call with saved notes or field history is never deleted")};
+    END;
+"""
+
+
+STEPS: tuple[Step, ...] = (_v1, _v2, _v3_clock, _v4_guards)
 CURRENT_VERSION = len(STEPS)
 
 

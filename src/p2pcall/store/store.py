@@ -40,6 +40,10 @@ class DatabaseError(StoreError):
     """The database file is damaged, not a database, or cannot be opened."""
 
 
+class NoSuchCallError(StoreError):
+    """The call number asked for is not in the database."""
+
+
 def _private_file(path: Path) -> None:
     """Create (or tighten) a file as owner-only before SQLite touches it.
 
@@ -255,7 +259,7 @@ class Store(RecordsMixin, FollowUpsMixin):
     def _call_row(self, session: Session, call_id: int) -> CallRow:
         row = session.get(CallRow, call_id)
         if row is None:
-            raise StoreError(f"There is no call number {call_id}.")
+            raise NoSuchCallError(f"There is no call number {call_id}.")
         return row
 
     def unfinished_calls(self) -> list[CallSummary]:

@@ -67,6 +67,9 @@ REDACTION_NOTICE = (
     f"{REDACTED}. Free-text notes are not searched for names: read them before sharing."
 )
 FOOTER_PREFIX = "SHA-256 of everything above this line: "
+# The first line of a text and of a Markdown export (the call number follows).
+TEXT_TITLE = "P2PCALL CALL RECORD - CALL "
+MARKDOWN_TITLE = "# Call record: call "
 
 
 class ExportError(ValueError):

@@ -19,7 +19,12 @@ import json
 import re
 from typing import Any
 
-from p2pcall.domain.export.common import FOOTER_PREFIX, ExportMeta
+from p2pcall.domain.export.common import (
+    FOOTER_PREFIX,
+    MARKDOWN_TITLE,
+    TEXT_TITLE,
+    ExportMeta,
+)
 
 DIGEST_KEY = "digest"
 ALGORITHM = "SHA-256"
@@ -105,10 +110,12 @@ def _first_line_with_trailing_space(body: str) -> int | None:
 
 
 def _check_json(text: str) -> tuple[bool, str]:
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        return False, f"not valid JSON ({type(exc).__name__} at line {getattr(exc, 'lineno', '?')})"
+    from p2pcall.domain.export.strict_json import JSONStructureError, loads_strict
+
+    try:  # strict: with a key twice, which one would the digest have covered?
+        document = loads_strict(text)
+    except JSONStructureError as exc:
+        return False, str(exc)
     if not isinstance(document, dict):
         return False, "not a p2pcall JSON export (the top level is not an object)"
     digest = document.get(DIGEST_KEY)
@@ -139,11 +146,18 @@ def read_meta(text: str) -> ExportMeta | None:
                 f"generated_at={export['generated_at']} "
                 f"redact={'yes' if export['redacted'] is True else 'no'}"
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return None
         return ExportMeta.from_line(line)
-    for line in text.split("\n", 12)[:12]:
-        meta = ExportMeta.from_line(line)
-        if meta is not None:
-            return meta
-    return None
+    # Where the layout puts it, never the first line that looks like one (a field's value
+    # could): text has it on line 2, Markdown on line 3 in a code span.
+    lines = text.lstrip("\ufeff").split("\n", 3)
+    if len(lines) < 4:
+        return None
+    if lines[0].startswith(TEXT_TITLE):
+        meta, fmt = ExportMeta.from_line(lines[1]), "text"
+    elif lines[0].startswith(MARKDOWN_TITLE) and lines[2].rstrip("\r").startswith("`"):
+        meta, fmt = ExportMeta.from_line(lines[2]), "markdown"
+    else:
+        return None
+    return meta if meta is not None and meta.format == fmt else None

@@ -74,7 +74,7 @@ def render_markdown(record: CallRecord, generated_at: datetime, redact: bool) ->
     call = record.call
     tz = call.tz
     meta = c.export_meta("markdown", call.id, generated_at, redact)
-    lines = [f"# Call record: call {call.id}", "", f"`{meta.line()}`", "", c.INTRO]
+    lines = [f"{c.MARKDOWN_TITLE}{call.id}", "", f"`{meta.line()}`", "", c.INTRO]
     if redact:
         lines += ["", f"**Redacted copy.** {md_text(c.REDACTION_NOTICE)}"]
 

@@ -49,7 +49,7 @@ def render_text(record: CallRecord, generated_at: datetime, redact: bool) -> str
     call = record.call
     tz = call.tz
     meta = c.export_meta("text", call.id, generated_at, redact)
-    title = f"P2PCALL CALL RECORD - CALL {call.id}"
+    title = f"{c.TEXT_TITLE}{call.id}"
     lines = [title, meta.line(), "", _para(c.INTRO)]
     if redact:
         lines += ["", _para("REDACTED COPY. " + c.REDACTION_NOTICE)]
