@@ -78,7 +78,7 @@ def test_domain_modules_do_not_import_tui_or_database(sandbox) -> None:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     modules = set(lines[0].removeprefix("modules:").split(","))
-    expected = {"models", "fields", "vocab", "sections", "timefmt", "text"}
+    expected = {"models", "fields", "vocab", "sections", "timefmt", "text", "localzone"}
     assert {f"p2pcall.domain.{name}" for name in expected} <= modules
     loaded = json.loads(lines[-1])["loaded"]
     for package in ("textual", "sqlalchemy", "sqlmodel"):

@@ -15,7 +15,7 @@ from textual.screen import Screen
 
 from p2pcall.keyhold import KeyHoldingApp
 from p2pcall.safe_exit import SafeExit
-from p2pcall.screens.home import HomeScreen, home_lines
+from p2pcall.screens.home import HomeScreen, home_lines, zone_notice
 from p2pcall.screens.names import INFO_SCREEN, SECTION_LETTERS, section_screen_name
 from p2pcall.worker import DatabaseThread, JobFinished, StoreFailed, StoreOpened
 
@@ -134,6 +134,7 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
 
             self.db.submit(home_lines, home.show_calls)
             self.db.submit(load_due, home.show_due)
+            self.db.submit(zone_notice, home.show_zone_notice)
 
     def show_due(self) -> None:
         from p2pcall.screens.due import DueScreen

@@ -12,9 +12,17 @@ def now_utc() -> datetime:
 
 
 def local_tz_name() -> str:
-    import pendulum
+    """The zone this computer is set to, always a name pendulum and zoneinfo can load."""
+    from p2pcall.domain.localzone import resolve_local_zone
 
-    return pendulum.local_timezone().name
+    return resolve_local_zone().name
+
+
+def local_zone_notice() -> str | None:
+    """One plain sentence when TZ is not simply a zone name (UTC+3), else None."""
+    from p2pcall.domain.localzone import resolve_local_zone
+
+    return resolve_local_zone().notice
 
 
 def to_local(moment: datetime, tz: str | None = None) -> datetime:

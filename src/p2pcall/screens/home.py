@@ -35,6 +35,13 @@ def home_lines(store: Store) -> list[CallLine]:
     ]
 
 
+def zone_notice(store: Store) -> str | None:
+    """Runs in the database thread (it may import pendulum): the time zone, said plainly."""
+    from p2pcall.domain.timefmt import local_zone_notice
+
+    return local_zone_notice()
+
+
 def _line(summary: CallSummary, unfinished: bool) -> CallLine:
     from p2pcall.domain.text import count, one_line
     from p2pcall.domain.timefmt import elapsed, stamp
@@ -99,6 +106,7 @@ class HomeScreen(Screen[None]):
                 classes="points",
             )
             yield Static(Content("Opening your records\u2026"), id="home-status", classes="hint")
+            yield Static(id="zone-notice", classes="warning")
             yield Static(id="due-panel")
             yield OptionList(id="calls")
         yield KeyBar()
@@ -135,6 +143,12 @@ class HomeScreen(Screen[None]):
         if lines:
             calls.highlighted = 0
             calls.focus()
+
+    def show_zone_notice(self, notice: str | None) -> None:
+        """TZ set to something that is not a zone name (UTC+3): say what times mean."""
+        panel = self.query_one("#zone-notice", Static)
+        panel.update(Content(notice or ""))
+        panel.display = bool(notice)
 
     def show_due(self, report: DueReport) -> None:
         from p2pcall.screens.due import due_summary
