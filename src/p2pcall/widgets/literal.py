@@ -27,7 +27,12 @@ class LiteralInput(Input):
     def _value(self) -> Text:
         if self.password:
             return super()._value
-        return Text(_one_line(self.value), no_wrap=True, overflow="ignore", end="")
+        text = Text(_one_line(self.value), no_wrap=True, overflow="ignore", end="")
+        room = self.scrollable_content_region.width
+        if not self.has_focus and room > 1 and text.cell_len > room:
+            # Left alone and too long: end with … so a cut value never reads as whole.
+            text.truncate(room, overflow="ellipsis")
+        return text
 
     def _position_to_cell(self, position: int) -> int:
         # Measured on what is drawn: a control character is one cell (␛), not zero.
