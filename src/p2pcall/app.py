@@ -221,7 +221,7 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
 
     def ask_end_call(self) -> None:
         from p2pcall.domain.text import count
-        from p2pcall.domain.timefmt import elapsed, now_utc
+        from p2pcall.domain.timefmt import call_length, now_utc
         from p2pcall.screens.end_call import EndCallScreen
 
         live = self.live
@@ -236,7 +236,7 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
             if screen.is_mounted and screen.composer.text.strip()
         ]
         end = live.call.ended_at or now_utc()
-        length = elapsed((end - live.call.started_at).total_seconds())
+        length = call_length(live.call.started_at, end)
         notes = count(len(live.notes), "note")
         if live.call.ended_at is None:
             stamp_note = "The end time is stamped when you confirm."

@@ -133,6 +133,16 @@ def posix_zone(setting: str) -> LocalZone:
     )
 
 
+def zone_label(name: str) -> str:
+    """A zone as a person reads it. Etc/GMT+3 is -03:00 (POSIX signs): never shown bare."""
+    match = re.fullmatch(r"Etc/GMT([+-])(\d{1,2})", name)
+    if match is None:
+        return name
+    hours = int(match[2])
+    east = -hours * 3600 if match[1] == "+" else hours * 3600
+    return f"UTC{offset_text(east)} (fixed offset, no daylight saving)"
+
+
 def offset_text(east_seconds: int) -> str:
     """+05:30, -03:00."""
     sign = "-" if east_seconds < 0 else "+"

@@ -44,7 +44,7 @@ def zone_notice(store: Store) -> str | None:
 
 def _line(summary: CallSummary, unfinished: bool) -> CallLine:
     from p2pcall.domain.text import count, one_line
-    from p2pcall.domain.timefmt import elapsed, stamp
+    from p2pcall.domain.timefmt import call_length, stamp
 
     who = " \u00b7 ".join(
         one_line(value, 24) for value in (summary.patient_ref, summary.insurer) if value
@@ -56,7 +56,7 @@ def _line(summary: CallSummary, unfinished: bool) -> CallLine:
     else:
         duration = ""
         if summary.started_at and summary.ended_at:
-            duration = elapsed((summary.ended_at - summary.started_at).total_seconds())
+            duration = call_length(summary.started_at, summary.ended_at)
         outcome = summary.outcome.label if summary.outcome else ""
         if not summary.finalized:
             outcome += " · wrap-up pending"  # Ctrl+G in the call brings it back
