@@ -55,6 +55,10 @@ def resolve_local_zone(
     timezone_file: Path = TIMEZONE_FILE,
     zoneinfo_dirs: tuple[str, ...] = ZONEINFO_DIRS,
 ) -> LocalZone:
+    if environ is None:
+        mocked = _zone_set_in_pendulum()
+        if mocked:
+            return LocalZone(mocked)
     env = os.environ if environ is None else environ
     setting = env.get("TZ")
     if setting is None:
@@ -67,6 +71,20 @@ def resolve_local_zone(
     if is_zone_name(spec):
         return LocalZone(spec)
     return posix_zone(setting)
+
+
+def _zone_set_in_pendulum() -> str | None:
+    """A zone set with pendulum.set_local_timezone() (tests freezing time and zone) wins.
+
+    Time travel also rewrites TZ (time-machine sets it to the travel destination's zone), so
+    without this a test's chosen zone would give way to TZ=UTC.
+    """
+    import importlib
+
+    module = importlib.import_module("pendulum.tz.local_timezone")
+    mock = getattr(module, "_mock_local_timezone", None)
+    name = getattr(mock, "name", None)
+    return name if isinstance(name, str) and is_zone_name(name) else None
 
 
 def is_zone_name(name: str) -> bool:

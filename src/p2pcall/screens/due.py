@@ -148,7 +148,7 @@ class DueScreen(Screen[None]):
         return Content.assemble(
             (due_text(item.due, item.tz)[:21], "$text-muted"),
             gap,
-            one_line(followup_title(f), 48),
+            one_line(followup_title(f)),  # whole: the list wraps it (cut, it hid the end)
             "\n",
             (" " * 23 + call_label(f.call_id, item.patient_ref, item.insurer), "$text-muted"),
         )

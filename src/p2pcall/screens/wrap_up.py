@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 
 # The call fields the deadlines depend on, editable from the wrap-up (key e).
 DEADLINE_FIELDS = ("plan_type", "review_type", "urgency", "denial_date", "denial_received")
-TITLE_WIDTH = 46
+# A checklist line: box (4 cells), title, space, date (15), override mark, scrollbar.
+LINE_EXTRAS = 4 + 1 + 15 + 1 + 2
+MIN_TITLE_WIDTH = 20
 
 
 class UserDate:
@@ -123,7 +125,7 @@ class WrapUpScreen(Screen[None]):
 
     def _commitments_content(self) -> Content:
         if not self.commitments:
-            return Content("No commitments were marked during the call (Ctrl+T on a note).")
+            return Content("No commitments were marked during the call (Alt+M on a note).")
         parts: list[Content | str | tuple[str, str]] = [
             ("Commitments on the call (put them in the written confirmation):", "bold")
         ]
@@ -187,10 +189,9 @@ class WrapUpScreen(Screen[None]):
         return user.due if user else suggestion.computed_due
 
     def _prompt(self, suggestion: Suggestion) -> Content:
-        title = suggestion.action.label
-        if suggestion.action is FollowUpAction.CHASE_DOCUMENTS:
-            title = f"Chase: {suggestion.note}"
-        title = one_line(title, TITLE_WIDTH).ljust(TITLE_WIDTH)
+        title = self._title(suggestion)
+        width = self._title_width()
+        title = one_line(title, width).ljust(width)
         due = self._due_of(suggestion)
         if due is None:
             when: tuple[str, str] = ("no date", "$text-muted")
@@ -198,6 +199,22 @@ class WrapUpScreen(Screen[None]):
             when = (due_text(due, self.call.tz)[:15], "")
         mark = "*" if suggestion.key in self.user_dates else " "
         return Content.assemble(title, " ", when, (mark, "bold $warning"))
+
+    def _title_width(self) -> int:
+        # As wide as the screen allows (a fixed 46 cut "by 2 business days" at 80 columns);
+        # a title still too long ends in … and is shown whole in the detail below.
+        return max(MIN_TITLE_WIDTH, self.app.size.width - LINE_EXTRAS)
+
+    @staticmethod
+    def _title(suggestion: Suggestion) -> str:
+        if suggestion.action is FollowUpAction.CHASE_DOCUMENTS:
+            return f"Chase: {suggestion.note}"
+        return suggestion.action.label
+
+    def on_resize(self) -> None:
+        if self.is_mounted and getattr(self, "plan", None) is not None:
+            for suggestion in self.plan.suggestions:
+                self._refresh_prompt(suggestion)
 
     def _highlighted(self) -> Suggestion | None:
         index = self.query_one(SelectionList).highlighted
@@ -216,6 +233,9 @@ class WrapUpScreen(Screen[None]):
     def _detail_content(self, s: Suggestion) -> Content:
         tz = self.call.tz
         lines: list[tuple[str, str]] = []
+        title = self._title(s)
+        if len(one_line(title)) > self._title_width():
+            lines.append((one_line(title), "bold"))  # cut in the list: here in full
         if s.why:
             lines.append((s.why, "italic"))
         user = self.user_dates.get(s.key)
