@@ -330,3 +330,61 @@ def test_the_call_detail_adds_up(data_dir: Path) -> None:
         store.close()
     text = "".join(piece[0] for block in build_view(record).blocks for piece in block)
     assert "2026-11-23 15:05:00 +00:00  (0:05:00)" in text
+
+
+# -- Alt+letter in a burst -------------------------------------------------------------------
+
+
+def test_alt_letter_followed_by_typing_in_one_read_stays_alt() -> None:
+    from p2pcall.paste_guard import PasteGuardParser
+
+    parser = PasteGuardParser()
+    events = list(parser.feed("\x1bmWill fax criteria by Friday\r\x1bqI only look\r"))
+    keys = [getattr(event, "key", None) for event in events]
+    assert keys[0] == "alt+m" and "alt+q" in keys
+    assert "circumflex_accent" not in keys  # was: "^" then "m" typed into the note
+    typed = "".join(e.character or "" for e in events if getattr(e, "key", "") != "enter")
+    assert typed == "Will fax criteria by FridayI only look"
+    # ESC b / ESC f keep the word moves Textual gives them; pastes stay text.
+    moves = [getattr(e, "key", None) for e in PasteGuardParser().feed("\x1bb\x1bf")]
+    assert moves == ["ctrl+left", "ctrl+right"]
+    pasted = list(PasteGuardParser().feed("\x1b[200~a\x1bmz\x1b[201~"))
+    assert [getattr(e, "text", None) for e in pasted] == ["a\x1bmz"]
+
+
+def test_kind_keys_sent_in_one_burst_through_a_terminal(data_dir: Path) -> None:
+    """As tmux sends `M-m text Enter M-n text Enter` in one write: kinds, not '^m'."""
+    import sqlite3
+
+    from pty_terminal import Terminal, child_env, p2pcall_argv
+
+    term = Terminal(p2pcall_argv(data_dir), child_env())
+    try:
+        term.wait_for("No calls yet")
+        mark = term.mark()
+        term.press("n")
+        term.wait_for("Patient", mark)
+        mark = term.mark()
+        term.press("f1")
+        term.wait_for("Note for A: Enter saves", mark)
+        mark = term.mark()
+        term.write(
+            b"\x1bmWill fax the criteria by Friday\r\x1bnAdmitted overnight after a fall\r"
+            b"\x1bqI only look at the criteria\rplain note\r"
+        )
+        term.wait_for("plain note", mark)
+        term.press("ctrl+q")
+        assert term.wait() == 0
+    finally:
+        term.close()
+    db = sqlite3.connect(f"file:{data_dir / 'p2pcall.sqlite3'}?mode=ro", uri=True)
+    try:
+        notes = db.execute("SELECT kind, body FROM note ORDER BY id").fetchall()
+    finally:
+        db.close()
+    assert notes == [
+        ("commitment", "Will fax the criteria by Friday"),
+        ("new_info", "Admitted overnight after a fall"),
+        ("quote", "I only look at the criteria"),
+        ("note", "plain note"),
+    ]
