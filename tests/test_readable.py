@@ -388,3 +388,16 @@ def test_kind_keys_sent_in_one_burst_through_a_terminal(data_dir: Path) -> None:
         ("quote", "I only look at the criteria"),
         ("note", "plain note"),
     ]
+
+
+async def test_enter_message_goes_once_the_field_is_left(data_dir: Path) -> None:
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app = await to_section_b(pilot)
+        await pilot.press("ctrl+f", *"Dr. Ruiz", "enter")
+        await pilot.pause()
+        full = app.screen.query_one(FieldForm).query_one(".field-full")
+        assert "now in Degree" in str(full.render())
+        await pilot.press("escape")  # back to the note field
+        await wait_until(pilot, lambda: not full.display)
+        assert not any(label_text(r).startswith("\u25b6") for r in app.screen.query(FieldRow))

@@ -214,6 +214,8 @@ class FieldForm(VerticalScroll):
         if not self.is_attached:
             return  # the screen was closed meanwhile (the call ended)
         focused = self.row_with_focus()
+        if focused is None and self._moved is not None and self._moved[1] is not None:
+            self._moved = None  # Enter's message was about a field the user has now left
         for row in self.query(FieldRow):
             row.show_focus(row is focused)
         self.show_full_value()
