@@ -7,6 +7,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
@@ -100,7 +101,8 @@ class FieldRow(Horizontal):
     def show_focus(self, focused: bool) -> None:
         if focused != self.focused:
             self.focused = focused
-            self.query_one(".field-label", Label).update(self._label_text())
+            for label in self.query(".field-label").results(Label):  # none once unmounting
+                label.update(self._label_text())
 
     def shown_value(self) -> str:
         """The value as the user reads it: a choice's label, control characters visible."""
@@ -231,6 +233,17 @@ class FieldForm(VerticalScroll):
         """Under the form: where Enter moved to, and the focused field's value in full."""
         if not self.is_mounted or not self.is_attached:
             return
+        full = next(iter(self.query(".field-full").results(Static)), None)
+        if full is None:
+            return  # the form is being removed with its screen (the call ended)
+        try:
+            lines = self._full_value_lines()
+        except NoMatches:
+            return  # a row being removed with its screen
+        full.update(Content("\n".join(lines)))
+        full.display = bool(lines)
+
+    def _full_value_lines(self) -> list[str]:
         row = self.row_with_focus()
         lines: list[str] = []
         if self._moved is not None:
@@ -242,9 +255,7 @@ class FieldForm(VerticalScroll):
             if len(value) > room:
                 value = value[: room - 1] + "\u2026"
             lines.append(f"{row.spec.label}: {value}")
-        full = self.query_one(".field-full", Static)
-        full.update(Content("\n".join(lines)))
-        full.display = bool(lines)
+        return lines
 
     def focus_first(self) -> None:
         rows = self.query(FieldRow)
