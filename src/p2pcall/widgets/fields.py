@@ -175,6 +175,8 @@ class FieldForm(VerticalScroll):
         yield Static(classes="field-full")
 
     _moved: tuple[str, FieldRow | None] | None = None
+    _full_text = ""  # what the line under the form shows now
+    _full_height = 0
 
     def moved_by_enter(self, left: FieldRow, landed: Widget | None) -> None:
         row = self._row_of(landed)
@@ -240,7 +242,17 @@ class FieldForm(VerticalScroll):
             lines = self._full_value_lines()
         except NoMatches:
             return  # a row being removed with its screen
-        full.update(Content("\n".join(lines)))
+        # Runs on every key typed in a field: repaint only what changed, and lay the screen
+        # out again only when the line's height does (a layout per key cost ~30 ms).
+        text = "\n".join(lines)
+        if text == self._full_text:
+            return
+        content = Content(text)
+        width = full.scrollable_content_region.width or self.scrollable_content_region.width
+        height = len(content.wrap(max(1, width))) if text else 0
+        relayout = height != self._full_height or full.display != bool(lines)
+        self._full_text, self._full_height = text, height
+        full.update(content, layout=relayout)
         full.display = bool(lines)
 
     def _full_value_lines(self) -> list[str]:
