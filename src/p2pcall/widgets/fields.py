@@ -229,6 +229,7 @@ class FieldForm(VerticalScroll):
         self.show_full_value()
 
     def on_resize(self, event: events.Resize) -> None:
+        self._full_text = "\0"  # same text, new width: its height may differ
         self.call_after_refresh(self.show_full_value)
 
     def show_full_value(self) -> None:
