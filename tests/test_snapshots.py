@@ -244,3 +244,19 @@ def test_live_call_at_60x20(snap_compare, data_dir: Path, frozen: None) -> None:
     """Narrower than the design size: fields, notes, the note field and its kind still show."""
     seed(data_dir)
     assert snap_compare(P2PCallApp(data_dir), terminal_size=(60, 20), run_before=_section_b_typing)
+
+
+async def _call_info_typed(pilot) -> None:
+    from p2pcall.screens.call_info import CallInfoScreen
+
+    await _home(pilot)
+    await pilot.press("n")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, CallInfoScreen))
+    await pilot.press(*"QA-7", "enter", *"Northwind Health Plan of the Lower Hudson Valley, Inc.")
+    await pilot.pause()
+
+
+def test_call_info_enter_and_a_long_value(snap_compare, data_dir: Path, frozen: None) -> None:
+    """Call info after Enter in the patient field: where it went, and the insurer in full."""
+    seed(data_dir)
+    assert snap_compare(P2PCallApp(data_dir), terminal_size=(80, 24), run_before=_call_info_typed)
