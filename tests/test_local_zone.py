@@ -218,3 +218,26 @@ def test_due_and_list_work_and_say_the_offset(tz: str, data_dir: Path) -> None:
     started = pendulum.parse(listing["calls"][0]["started_at"])
     expected = -3 * 3600 if tz == "UTC+3" else resolved_in_child(None)["offset"]
     assert started.utcoffset().total_seconds() == expected
+
+
+@needs_zoneinfo
+@pytest.mark.parametrize(
+    ("tz", "expected"),
+    [
+        ("right/Europe/Paris", "Europe/Paris"),  # leap-second variant: the same civil zone
+        (":posix/Asia/Tokyo", "Asia/Tokyo"),
+    ],
+)
+def test_zone_variants_are_stored_by_their_plain_name(tz: str, expected: str) -> None:
+    assert resolve_local_zone({"TZ": tz}) == resolve_local_zone({"TZ": expected})
+    assert resolve_local_zone({"TZ": tz}).name == expected
+
+
+@needs_zoneinfo
+@pytest.mark.parametrize("link", ["localtime", "posixrules"])
+def test_link_names_are_stored_as_the_zone_they_stand_for(link: str) -> None:
+    if not (ZONEINFO / link).exists():
+        pytest.skip(f"no {link} in this zoneinfo")
+    name = resolve_local_zone({"TZ": link}).name
+    assert name not in ("localtime", "posixrules") and is_zone_name(name)
+    assert (ZONEINFO / name).read_bytes() == (ZONEINFO / link).read_bytes()

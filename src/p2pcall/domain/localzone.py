@@ -68,6 +68,16 @@ def resolve_local_zone(
     spec = setting[1:] if setting.startswith(":") else setting
     if spec.startswith("/"):
         return _zone_of_file(Path(spec), setting, localtime, timezone_file, zoneinfo_dirs)
+    for prefix in ("posix/", "right/"):  # the same zone ("right/" also counts leap seconds)
+        spec = spec.removeprefix(prefix)
+    if spec in ("localtime", "posixrules"):
+        # Links to another zone file, not zones: store the zone they stand for.
+        for folder in zoneinfo_dirs:
+            found = _name_of_zone_file(Path(folder, spec), zoneinfo_dirs)
+            if found and found not in ("localtime", "posixrules"):
+                return LocalZone(found)
+        if spec == "localtime":
+            return _system_zone(localtime, timezone_file, zoneinfo_dirs)
     if is_zone_name(spec):
         return LocalZone(spec)
     return posix_zone(setting)
