@@ -56,7 +56,7 @@ def due_summary(report: DueReport) -> Content:
         *counts,
         "\n",
         (f"{due_text(first.due, first.tz)[:21]}  ", "$text-muted"),
-        one_line(followup_title(first.followup), 40),
+        one_line(followup_title(first.followup)),  # whole: it wraps onto the panel's last line
         (f"  call #{first.followup.call_id}", "$text-muted"),
     )
 
