@@ -401,3 +401,18 @@ async def test_enter_message_goes_once_the_field_is_left(data_dir: Path) -> None
         await pilot.press("escape")  # back to the note field
         await wait_until(pilot, lambda: not full.display)
         assert not any(label_text(r).startswith("\u25b6") for r in app.screen.query(FieldRow))
+
+
+async def test_the_newest_messages_stay_in_view(data_dir: Path) -> None:
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_app(pilot)
+        for number in range(8):
+            app.notify(f"Message {number}: " + "a longer explanation " * 5, timeout=30)
+        await wait_until(pilot, lambda: "Message 7" in "".join(screen_lines(app)))
+        await pilot.pause()
+        shown = [str(toast.render()) for toast in app.screen.query("Toast")]
+        assert len(shown) == 3 and shown[-1].startswith("Message 7")
+        for toast in app.screen.query("Toast"):
+            assert toast.region.bottom <= app.screen.query_one(KeyBar).region.y
+        assert covered_by_messages(app) == []

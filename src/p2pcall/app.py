@@ -14,6 +14,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from p2pcall.keyhold import KeyHoldingApp
+from p2pcall.message_lines import NewestMessages
 from p2pcall.safe_exit import SafeExit
 from p2pcall.screens.home import HomeScreen, home_lines, zone_notice
 from p2pcall.screens.names import INFO_SCREEN, SECTION_LETTERS, section_screen_name
@@ -34,7 +35,7 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-class P2PCallApp(SafeExit, KeyHoldingApp):
+class P2PCallApp(SafeExit, NewestMessages, KeyHoldingApp):
     CSS_PATH = "styles/app.tcss"
     TITLE = "p2pcall"
     BINDINGS = [
