@@ -1,4 +1,4 @@
-"""Schema step _v3_clock (legal_due), prepared / connected calls, and chases dated when an appeal is sent.
+"""Schema step _v3_clock (legal_due), prepared and connected calls, chases dated when sent.
 
 Real SQLite files in a temporary data directory; no mocks.
 """
@@ -58,7 +58,9 @@ def test_upgrade_from_v2_keeps_finalized_heads_verifiable(
         assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.CURRENT_VERSION
         columns = [row[1] for row in conn.execute("PRAGMA table_info(followup)")]
     assert columns[-1] == "legal_due"
-    assert sorted(tmp_path.glob(f"p2pcall-before-v{schema.CURRENT_VERSION}-*.sqlite3")), "a backup before upgrading"
+    assert sorted(tmp_path.glob(f"p2pcall-before-v{schema.CURRENT_VERSION}-*.sqlite3")), (
+        "a backup before upgrading"
+    )
 
 
 @pytest.fixture

@@ -91,6 +91,7 @@ def test_domain_modules_do_not_import_tui_or_database(sandbox) -> None:
         "plausible",
         "upcoming",
         "verify",
+        "localzone",
     }
     expected |= {"export.strict_json", "export.digest"}
     assert {f"p2pcall.domain.{name}" for name in expected} <= modules

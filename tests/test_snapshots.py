@@ -196,3 +196,67 @@ def test_wrap_up_screen(snap_compare, data_dir: Path, frozen: None) -> None:
 def test_due_screen(snap_compare, data_dir: Path, frozen: None) -> None:
     seed_due(data_dir)
     assert snap_compare(P2PCallApp(data_dir), terminal_size=(80, 24), run_before=_due)
+
+
+# -- readable at 80x24 and still usable at 60x20 (issue 11) ---------------------------------
+
+
+async def _field_in_full(pilot) -> None:
+    await _section_b(pilot)
+    await pilot.press("ctrl+f", "end", *" (Samantha) Patel-Whitmore, MD, FAAFP", "enter")
+    await pilot.pause()
+
+
+def test_section_field_in_full(snap_compare, data_dir: Path, frozen: None) -> None:
+    """The name field left by Enter: its value cut with …, where Enter went, Degree marked."""
+    seed(data_dir)
+    assert snap_compare(P2PCallApp(data_dir), terminal_size=(80, 24), run_before=_field_in_full)
+
+
+async def _correct_emoji(pilot) -> None:
+    from p2pcall.screens.record_modals import CorrectNoteScreen
+
+    await _section_b(pilot)
+    composer = pilot.app.screen.query_one("#composer")
+    composer.field.clear()
+    composer.field.insert(
+        "Dr \U0001f469\u200d\u2695\ufe0f agreed \U0001f44d\U0001f3fd \u2764\ufe0f"
+    )
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: pilot.app.db.pending == 0)
+    await pilot.press("ctrl+e")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, CorrectNoteScreen))
+    await pilot.pause()
+
+
+def test_correct_note_with_emoji(snap_compare, data_dir: Path, frozen: None) -> None:
+    seed(data_dir)
+    assert snap_compare(P2PCallApp(data_dir), terminal_size=(80, 24), run_before=_correct_emoji)
+
+
+async def _section_b_typing(pilot) -> None:
+    await _section_b(pilot)
+    await pilot.press("alt+m", *" by Friday")
+    await pilot.pause()
+
+
+def test_live_call_at_60x20(snap_compare, data_dir: Path, frozen: None) -> None:
+    """Narrower than the design size: fields, notes, the note field and its kind still show."""
+    seed(data_dir)
+    assert snap_compare(P2PCallApp(data_dir), terminal_size=(60, 20), run_before=_section_b_typing)
+
+
+async def _call_info_typed(pilot) -> None:
+    from p2pcall.screens.call_info import CallInfoScreen
+
+    await _home(pilot)
+    await pilot.press("n")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, CallInfoScreen))
+    await pilot.press(*"QA-7", "enter", *"Northwind Health Plan of the Lower Hudson Valley, Inc.")
+    await pilot.pause()
+
+
+def test_call_info_enter_and_a_long_value(snap_compare, data_dir: Path, frozen: None) -> None:
+    """Call info after Enter in the patient field: where it went, and the insurer in full."""
+    seed(data_dir)
+    assert snap_compare(P2PCallApp(data_dir), terminal_size=(80, 24), run_before=_call_info_typed)

@@ -14,8 +14,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from p2pcall.keyhold import KeyHoldingApp
+from p2pcall.message_lines import NewestMessages
 from p2pcall.safe_exit import SafeExit
-from p2pcall.screens.home import HomeScreen, home_lines
+from p2pcall.screens.home import HomeScreen, home_lines, zone_notice
 from p2pcall.screens.names import INFO_SCREEN, SECTION_LETTERS, section_screen_name
 from p2pcall.worker import DatabaseThread, JobFinished, StoreFailed, StoreOpened
 
@@ -34,7 +35,7 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-class P2PCallApp(SafeExit, KeyHoldingApp):
+class P2PCallApp(SafeExit, NewestMessages, KeyHoldingApp):
     CSS_PATH = "styles/app.tcss"
     TITLE = "p2pcall"
     BINDINGS = [
@@ -134,6 +135,7 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
 
             self.db.submit(home_lines, home.show_calls)
             self.db.submit(load_due, home.show_due)
+            self.db.submit(zone_notice, home.show_zone_notice)
 
     def show_due(self) -> None:
         from p2pcall.screens.due import DueScreen
@@ -268,7 +270,7 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
 
     def ask_end_call(self) -> None:
         from p2pcall.domain.text import count
-        from p2pcall.domain.timefmt import elapsed, now_utc
+        from p2pcall.domain.timefmt import call_length, now_utc
         from p2pcall.screens.end_call import EndCallScreen
 
         live = self.live
@@ -286,7 +288,7 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
         if live.call.started_at is None:
             length = "never marked connected"
         else:
-            length = elapsed((end - live.call.started_at).total_seconds()) + " long"
+            length = call_length(live.call.started_at, end) + " long"
         notes = count(len(live.notes), "note")
         if live.call.ended_at is None:
             stamp_note = "The end time is stamped when you confirm."

@@ -9,6 +9,8 @@ import sys
 from p2pcall import __version__
 from p2pcall.commands import NAMES
 
+# Commands that print times in the local zone (verify and where do not).
+TIME_COMMANDS = ("list", "due", "show", "export", "letter")
 DATA_DIR_HELP = "folder for the records (default: $P2PCALL_DATA_DIR, else your user data folder)"
 
 
@@ -41,9 +43,20 @@ def main(argv: list[str] | None = None) -> int:
 
     data_dir = resolve_data_dir(args.data_dir)
     install_excepthooks(database_path(data_dir))
+    if args.command in TIME_COMMANDS:
+        _say_zone()
     if args.command:
         return importlib.import_module(f"p2pcall.commands.{args.command}").run(args, data_dir)
     return run_tui(data_dir)
+
+
+def _say_zone() -> None:
+    """TZ that is not a zone name (UTC+3): say on stderr what the times printed mean."""
+    from p2pcall.domain.timefmt import local_zone_notice
+
+    notice = local_zone_notice()
+    if notice:
+        print(f"p2pcall: {notice}", file=sys.stderr)
 
 
 def run_tui(data_dir: object) -> int:

@@ -20,6 +20,8 @@ from typing import Any
 from textual import events
 from textual._xterm_parser import XTermParser
 
+from p2pcall.alt_keys import alt_letters_as_csi_u
+
 ESC = "\x1b"
 PASTE_START = "\x1b[200~"
 PASTE_END = "\x1b[201~"
@@ -55,9 +57,10 @@ class PasteGuardParser(XTermParser):
             if not self._in_paste:
                 start = text.find(PASTE_START, position)
                 if start == -1:
-                    out.append(text[position:])  # keys: never held back (a lone Esc)
+                    # keys: never held back (a lone Esc)
+                    out.append(alt_letters_as_csi_u(text[position:]))
                     break
-                out.append(text[position : start + len(PASTE_START)])
+                out.append(alt_letters_as_csi_u(text[position:start]) + PASTE_START)
                 position = start + len(PASTE_START)
                 self._in_paste = True
             else:

@@ -152,9 +152,7 @@ def _print_json(entries: list[Any], truncated: bool, tz: str) -> None:
                 "id": s.id,
                 "started_at": _iso(s.started_at or s.created_at, tz),
                 "ended_at": _iso(s.ended_at, tz),
-                "duration_seconds": (
-                    None if s.duration_seconds is None else round(s.duration_seconds)
-                ),
+                "duration_seconds": (None if s.duration_seconds is None else s.duration_seconds),
                 "status": "unfinished" if s.ended_at is None else "ended",
                 "outcome": s.outcome.value if s.outcome else None,
                 "patient_ref": s.patient_ref,

@@ -97,7 +97,9 @@ def utc_bounds(flt: HistoryFilter) -> tuple[datetime | None, datetime | None]:
     """[start, end) in UTC for the filter's days: local midnight to the midnight after."""
     import pendulum
 
-    tz = flt.tz or pendulum.local_timezone().name
+    from p2pcall.domain.timefmt import local_tz_name
+
+    tz = flt.tz or local_tz_name()
 
     def midnight(day: date) -> datetime:
         return pendulum.datetime(day.year, day.month, day.day, tz=tz).in_timezone("UTC")

@@ -76,11 +76,14 @@ class CallSummary:
     finalized: bool = False  # ended calls whose wrap-up was left for later are not
 
     @property
-    def duration_seconds(self) -> float | None:
-        """How long the call lasted; None while it is still open."""
+    def duration_seconds(self) -> int | None:
+        """How long the call lasted, in whole seconds as its start and end are shown (so the
+        figures add up); None while it is still open."""
+        from p2pcall.domain.timefmt import shown_seconds_between
+
         if self.started_at is None or self.ended_at is None:
             return None
-        return (self.ended_at - self.started_at).total_seconds()
+        return shown_seconds_between(self.started_at, self.ended_at)
 
 
 @dataclass(frozen=True)

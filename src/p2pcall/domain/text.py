@@ -24,13 +24,25 @@ _BIDI_AND_INVISIBLE = {
 }  # fmt: skip
 
 
+# Characters that join or restyle the emoji before them. Terminals and Rich disagree on the
+# width of the result (tmux draws "👍🏽" in 4 cells, Rich counts 2; "❤️" 1 cell against 2), and
+# each cell of disagreement pushed a dialog's right border over. Shown split instead, in
+# pieces whose width everyone agrees on: the joiner (ZWJ) and the emoji/text presentation
+# selectors are left out of what is drawn (they are invisible anyway: "👩‍⚕️" reads 👩⚕),
+# skin-tone modifiers and tag characters, which Rich counts as zero cells, by code point.
+_JOINERS = {0x200D, 0xFE0E, 0xFE0F}
+_ZERO_WIDTH_EMOJI_PARTS = {*range(0x1F3FB, 0x1F400), *range(0xE0020, 0xE0080)}
+
+
 def _visible_char(char: str) -> str:
     code = ord(char)
     if code < 0x20:
         return chr(0x2400 + code)  # control pictures: NUL -> ␀, ESC -> ␛
     if code == 0x7F:
         return "\u2421"  # ␡
-    if 0x80 <= code <= 0x9F or code in _BIDI_AND_INVISIBLE:
+    if code in _JOINERS:
+        return ""
+    if 0x80 <= code <= 0x9F or code in _BIDI_AND_INVISIBLE or code in _ZERO_WIDTH_EMOJI_PARTS:
         return f"<U+{code:04X}>"
     return char
 
@@ -65,8 +77,10 @@ def one_line(text: str, width: int | None = None) -> str:
 def mask_controls(text: str) -> str:
     """Visible stand-ins, one character for one, for editors that track cursor offsets.
 
-    Control characters become control pictures (ESC -> ␛); C1 controls and invisible or
-    direction-changing characters become U+FFFD. Newlines are kept.
+    Control characters become control pictures (ESC -> ␛); C1 controls, invisible or
+    direction-changing characters, and the parts that join emoji (ZWJ, variation selectors,
+    skin tones: see _JOINERS) become U+FFFD, one cell wide for Rich and every terminal.
+    Newlines are kept.
     """
     return text.translate(_MASK)
 
@@ -76,6 +90,7 @@ _MASK: dict[int, str] = {
     0x7F: "\u2421",
     **{code: "\ufffd" for code in range(0x80, 0xA0)},
     **{code: "\ufffd" for code in _BIDI_AND_INVISIBLE},
+    **{code: "\ufffd" for code in _JOINERS | _ZERO_WIDTH_EMOJI_PARTS},
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 
@@ -12,9 +13,17 @@ def now_utc() -> datetime:
 
 
 def local_tz_name() -> str:
-    import pendulum
+    """The zone this computer is set to, always a name pendulum and zoneinfo can load."""
+    from p2pcall.domain.localzone import resolve_local_zone
 
-    return pendulum.local_timezone().name
+    return resolve_local_zone().name
+
+
+def local_zone_notice() -> str | None:
+    """One plain sentence when TZ is not simply a zone name (UTC+3), else None."""
+    from p2pcall.domain.localzone import resolve_local_zone
+
+    return resolve_local_zone().notice
 
 
 def to_local(moment: datetime, tz: str | None = None) -> datetime:
@@ -39,6 +48,20 @@ def stamp(moment: datetime, tz: str | None = None) -> str:
         + ":"
         + local.strftime("%z")[3:]
     )
+
+
+def shown_seconds_between(start: datetime, end: datetime) -> int:
+    """Whole seconds from start to end as both are shown (to the second, cut like strftime).
+
+    Subtracting the exact times and then cutting gave 10:00:00.9 to 10:05:00.1 as 0:04:59
+    beside a start of 10:00:00 and an end of 10:05:00: the figures did not add up.
+    """
+    return max(0, math.floor(end.timestamp()) - math.floor(start.timestamp()))
+
+
+def call_length(start: datetime, end: datetime) -> str:
+    """0:05:00 for a call shown as starting 10:00:00 and ending 10:05:00."""
+    return elapsed(shown_seconds_between(start, end))
 
 
 def elapsed(seconds: float) -> str:

@@ -69,9 +69,10 @@ def build_view(
     changed_since_finalized: bool = False,
 ) -> DetailView:
     from p2pcall.domain.fields import Group, fields_for
+    from p2pcall.domain.localzone import zone_label
     from p2pcall.domain.sections import Section
     from p2pcall.domain.text import one_line
-    from p2pcall.domain.timefmt import elapsed, stamp
+    from p2pcall.domain.timefmt import call_length, stamp
 
     call = record.call
     tz = call.tz
@@ -90,10 +91,10 @@ def build_view(
     if call.ended_at is None:
         _line(meta, "Ended", "not yet: the call is still open (r resumes it)", "bold $warning")
     else:
-        length = elapsed((call.ended_at - started).total_seconds())
+        length = call_length(started, call.ended_at)
         _line(meta, "Ended", f"{stamp(call.ended_at, tz)}  ({length})")
     _line(meta, "Outcome", call.outcome.label if call.outcome else "\u2014")
-    _line(meta, "Time zone", tz)
+    _line(meta, "Time zone", zone_label(tz))
     if call.finalized_at is not None:
         _line(meta, "Finalized", stamp(call.finalized_at, tz))
         if changed_since_finalized:

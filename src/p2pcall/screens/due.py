@@ -56,7 +56,7 @@ def due_summary(report: DueReport) -> Content:
         *counts,
         "\n",
         (f"{due_text(first.due, first.tz)[:21]}  ", "$text-muted"),
-        one_line(followup_title(first.followup), 40),
+        one_line(followup_title(first.followup)),  # whole: it wraps onto the panel's last line
         (f"  call #{first.followup.call_id}", "$text-muted"),
     )
 
@@ -148,7 +148,7 @@ class DueScreen(Screen[None]):
         return Content.assemble(
             (due_text(item.due, item.tz)[:21], "$text-muted"),
             gap,
-            one_line(followup_title(f), 48),
+            one_line(followup_title(f)),  # whole: the list wraps it (cut, it hid the end)
             "\n",
             (" " * 23 + call_label(f.call_id, item.patient_ref, item.insurer), "$text-muted"),
         )

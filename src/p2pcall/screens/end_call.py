@@ -8,13 +8,13 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
 
 from p2pcall.domain.vocab import Outcome
 from p2pcall.widgets.keybar import KeyBar
+from p2pcall.widgets.marked import MarkedOptionList
 
 
-class OutcomeList(OptionList):
+class OutcomeList(MarkedOptionList):
     # The list's own Enter, named for the footer. A screen-level priority binding would
     # run before arrow keys already queued for the list and pick the wrong outcome.
     BINDINGS = [Binding("enter", "select", "End call", id="confirm-end")]
@@ -44,7 +44,7 @@ class EndCallScreen(ModalScreen[Outcome | None]):
                 )
             yield Static(Content("Outcome (\u2191\u2193 then Enter):"))
             yield OutcomeList(
-                *[Option(Content(outcome.label), id=outcome.value) for outcome in Outcome],
+                *[(outcome.value, outcome.label) for outcome in Outcome],
                 id="outcomes",
             )
         yield KeyBar()

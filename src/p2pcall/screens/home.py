@@ -54,9 +54,16 @@ def _upcoming_line(store: Store, summary: CallSummary) -> CallLine:
     )
 
 
+def zone_notice(store: Store) -> str | None:
+    """Runs in the database thread (it may import pendulum): the time zone, said plainly."""
+    from p2pcall.domain.timefmt import local_zone_notice
+
+    return local_zone_notice()
+
+
 def _line(summary: CallSummary, unfinished: bool) -> CallLine:
     from p2pcall.domain.text import count, one_line
-    from p2pcall.domain.timefmt import elapsed, stamp
+    from p2pcall.domain.timefmt import call_length, stamp
 
     who = " \u00b7 ".join(
         one_line(value, 24) for value in (summary.patient_ref, summary.insurer) if value
@@ -68,7 +75,7 @@ def _line(summary: CallSummary, unfinished: bool) -> CallLine:
     else:
         duration = ""
         if summary.started_at and summary.ended_at:
-            duration = elapsed((summary.ended_at - summary.started_at).total_seconds())
+            duration = call_length(summary.started_at, summary.ended_at)
         outcome = summary.outcome.label if summary.outcome else ""
         if not summary.finalized:
             outcome += " · wrap-up pending"  # Ctrl+G in the call brings it back
@@ -126,6 +133,7 @@ class HomeScreen(Screen[None]):
                 classes="points",
             )
             yield Static(Content("Opening your records\u2026"), id="home-status", classes="hint")
+            yield Static(id="zone-notice", classes="warning")
             yield Static(id="due-panel")
             yield OptionList(id="calls")
         yield KeyBar()
@@ -164,6 +172,12 @@ class HomeScreen(Screen[None]):
         if lines:
             calls.highlighted = 0
             calls.focus()
+
+    def show_zone_notice(self, notice: str | None) -> None:
+        """TZ set to something that is not a zone name (UTC+3): say what times mean."""
+        panel = self.query_one("#zone-notice", Static)
+        panel.update(Content(notice or ""))
+        panel.display = bool(notice)
 
     def show_due(self, report: DueReport) -> None:
         from p2pcall.screens.due import due_summary

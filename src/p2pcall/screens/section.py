@@ -28,17 +28,45 @@ class SectionScreen(CallScreen):
     # Ctrl+T, Ctrl+L and Ctrl+S are not priority bindings: in the note field, NoteField runs
     # them in typing order; elsewhere they reach these bindings.
     BINDINGS = [
+        # One key per kind (the same key again: back to a plain note). In the key bar as one
+        # item; Ctrl+T still steps through the kinds.
+        Binding(
+            "alt+q",
+            "set_kind('quote')",
+            "Kind",
+            key_display="Alt+q/m/n",
+            id="kind-quote",
+            tooltip="Next note is a quote (Alt+Q again: plain note)",
+        ),
+        Binding(
+            "alt+m",
+            "set_kind('commitment')",
+            "Commitment",
+            show=False,
+            id="kind-commitment",
+            tooltip="Next note is a commitment (Alt+M again: plain note)",
+        ),
+        Binding(
+            "alt+n",
+            "set_kind('new_info')",
+            "New info",
+            show=False,
+            id="kind-new-info",
+            tooltip="Next note is new clinical information (Alt+N again: plain note)",
+        ),
         Binding(
             "ctrl+t",
             "cycle_kind",
             "Kind",
+            show=False,  # the key bar shows Alt+q/m/n
             id="note-kind",
-            tooltip="Note, quote, commitment, new info",
+            tooltip="Kind of the next note: note, quote, commitment, new info in turn",
         ),
         Binding(
             "ctrl+l",
             "toggle_multiline",
             "Lines",
+            show=False,  # named in the note field's hint; the key bar has the kinds instead
             id="multi-line",
             tooltip="Multi-line note on/off",
         ),
@@ -90,8 +118,8 @@ class SectionScreen(CallScreen):
                 yield NotesList(id="notes")
         yield Static(id="draft-notice", classes="hint")
         yield Composer(
-            f"Note for {self.section.value}: Enter saves, Ctrl+T kind, Ctrl+L lines, "
-            "Ctrl+E corrects",
+            # The kinds are in the key bar (Alt+q/m/n); Ctrl+L and Ctrl+E are not.
+            f"Note for {self.section.value}: Enter saves, Ctrl+L lines, Ctrl+E corrects",
             id="composer",
         )
 
@@ -223,6 +251,11 @@ class SectionScreen(CallScreen):
 
     def action_cycle_kind(self) -> None:
         self.composer.kind = self.composer.kind.next()
+        self._draft.poke()
+
+    def action_set_kind(self, value: str) -> None:
+        kind = NoteKind(value)
+        self.composer.kind = NoteKind.NOTE if self.composer.kind is kind else kind
         self._draft.poke()
 
     def action_toggle_multiline(self) -> None:

@@ -55,7 +55,10 @@ DEADLINE_FIELDS = (
     "sent_to_plan",
     "care_ends",
 )
-TITLE_WIDTH = 40
+# A checklist line: box (4 cells), title, space, date (10), override mark, the legal limit
+# beside it (" law Wed 19 May": 16), scrollbar.
+LINE_EXTRAS = 4 + 1 + 10 + 1 + 16 + 2
+MIN_TITLE_WIDTH = 20
 
 
 class UserDate:
@@ -152,7 +155,7 @@ class WrapUpScreen(Screen[None]):
 
     def _commitments_content(self) -> Content:
         if not self.commitments:
-            return Content("No commitments were marked during the call (Ctrl+T on a note).")
+            return Content("No commitments were marked during the call (Alt+M on a note).")
         parts: list[Content | str | tuple[str, str]] = [
             ("Commitments on the call (put them in the written confirmation):", "bold")
         ]
@@ -227,12 +230,9 @@ class WrapUpScreen(Screen[None]):
         return user.due if user else suggestion.computed_due
 
     def _prompt(self, suggestion: Suggestion) -> Content:
-        title = suggestion.action.label
-        if suggestion.action is FollowUpAction.CHASE_DOCUMENTS:
-            title = f"Chase: {suggestion.note}"
-        elif suggestion.note:
-            title = f"{title}: {suggestion.note}"
-        title = one_line(title, TITLE_WIDTH).ljust(TITLE_WIDTH)
+        title = self._title(suggestion)
+        width = self._title_width()
+        title = one_line(title, width).ljust(width)
         due = self._due_of(suggestion)
         if due is None and suggestion.proposed is not None:
             when: tuple[str, str] = ("confirm? y".ljust(10), "bold $warning")
@@ -246,6 +246,24 @@ class WrapUpScreen(Screen[None]):
         if legal is not None and (due is None or legal > due):
             beside = (f" law {due_text(legal, self.call.tz)[4:15]}", "$text-muted")
         return Content.assemble(title, " ", when, (mark, "bold $warning"), beside)
+
+    def _title_width(self) -> int:
+        # As wide as the screen allows (a fixed 46 cut "by 2 business days" at 80 columns);
+        # a title still too long ends in … and is shown whole in the detail below.
+        return max(MIN_TITLE_WIDTH, self.app.size.width - LINE_EXTRAS)
+
+    @staticmethod
+    def _title(suggestion: Suggestion) -> str:
+        if suggestion.action is FollowUpAction.CHASE_DOCUMENTS:
+            return f"Chase: {suggestion.note}"
+        if suggestion.note:
+            return f"{suggestion.action.label}: {suggestion.note}"
+        return suggestion.action.label
+
+    def on_resize(self) -> None:
+        if self.is_mounted and getattr(self, "plan", None) is not None:
+            for suggestion in self.plan.suggestions:
+                self._refresh_prompt(suggestion)
 
     def _highlighted(self) -> Suggestion | None:
         index = self.query_one(SelectionList).highlighted
@@ -264,6 +282,9 @@ class WrapUpScreen(Screen[None]):
     def _detail_content(self, s: Suggestion) -> Content:
         tz = self.call.tz
         lines: list[tuple[str, str]] = []
+        title = self._title(s)
+        if len(one_line(title)) > self._title_width():
+            lines.append((one_line(title), "bold"))  # cut in the list: here in full
         if s.why:
             lines.append((s.why, "italic"))
         user = self.user_dates.get(s.key)

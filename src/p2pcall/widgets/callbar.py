@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from p2pcall.domain.sections import Section
 from p2pcall.domain.text import one_line
-from p2pcall.domain.timefmt import elapsed
+from p2pcall.domain.timefmt import call_length, elapsed
 
 
 class CallClock(Static):
@@ -30,8 +30,8 @@ class CallClock(Static):
             else:
                 self.update(Content.assemble(("\u25cc PREPARING", "bold $warning")))
         elif call.ended_at is not None:
-            duration = (call.ended_at - call.started_at).total_seconds()
-            self.update(Content.assemble(("AFTER CALL ", "bold $warning"), elapsed(duration)))
+            duration = call_length(call.started_at, call.ended_at)
+            self.update(Content.assemble(("AFTER CALL ", "bold $warning"), duration))
         else:
             since = time.time() - call.started_at.timestamp()
             self.update(Content.assemble(("\u25cf LIVE ", "bold $error"), elapsed(since)))

@@ -36,7 +36,13 @@ class NoteField(LiteralTextArea):
     # Note keys handled here, in typing order. As screen bindings they would run when read,
     # ahead of letters typed just before them (Ctrl+S saved half a note; Ctrl+T typed after
     # Enter changed the kind of the note being saved).
-    IN_ORDER_ACTIONS = {"ctrl+t": "cycle_kind", "ctrl+l": "toggle_multiline"}
+    IN_ORDER_ACTIONS = {
+        "ctrl+t": "cycle_kind",
+        "alt+q": "set_kind('quote')",
+        "alt+m": "set_kind('commitment')",
+        "alt+n": "set_kind('new_info')",
+        "ctrl+l": "toggle_multiline",
+    }
 
     async def _on_key(self, event: events.Key) -> None:
         action = self.IN_ORDER_ACTIONS.get(event.key)

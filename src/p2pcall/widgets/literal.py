@@ -27,7 +27,12 @@ class LiteralInput(Input):
     def _value(self) -> Text:
         if self.password:
             return super()._value
-        return Text(_one_line(self.value), no_wrap=True, overflow="ignore", end="")
+        text = Text(_one_line(self.value), no_wrap=True, overflow="ignore", end="")
+        room = self.scrollable_content_region.width
+        if not self.has_focus and room > 1 and text.cell_len > room:
+            # Left alone and too long: end with … so a cut value never reads as whole.
+            text.truncate(room, overflow="ellipsis")
+        return text
 
     def _position_to_cell(self, position: int) -> int:
         # Measured on what is drawn: a control character is one cell (␛), not zero.
@@ -46,6 +51,12 @@ class LiteralInput(Input):
         if not self.select_on_focus:
             self.cursor_position = len(self.value)
 
+    def _on_key(self, event: events.Key) -> None:
+        # Alt+letter carries its letter as a character, so Input would type it: Alt+Q (quote)
+        # pressed in a field put a "q" there. It is a command: let it reach the bindings.
+        if event.key.startswith("alt+"):
+            event.prevent_default()
+
     def _on_paste(self, event: events.Paste) -> None:
         # Input's own handler keeps only the first line of a paste; this one runs instead.
         event.prevent_default()
@@ -62,6 +73,12 @@ class LiteralInput(Input):
 
 
 class LiteralTextArea(TextArea):
+    async def _on_key(self, event: events.Key) -> None:
+        # As in LiteralInput: Alt+letter is a command (Alt+Q quote), never the letter typed.
+        # TextArea's own handler runs after this one unless prevented.
+        if event.key.startswith("alt+"):
+            event.prevent_default()
+
     def get_line(self, line_index: int) -> Text:
         # From the document, not TextArea.get_line: its rich Text drops BEL, BS, VT, FF and
         # CR without a trace, so they would be invisible and the cursor would drift.
