@@ -69,8 +69,15 @@ class DatabaseThread:
         self._jobs: queue.Queue[Job | object] = queue.Queue()
         self.pending = 0
         self.running = False  # the store is open and jobs are being taken
+        self._started = False
+        self._closed = threading.Event()  # the thread has ended, the store closed
+
+    def wait_closed(self, timeout: float) -> bool:
+        """Block until the thread has ended (store closed); True at once if never started."""
+        return not self._started or self._closed.wait(timeout)
 
     def start(self) -> None:
+        self._started = True
         self._app.run_worker(self._run, name="database", thread=True, exit_on_error=False)
 
     def submit(
@@ -100,6 +107,12 @@ class DatabaseThread:
         return barrier.reached.wait(timeout)
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._closed.set()
+
+    def _serve(self) -> None:
         from p2pcall.store import Store, StoreError
 
         try:
