@@ -31,6 +31,7 @@ KEYS = {
     "f1": b"\x1bOP",
     "f2": b"\x1bOQ",
     "f8": b"\x1b[19~",
+    "f11": b"\x1b[23~",
     "f12": b"\x1b[24~",
     "ctrl+q": b"\x11",
     "ctrl+g": b"\x07",

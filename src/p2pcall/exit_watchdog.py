@@ -17,26 +17,33 @@ import os
 import threading
 from collections.abc import Callable
 
-# The app's own save waits up to 5 s (safe_exit.FLUSH_TIMEOUT) for the last drafts; the
-# watchdog gives the normal path that long to close the database ...
+# First: does the event loop still run callbacks? If not (stuck, say, on a write that never
+# ends), the app cannot save: the database thread is asked to finish its queue itself.
+ANSWER_WAIT = 1.0
+# If it does, the app saves and closes the database; its own save waits up to 5 s
+# (safe_exit.FLUSH_TIMEOUT) for the last drafts, so it gets that long to close it ...
 CLOSE_WAIT = 5.0
-# ... asks the database thread itself to finish its queue if the app never did (its event
-# loop is stuck), and waits a little more for that ...
+# ... or, when the watchdog stopped the database itself, this long to finish the queue.
 STOP_WAIT = 2.0
-# ... and, with the database closed, lets the normal exit finish for this long.
-GRACE = 1.5
+# With the database closed, the normal exit has this long to finish.
+GRACE = 2.0
 
 
 class ExitWatchdog:
+    """`loop_answers(timeout)`: the event loop ran a callback in time. `wait_closed(timeout)`:
+    the database thread has ended. `stop_database()`: it finishes its queue, then ends."""
+
     def __init__(
         self,
+        loop_answers: Callable[[float], bool],
         wait_closed: Callable[[float], bool],
         stop_database: Callable[[], None],
-        grace: float = GRACE,
+        waits: tuple[float, float, float, float] = (ANSWER_WAIT, CLOSE_WAIT, STOP_WAIT, GRACE),
     ) -> None:
+        self._loop_answers = loop_answers
         self._wait_closed = wait_closed
         self._stop_database = stop_database
-        self._grace = grace
+        self._waits = waits
         self._arm_read, self._arm_write = os.pipe()
         os.set_blocking(self._arm_write, False)  # arming never waits
         self._thread = threading.Thread(target=self._run, name="p2pcall-exit", daemon=True)
@@ -51,9 +58,10 @@ class ExitWatchdog:
 
     def _run(self) -> None:
         code = os.read(self._arm_read, 1)[0]
-        if not self._wait_closed(CLOSE_WAIT):
-            self._stop_database()  # queued drafts still commit, in order
-            self._wait_closed(STOP_WAIT)
+        answer_wait, close_wait, stop_wait, grace = self._waits
+        if not (self._loop_answers(answer_wait) and self._wait_closed(close_wait)):
+            self._stop_database()  # drafts already queued still commit, in order
+            self._wait_closed(stop_wait)
         # A clean exit ends this daemon thread with the process, well before this wait ends.
-        threading.Event().wait(self._grace)
+        threading.Event().wait(grace)
         os._exit(code)

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+import threading
 from typing import Any
 
 # Seconds the UI thread waits for the database thread to commit the last drafts.
@@ -91,7 +92,20 @@ class SafeExit:
         from p2pcall.exit_watchdog import ExitWatchdog
 
         if self._exit_watchdog is None:
-            self._exit_watchdog = ExitWatchdog(self.db.wait_closed, self.db.stop)
+            try:
+                loop = asyncio.get_running_loop()  # first called on the loop, from on_mount
+            except RuntimeError:  # not mounted yet, or over: _leave_once arms it on the loop
+                return
+
+            def loop_answers(timeout: float) -> bool:
+                answered = threading.Event()
+                try:
+                    loop.call_soon_threadsafe(answered.set)
+                except RuntimeError:  # the loop has closed
+                    return False
+                return answered.wait(timeout)
+
+            self._exit_watchdog = ExitWatchdog(loop_answers, self.db.wait_closed, self.db.stop)
             self._exit_watchdog.start()
         if code is not None:
             self._exit_watchdog.arm(code)
@@ -105,6 +119,7 @@ class SafeExit:
         if self._leaving:
             return
         self._leaving = True
+        self.arm_exit_watchdog(128 + sig)
         self._exit_on_signal(sig)
 
     def _exit_on_signal(self, sig: signal.Signals) -> None:

@@ -89,7 +89,7 @@ class GuardedLinuxDriver(LinuxDriver):
         super().__init__(app, **kwargs)
         self._gone = False
         self._suspended = False
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._app_loop: asyncio.AbstractEventLoop | None = None
         self._watching = False
         # The base class hands `_file` to its output thread in start_application_mode.
         self._file = DroppingOutput(self._file, self.terminal_gone)  # type: ignore[arg-type]
@@ -116,7 +116,7 @@ class GuardedLinuxDriver(LinuxDriver):
     # -- noticing that the terminal is gone ----------------------------------------------
 
     def start_application_mode(self) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._app_loop = asyncio.get_running_loop()
         super().start_application_mode()
         if not self._watching and terminal_present(self.fileno):
             self._watching = True
@@ -160,13 +160,13 @@ class GuardedLinuxDriver(LinuxDriver):
         if self._gone:
             return
         self._gone = True
+        if self._app_loop is not None and not self._app_loop.is_closed():
+            # RuntimeError: the loop closed in between, so the app has finished anyway.
+            with contextlib.suppress(RuntimeError):
+                self._app_loop.call_soon_threadsafe(self._tell_app)
         arm = getattr(self._app, "arm_exit_watchdog", None)
         if arm is not None:
             arm(HANGUP_EXIT)
-        if self._loop is not None and not self._loop.is_closed():
-            # RuntimeError: the loop closed in between, so the app has finished anyway.
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._tell_app)
 
     def _tell_app(self) -> None:
         handler = getattr(self._app, "on_terminal_gone", None)
