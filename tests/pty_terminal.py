@@ -130,6 +130,10 @@ class Terminal:
     def paste(self, text: str) -> None:
         self.write(b"\x1b[200~" + text.encode() + b"\x1b[201~")
 
+    def read_to_end(self, timeout: float = 10.0) -> None:
+        """After the app has exited: wait until everything it wrote has been read."""
+        self._reader.join(timeout)
+
     def hang_up(self) -> None:
         """Close the terminal now: the kernel sends SIGHUP to the app."""
         if self.master is not None:

@@ -93,15 +93,19 @@ WATCHDOG_CHILD = """
 import sys, threading
 from p2pcall.exit_watchdog import ExitWatchdog
 
-answers, closes, then = sys.argv[1] == "answers", sys.argv[2] == "closes", sys.argv[3]
+answers, closes, then, words = sys.argv[1] == "answers", sys.argv[2] == "closes", *sys.argv[3:]
 closed = threading.Event()
 if closes:
     closed.set()
 def stop():
     print("database stopped", flush=True)
     closed.set()
+def last_words():
+    print("last words", flush=True)
+    if words == "hang":
+        threading.Event().wait()  # a write to a terminal that takes no more output
 watchdog = ExitWatchdog(
-    lambda timeout: answers, closed.wait, stop, waits=(0.2, 0.5, 0.5, 0.3)
+    lambda timeout: answers, closed.wait, stop, (0.2, 0.5, 0.5, 0.3), last_words
 )
 watchdog.start()
 watchdog.arm(143)
@@ -120,17 +124,22 @@ def run_watchdog_child(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_watchdog_ends_a_stuck_exit_once_the_database_is_closed() -> None:
-    done = run_watchdog_child("answers", "closes", "block")
-    assert done.returncode == 143 and done.stdout == ""
+    done = run_watchdog_child("answers", "closes", "block", "speak")
+    assert done.returncode == 143 and done.stdout == "last words\n"
 
 
 def test_watchdog_stops_the_database_itself_when_the_loop_is_stuck() -> None:
-    done = run_watchdog_child("stuck", "open", "block")
-    assert done.returncode == 143 and done.stdout == "database stopped\n"
+    done = run_watchdog_child("stuck", "open", "block", "speak")
+    assert done.returncode == 143 and done.stdout == "database stopped\nlast words\n"
+
+
+def test_watchdog_ends_the_process_even_if_its_last_words_hang() -> None:
+    done = run_watchdog_child("answers", "closes", "block", "hang")
+    assert done.returncode == 143 and done.stdout == "last words\n"
 
 
 def test_watchdog_does_not_hold_up_a_clean_exit() -> None:
-    done = run_watchdog_child("answers", "open", "return")
+    done = run_watchdog_child("answers", "open", "return", "speak")
     assert done.returncode == 0 and done.stdout == ""
 
 
@@ -148,6 +157,7 @@ def test_an_app_stuck_while_leaving_still_ends_and_keeps_the_drafts(
         while not drafts_saved(database, rnd.echoed):  # the periodic draft save
             assert time.monotonic() < deadline, "the draft was never saved"
             time.sleep(0.05)
+        mark = term.mark()
         term.press("f11")  # from here the event loop runs nothing
         if ending == "hang_up":
             term.hang_up()
@@ -158,6 +168,10 @@ def test_an_app_stuck_while_leaving_still_ends_and_keeps_the_drafts(
         except subprocess.TimeoutExpired:
             pytest.fail("a stuck app was never ended")
         assert code == 128 + (signal.SIGHUP if ending == "hang_up" else signal.SIGTERM)
+        if ending == "sigterm":  # the terminal is still there: given back as it was
+            term.read_to_end()
+            tail = bytes(term.output[mark:])
+            assert b"\x1b[?1049l" in tail and b"\x1b[?25h" in tail, tail[-200:]
     finally:
         term.close()
     assert check_records(rnd) == []  # the note, the draft, integrity_check

@@ -27,11 +27,15 @@ CLOSE_WAIT = 5.0
 STOP_WAIT = 2.0
 # With the database closed, the normal exit has this long to finish.
 GRACE = 2.0
+# Then `last_words` (put the terminal back as it was) gets this long, in its own thread:
+# on a terminal that takes no more output, its write would never return.
+LAST_WORDS_WAIT = 0.3
 
 
 class ExitWatchdog:
     """`loop_answers(timeout)`: the event loop ran a callback in time. `wait_closed(timeout)`:
-    the database thread has ended. `stop_database()`: it finishes its queue, then ends."""
+    the database thread has ended. `stop_database()`: it finishes its queue, then ends.
+    `last_words()`: run just before the process is ended, for at most LAST_WORDS_WAIT."""
 
     def __init__(
         self,
@@ -39,10 +43,12 @@ class ExitWatchdog:
         wait_closed: Callable[[float], bool],
         stop_database: Callable[[], None],
         waits: tuple[float, float, float, float] = (ANSWER_WAIT, CLOSE_WAIT, STOP_WAIT, GRACE),
+        last_words: Callable[[], None] = lambda: None,
     ) -> None:
         self._loop_answers = loop_answers
         self._wait_closed = wait_closed
         self._stop_database = stop_database
+        self._last_words = last_words
         self._waits = waits
         self._arm_read, self._arm_write = os.pipe()
         os.set_blocking(self._arm_write, False)  # arming never waits
@@ -64,4 +70,11 @@ class ExitWatchdog:
             self._wait_closed(stop_wait)
         # A clean exit ends this daemon thread with the process, well before this wait ends.
         threading.Event().wait(grace)
+        speaker = threading.Thread(target=self._say_last_words, daemon=True)
+        speaker.start()
+        speaker.join(LAST_WORDS_WAIT)
         os._exit(code)
+
+    def _say_last_words(self) -> None:
+        with contextlib.suppress(Exception):  # nothing may stop the exit
+            self._last_words()

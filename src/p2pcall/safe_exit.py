@@ -31,6 +31,14 @@ class SafeExit:
     crash_text: str = ""  # printed by run_and_report once the terminal is restored
     _exit_watchdog: Any = None
     _leaving = False
+    _restore_terminal: Any = None  # set by the guarded driver
+
+    def set_terminal_restore(self, restore: Any) -> None:
+        self._restore_terminal = restore
+
+    def _last_words(self) -> None:
+        if self._restore_terminal is not None:
+            self._restore_terminal()
 
     def get_driver_class(self) -> Any:
         """Textual's Linux driver, guarded against a terminal that is gone (issue 18)."""
@@ -105,7 +113,9 @@ class SafeExit:
                     return False
                 return answered.wait(timeout)
 
-            self._exit_watchdog = ExitWatchdog(loop_answers, self.db.wait_closed, self.db.stop)
+            self._exit_watchdog = ExitWatchdog(
+                loop_answers, self.db.wait_closed, self.db.stop, last_words=self._last_words
+            )
             self._exit_watchdog.start()
         if code is not None:
             self._exit_watchdog.arm(code)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
 import select
 import signal
 import termios
@@ -32,6 +33,12 @@ from typing import IO, Any
 from textual.drivers.linux_driver import LinuxDriver
 
 HANGUP_EXIT = 128 + signal.SIGHUP  # the shell's code for "ended by SIGHUP"
+# What Textual's stop_application_mode writes: mouse, paste, focus, Kitty keys and the
+# alternate screen off, line wrap and the cursor back on.
+RESET_TERMINAL = (
+    "\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?2004l\x1b[?7h"
+    "\x1b[<u\x1b[?1049l\x1b[?25h\x1b[?1004l"
+)
 
 
 def terminal_present(fd: int) -> bool:
@@ -80,9 +87,9 @@ class DroppingOutput:
 class GuardedLinuxDriver(LinuxDriver):
     """LinuxDriver that lets go of a terminal that is gone instead of hanging on it.
 
-    The app is told through two optional methods: `arm_exit_watchdog(code)` (any thread,
-    or a signal handler) and `on_terminal_gone()` (on the event loop); without them the
-    app just exits.
+    The app is told through optional methods: `arm_exit_watchdog(code)` (any thread, or
+    a signal handler) and `on_terminal_gone()` (on the event loop); without them the app
+    just exits. `set_terminal_restore(fn)` is handed `restore_terminal_now`.
     """
 
     def __init__(self, app: Any, **kwargs: Any) -> None:
@@ -96,6 +103,21 @@ class GuardedLinuxDriver(LinuxDriver):
         # In place of the base class's handlers, which it has just installed.
         signal.signal(signal.SIGTSTP, self._on_sigtstp)
         signal.signal(signal.SIGCONT, self._on_sigcont)
+        register = getattr(app, "set_terminal_restore", None)
+        if register is not None:
+            register(self.restore_terminal_now)
+
+    def restore_terminal_now(self) -> None:
+        """For an exit that cannot wait for Textual's: the terminal as it was before.
+
+        May block on a terminal that takes no output: call it from a thread you can abandon.
+        """
+        if self._gone:
+            return
+        if self.attrs_before is not None:
+            with contextlib.suppress(termios.error):
+                termios.tcsetattr(self.fileno, termios.TCSANOW, self.attrs_before)
+        os.write(self._file.fileno(), RESET_TERMINAL.encode())
 
     # -- suspend and resume ------------------------------------------------------------
 
