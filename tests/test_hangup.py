@@ -85,9 +85,11 @@ def typing(term: Terminal, rnd: Round) -> None:
     in_call_with_draft(term, rnd)
     stop = time.monotonic() + rnd.rng.uniform(0.0, 0.6)
     while time.monotonic() < stop:
-        char = rnd.rng.choice("abcdefgh")
-        term.write(char.encode())
-        rnd.typed += char
+        # Now and then a burst, as keys arrive after a stall or over a slow link.
+        count = 60 if rnd.rng.random() < 0.2 else 1
+        keys = "".join(rnd.rng.choice("abcdefgh") for _ in range(count))
+        term.write(keys.encode())
+        rnd.typed += keys
         time.sleep(rnd.rng.uniform(0.0, 0.03))
     term.hang_up()
 
