@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -87,6 +88,25 @@ def test_output_is_dropped_after_the_terminal_fails() -> None:
     output.flush()
     output.write("frame two")
     assert output.failed and lost == [True] and terminal.writes == 1
+
+
+def test_textual_output_thread_keeps_draining_a_terminal_that_fails() -> None:
+    """With the terminal's file itself, the thread dies on the first EIO, and the 31st
+    write (past its queue's 30) waits forever: issue 18's stuck shutdown."""
+    from textual.drivers._writer_thread import WriterThread
+
+    writer = WriterThread(DroppingOutput(BrokenTerminal(), lambda: None))  # type: ignore[arg-type]
+    writer.start()
+
+    def shutdown_writes() -> None:
+        for n in range(100):
+            writer.write(f"frame {n}")
+        writer.stop()
+
+    shutdown = threading.Thread(target=shutdown_writes, daemon=True)
+    shutdown.start()
+    shutdown.join(timeout=20)
+    assert not shutdown.is_alive(), "writes to a failed terminal blocked"
 
 
 WATCHDOG_CHILD = """
