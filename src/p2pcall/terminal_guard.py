@@ -15,7 +15,8 @@ by `poll`) is reported once: the app saves and exits, and its exit watchdog is a
 Textual internals used, all here and checked by tests/test_terminal_guard.py:
 - `LinuxDriver._file`: the file `start_application_mode` hands to its output thread;
 - `LinuxDriver._sigtstp_application` / `_sigcont_application`: the handlers its
-  `__init__` installs for SIGTSTP / SIGCONT, which we install in their place.
+  `__init__` installs for SIGTSTP / SIGCONT, which we install in their place;
+- `LinuxDriver.run_input_thread`: where its input thread reads (and fails on EIO).
 """
 
 from __future__ import annotations
@@ -152,8 +153,8 @@ class GuardedLinuxDriver(LinuxDriver):
             ).start()
 
     def _watch_for_hangup(self, fds: list[int]) -> None:
-        """Blocks in poll until a terminal reports a hang-up: no SIGHUP comes when the
-        terminal is not our controlling terminal, or when SIGHUP is ignored (nohup)."""
+        """Blocks in poll until a terminal reports a hang-up. No SIGHUP comes when the
+        terminal is not our controlling terminal (started with `setsid`, say)."""
         poller = select.poll()
         for fd in fds:
             poller.register(fd, select.POLLHUP)  # reported whatever is asked for
