@@ -205,3 +205,16 @@ def drafts_saved(database: Path, text: str) -> bool:
         return db.execute("SELECT 1 FROM draft WHERE body = ?", (text,)).fetchone() is not None
     finally:
         db.close()
+
+
+async def test_waiting_for_the_database_after_it_was_told_to_stop(data_dir: Path) -> None:
+    """Ctrl+Q stops the database thread; a hang-up right after saves again and waits for
+    it: the jobs queued before the stop are what there is to wait for, not a barrier
+    queued behind the stop that is never reached (the UI thread stalled 5 s)."""
+    from pilot_helpers import open_app
+
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        app.db.stop()
+        assert app.db.wait_idle(5.0) is True

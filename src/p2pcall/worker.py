@@ -70,6 +70,7 @@ class DatabaseThread:
         self.pending = 0
         self.running = False  # the store is open and jobs are being taken
         self._started = False
+        self._stopping = False
         self._closed = threading.Event()  # the thread has ended, the store closed
 
     def wait_closed(self, timeout: float) -> bool:
@@ -92,6 +93,7 @@ class DatabaseThread:
 
     def stop(self) -> None:
         """Finish every queued job, then let the thread end."""
+        self._stopping = True
         self._jobs.put(_STOP)
 
     def wait_idle(self, timeout: float) -> bool:
@@ -100,6 +102,10 @@ class DatabaseThread:
         Only for exits that cannot wait for messages (a crash, a closed terminal): the UI
         thread blocks here, while the database thread keeps working.
         """
+        if self._stopping:
+            # What was queued before the stop runs before the thread ends; a barrier queued
+            # behind the stop would never be reached (Ctrl+Q, then the terminal closed).
+            return self._started and self._closed.wait(timeout)
         if not self.running:
             return False
         barrier = _Barrier(threading.Event())
