@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pty_terminal import Terminal, child_env, p2pcall_argv
 
-# The promise: gone within 5 s of the hang-up (p2pcall's own bound is ~3 s).
+# The promise: gone within 5 s of the hang-up (usually well under 1 s).
 GONE_WITHIN = 5.0
 AT_ONCE = 3  # rounds in flight together: 2 CPUs, each round is one app process
 KEPT = "keepme"  # typed and shown before the terminal goes: must be in the saved draft
