@@ -3,8 +3,9 @@
 Each round starts p2pcall in its own pseudo-terminal and data directory, takes it to a
 random point (starting up, idle at home, typing a draft mid-call, in the End call dialog,
 quitting) and ends it there: the terminal closed (SIGHUP and SIGCONT from the kernel,
-then EOF/EIO), SIGTERM, or the terminal closed under a process it is not the controlling
-terminal of (no signal at all, only EOF/EIO). Every round must leave no process behind,
+then EOF/EIO), SIGTERM (mid-call, and in a quarter of the start-up rounds), or the
+terminal closed under a process it is not the controlling terminal of (no signal at all,
+only EOF/EIO). Every round must leave no process behind,
 lose no draft text the app had shown, and leave a database that passes integrity_check.
 
 The moments are random; a failure prints the seed, and P2PCALL_HANGUP_SEED=<seed> replays
@@ -72,7 +73,11 @@ def end_after(term: Terminal, rnd: Round, seconds: float) -> None:
 
 def startup(term: Terminal, rnd: Round) -> None:
     # p2pcall paints in ~0.2 s and opens the store by ~0.5 s: this spans both and after.
-    end_after(term, rnd, rnd.rng.uniform(0.0, 2.0))
+    time.sleep(rnd.rng.uniform(0.0, 2.0))
+    if rnd.rng.random() < 0.25:
+        term.process.send_signal(signal.SIGTERM)  # logout or shutdown while starting
+    else:
+        term.hang_up()
 
 
 def home(term: Terminal, rnd: Round) -> None:
