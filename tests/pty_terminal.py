@@ -1,7 +1,10 @@
 """A real terminal for the app: a pseudo-terminal, the child its session leader.
 
 Closing the terminal (`hang_up`) is what closing a terminal window does: the kernel sends
-SIGHUP to the process that has the terminal as its controlling terminal.
+SIGHUP (and SIGCONT) to the process that has the terminal as its controlling terminal.
+The hang-up happens when the last reference to the master side is released, and a thread
+blocked in `read` on it holds one even after `close`: so the reader waits in `select` and
+is stopped before the master is closed, or the hang-up would wait for the app's next write.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import select
 import signal
 import struct
 import subprocess
@@ -27,8 +31,10 @@ KEYS = {
     "f1": b"\x1bOP",
     "f2": b"\x1bOQ",
     "f8": b"\x1b[19~",
+    "f11": b"\x1b[23~",
     "f12": b"\x1b[24~",
     "ctrl+q": b"\x11",
+    "ctrl+g": b"\x07",
     "tab": b"\t",
 }
 
@@ -40,12 +46,21 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 class Terminal:
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: Path | None = None,
+        controlling: bool = True,
+    ) -> None:
+        """`controlling=False`: the pty is not the app's controlling terminal, so closing it
+        sends no SIGHUP; the app only sees its reads return EOF and its writes fail (EIO)."""
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         self.master: int | None = master
         self.output = bytearray()
         self._lock = threading.Lock()
+        self._wake_read, self._wake_write = os.pipe()  # tells the reader to stop
         self.process = subprocess.Popen(
             argv,
             stdin=slave,
@@ -55,7 +70,7 @@ class Terminal:
             cwd=cwd,
             start_new_session=True,
             # The new session's leader takes the pty as its controlling terminal.
-            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+            preexec_fn=(lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0)) if controlling else None,
         )
         os.close(slave)
         self._reader = threading.Thread(target=self._drain, daemon=True)
@@ -66,6 +81,9 @@ class Terminal:
         assert self.master is not None
         fd = self.master
         while True:
+            ready, _, _ = select.select([fd, self._wake_read], [], [])
+            if self._wake_read in ready:
+                return
             try:
                 chunk = os.read(fd, 65536)
             except OSError:
@@ -112,9 +130,15 @@ class Terminal:
     def paste(self, text: str) -> None:
         self.write(b"\x1b[200~" + text.encode() + b"\x1b[201~")
 
+    def read_to_end(self, timeout: float = 10.0) -> None:
+        """After the app has exited: wait until everything it wrote has been read."""
+        self._reader.join(timeout)
+
     def hang_up(self) -> None:
-        """Close the terminal: the kernel sends SIGHUP to the app."""
+        """Close the terminal now: the kernel sends SIGHUP to the app."""
         if self.master is not None:
+            os.write(self._wake_write, b"x")
+            self._reader.join()  # no read in progress holds the master open any more
             os.close(self.master)
             self.master = None
 
@@ -131,7 +155,10 @@ class Terminal:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         self.hang_up()
-        self._reader.join(timeout=5)
+        for fd in (self._wake_read, self._wake_write):
+            if fd >= 0:
+                os.close(fd)
+        self._wake_read = self._wake_write = -1
 
 
 def p2pcall_argv(data_dir: Path) -> list[str]:

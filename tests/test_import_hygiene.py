@@ -119,6 +119,21 @@ def test_record_checks_do_not_import_textual(sandbox) -> None:
     assert "textual" not in loaded and "rich" not in loaded, loaded
 
 
+def test_exit_watchdog_imports_nothing_heavy(sandbox) -> None:
+    # It runs while the process is leaving, maybe from a signal: standard library only.
+    root, env = sandbox
+    loaded = run_child("import p2pcall.exit_watchdog\n" + REPORT, env, root / "cwd")["loaded"]
+    assert loaded == [], loaded
+
+
+def test_terminal_guard_leaves_database_out(sandbox) -> None:
+    root, env = sandbox
+    loaded = run_child("import p2pcall.terminal_guard\n" + REPORT, env, root / "cwd")["loaded"]
+    assert "textual" in loaded  # the check sees real imports
+    for package in ("sqlalchemy", "sqlmodel", "pendulum"):
+        assert package not in loaded, f"the terminal guard loads {package}: {loaded}"
+
+
 def test_app_import_leaves_database_and_pendulum_out(sandbox) -> None:
     root, env = sandbox
     loaded = run_child("import p2pcall.app\n" + REPORT, env, root / "cwd")["loaded"]

@@ -69,8 +69,16 @@ class DatabaseThread:
         self._jobs: queue.Queue[Job | object] = queue.Queue()
         self.pending = 0
         self.running = False  # the store is open and jobs are being taken
+        self._started = False
+        self._stopping = False
+        self._closed = threading.Event()  # the thread has ended, the store closed
+
+    def wait_closed(self, timeout: float) -> bool:
+        """Block until the thread has ended (store closed); True at once if never started."""
+        return not self._started or self._closed.wait(timeout)
 
     def start(self) -> None:
+        self._started = True
         self._app.run_worker(self._run, name="database", thread=True, exit_on_error=False)
 
     def submit(
@@ -85,6 +93,7 @@ class DatabaseThread:
 
     def stop(self) -> None:
         """Finish every queued job, then let the thread end."""
+        self._stopping = True
         self._jobs.put(_STOP)
 
     def wait_idle(self, timeout: float) -> bool:
@@ -93,6 +102,10 @@ class DatabaseThread:
         Only for exits that cannot wait for messages (a crash, a closed terminal): the UI
         thread blocks here, while the database thread keeps working.
         """
+        if self._stopping:
+            # What was queued before the stop runs before the thread ends; a barrier queued
+            # behind the stop would never be reached (Ctrl+Q, then the terminal closed).
+            return self._started and self._closed.wait(timeout)
         if not self.running:
             return False
         barrier = _Barrier(threading.Event())
@@ -100,6 +113,12 @@ class DatabaseThread:
         return barrier.reached.wait(timeout)
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._closed.set()
+
+    def _serve(self) -> None:
         from p2pcall.store import Store, StoreError
 
         try:
