@@ -164,12 +164,12 @@ async def test_command_palette_exports_the_highlighted_call(data_dir: Path) -> N
         await open_app(pilot)
         await pilot.press("ctrl+p")
         await pilot.pause()
-        await pilot.press(*"Draft the follow-up letter")
+        await pilot.press(*f"Letters for call #{call_id}")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen))
-        assert app.screen.call_id == call_id and app.screen.letter is True
-        path = app.screen.query_one("#export-path").value
-        assert path.endswith(f"p2pcall-call-{call_id}-letter.txt")
+        from p2pcall.screens.letters import LetterScreen
+
+        await wait_until(pilot, lambda: isinstance(app.screen, LetterScreen))
+        assert app.screen.call_id == call_id
         await pilot.press("escape")
-        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen))
+        await wait_until(pilot, lambda: not isinstance(app.screen, LetterScreen))

@@ -292,8 +292,16 @@ def export_commands(app: Any, screen: Any) -> Iterable[SystemCommand]:
         "The record as plain text, Markdown or JSON, optionally redacted",
         lambda: app.push_screen(ExportScreen(call_id)),
     )
+    from p2pcall.screens.letters import LetterScreen, SettingsScreen
+
+    if not isinstance(screen, LetterScreen):
+        yield SystemCommand(
+            f"Letters for call #{call_id}",
+            "Confirmation, expedited appeal, request for records, complaint: preview, edit, write",
+            lambda: app.push_screen(LetterScreen(call_id)),
+        )
     yield SystemCommand(
-        f"Draft the follow-up letter for call #{call_id}",
-        "A letter to the insurer confirming the call, with blanks to complete",
-        lambda: app.push_screen(ExportScreen(call_id, letter=True)),
+        "Signature and practice details",
+        "Name, credentials, NPI, practice, address, phone, fax: used by every letter",
+        lambda: app.push_screen(SettingsScreen(None)),
     )

@@ -1,0 +1,660 @@
+"""Letters after a call: pick one, read it, edit it in place, write it to a file.
+
+    self.app.push_screen(LetterScreen(call_id))                 # from the detail or wrap-up
+
+The letter is drafted from the record (`domain.letters`); the user's edits are saved as they
+type into the call's letter_edit row, kept as the user's text and never part of the record.
+Ctrl+O writes the letter (text, Markdown or PDF) like an export: whole or not at all, 0600,
+and lists it on the call. Loading and writing run in the database thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, Static
+from textual.widgets.option_list import Option
+
+from p2pcall.domain.text import one_line
+from p2pcall.widgets.keybar import KeyBar
+from p2pcall.widgets.literal import LiteralInput, LiteralTextArea
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from p2pcall.domain.letters import Choice, Practice
+    from p2pcall.letterjob import LetterSource
+    from p2pcall.store import Store
+
+FORMAT_CHOICES = (("text", "Plain text"), ("markdown", "Markdown"), ("pdf", "PDF"))
+SAVE_DELAY = 1.0
+
+
+def config_dir_of(app: Any) -> Path:
+    from p2pcall.config import resolve_config_dir
+
+    return getattr(app, "config_dir", None) or resolve_config_dir()
+
+
+def _load(call_id: int, config_dir: Path):
+    def run(store: Store) -> tuple[str, Any]:
+        from p2pcall.config import load_practice
+        from p2pcall.domain.letters import Practice
+        from p2pcall.domain.letters.practice import PracticeError
+        from p2pcall.letterjob import load_source
+
+        source = load_source(store, call_id)
+        try:
+            practice, problem = load_practice(config_dir), ""
+        except PracticeError as exc:
+            practice, problem = Practice(), str(exc)
+        return "ok", (source, practice, problem)
+
+    return run
+
+
+class LetterScreen(Screen[None]):
+    BINDINGS = [
+        Binding(
+            "ctrl+e",
+            "edit",
+            "Edit",
+            id="letter-edit",
+            priority=True,
+            tooltip="Edit the letter in place (Ctrl+E again or Esc: done)",
+        ),
+        Binding(
+            "ctrl+o",
+            "write",
+            "Write file",
+            id="letter-write",
+            priority=True,
+            tooltip="Write the letter to a file: text, Markdown or PDF",
+        ),
+        Binding(
+            "ctrl+r",
+            "reset",
+            "Redraft",
+            id="letter-reset",
+            priority=True,
+            tooltip="Drop your edits: back to the draft from the record (press twice)",
+        ),
+        Binding(
+            "ctrl+t",
+            "settings",
+            "Signature",
+            id="letter-settings",
+            priority=True,
+            tooltip="Your signature block and practice details, used by every letter",
+        ),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            id="letter-back",
+            priority=True,
+            tooltip="Done editing, or back to where you were",
+        ),
+    ]
+
+    DEFAULT_CSS = """
+    LetterScreen #letter-kinds { height: 4; border: none; padding: 0; }
+    LetterScreen #letter-status { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
+    LetterScreen #letter-status.-edited { color: $warning; }
+    LetterScreen #letter-text { height: 1fr; border: none; padding: 0 1; }
+    LetterScreen #letter-files { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, call_id: int, kind: str = "confirmation", folder: Path | None = None):
+        super().__init__()
+        self.call_id = call_id
+        self.kind = kind
+        self.folder = folder
+        self.source: LetterSource | None = None
+        self.practice: Practice | None = None
+        self.choices: list[Choice] = []
+        self.editing = False
+        self.generated_at: datetime | None = None
+        self._reset_armed = False
+        self._throttle: Any = None
+        self._shown_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Content(f"Letters for call #{self.call_id}"), classes="section-title", id="letter-title"
+        )
+        yield OptionList(id="letter-kinds", compact=True)
+        yield Static(Content("Loading\u2026"), id="letter-status")
+        yield LiteralTextArea(
+            "", id="letter-text", read_only=True, soft_wrap=True, show_line_numbers=False
+        )
+        yield Static(Content(""), id="letter-files")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        from p2pcall.throttle import Throttle
+
+        self._throttle = Throttle(self, SAVE_DELAY, self._save_edit)
+        self.query_one("#letter-kinds").focus()
+        self.reload()
+
+    def reload(self) -> None:
+        self.app.db.submit(  # type: ignore[attr-defined]
+            _load(self.call_id, config_dir_of(self.app)),
+            self._loaded,
+            lambda error: self._status(error, warn=True),
+        )
+
+    def _loaded(self, result: tuple[str, Any]) -> None:
+        from p2pcall.domain.letters import facts_from, letter_choices
+        from p2pcall.domain.timefmt import now_utc
+
+        self.source, self.practice, problem = result[1]
+        self.generated_at = now_utc()
+        facts = facts_from(self.source.record, self.source.field_times)
+        self.choices = letter_choices(facts)
+        kinds = self.query_one("#letter-kinds", OptionList)
+        kinds.clear_options()
+        for choice in self.choices:
+            mark = "\u2605" if choice.suggested else ("\u00b7" if choice.available else "\u2013")
+            kinds.add_option(
+                Option(
+                    Content(f"{mark} {choice.label:<21} {one_line(choice.why, 50)}"), id=choice.kind
+                )
+            )
+        index = next((i for i, c in enumerate(self.choices) if c.kind == self.kind), 0)
+        kinds.highlighted = index
+        self._show()
+        self._show_files()
+        if problem:
+            self.notify(problem, severity="warning", timeout=8)
+
+    # -- showing --------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        from p2pcall.domain.letters import LetterUnavailable, render_text
+        from p2pcall.domain.timefmt import clock_time
+        from p2pcall.letterjob import draft
+
+        if self.source is None or self.practice is None or self.generated_at is None:
+            return
+        edit = self.source.edits.get(self.kind)
+        if edit is not None:
+            text = edit.body
+            when = clock_time(edit.updated_at, self.source.record.call.tz)
+            self._status(
+                f"YOUR EDITED TEXT (saved {when}), not part of the record. Ctrl+R twice: "
+                "back to the draft.",
+                edited=True,
+            )
+        else:
+            try:
+                text = render_text(draft(self.source, self.kind, self.practice, self.generated_at))
+            except LetterUnavailable as exc:
+                text = ""
+                self._status(f"Not available: {exc}", warn=True)
+            else:
+                self._status(
+                    "Draft from the record: fill in every [to fill in], act on every [check]. "
+                    "Ctrl+E edits it."
+                )
+        area = self.query_one("#letter-text", LiteralTextArea)
+        self._shown_text = text
+        area.load_text(text)
+        area.scroll_home(animate=False)
+
+    def _status(self, text: str, *, edited: bool = False, warn: bool = False) -> None:
+        status = self.query_one("#letter-status", Static)
+        status.update(Content(one_line(text, 156)))
+        status.set_class(edited or warn, "-edited")
+
+    def _show_files(self) -> None:
+        from p2pcall.domain.letters import KINDS
+        from p2pcall.domain.timefmt import stamp
+
+        if self.source is None:
+            return
+        files = self.source.files
+        lines = [
+            f"Written {stamp(f.written_at, self.source.record.call.tz)[:16]}  "
+            f"{KINDS.get(f.kind, (f.kind,))[0]} ({f.format}{', edited' if f.edited else ''})  "
+            f"{one_line(Path(f.path).name, 60)}"
+            for f in files[-3:]
+        ]
+        self.query_one("#letter-files", Static).update(Content("\n".join(lines)))
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        if event.option.id and event.option.id != self.kind:
+            self._finish_editing()
+            self.kind = event.option.id
+            self._reset_armed = False
+            self._show()
+
+    # -- editing --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("edit", "write", "reset") and self.source is None:
+            return False
+        if action in ("edit", "write") and not self._available() and not self._edited():
+            return False
+        if action == "reset":
+            return self._edited()
+        return True
+
+    def _available(self) -> bool:
+        return any(c.kind == self.kind and c.available for c in self.choices)
+
+    def _edited(self) -> bool:
+        return self.source is not None and self.kind in self.source.edits
+
+    def action_edit(self) -> None:
+        if self.editing:
+            self._finish_editing()
+            self.query_one("#letter-kinds").focus()
+            return
+        area = self.query_one("#letter-text", LiteralTextArea)
+        area.read_only = False
+        self.editing = True
+        area.focus()
+        self._status(
+            "EDITING: your text is saved as you type, with the call, as yours (the record is not "
+            "changed). Ctrl+E or Esc: done.",
+            edited=True,
+        )
+
+    def on_text_area_changed(self, event: LiteralTextArea.Changed) -> None:
+        event.stop()
+        if self.editing and event.text_area.text != self._shown_text:
+            self._throttle.poke()
+
+    def _save_edit(self) -> None:
+        if self.source is None:
+            return
+        from p2pcall.domain.timefmt import now_utc
+        from p2pcall.store.letters import LetterEdit
+
+        text = self.query_one("#letter-text", LiteralTextArea).text
+        if text == self._shown_text and self.kind not in self.source.edits:
+            return
+        call_id, kind = self.call_id, self.kind
+        self._shown_text = text
+        # Kept in memory at once, so switching letters and back shows what was typed.
+        self.source.edits[kind] = LetterEdit(kind, text, now_utc())
+
+        def failed(error: str) -> None:
+            self.notify(f"Your letter text was not saved: {error}", severity="error", timeout=8)
+
+        self.app.db.submit(  # type: ignore[attr-defined]
+            lambda store: store.save_letter_edit(call_id, kind, text),
+            None,
+            failed,
+            label="letter",
+        )
+
+    def _finish_editing(self) -> None:
+        if not self.editing:
+            return
+        self._throttle.flush()
+        self.editing = False
+        self.query_one("#letter-text", LiteralTextArea).read_only = True
+        self._show()
+        self.refresh_bindings()
+
+    def action_back(self) -> None:
+        if self.editing:
+            self._finish_editing()
+            self.query_one("#letter-kinds").focus()
+            return
+        self.dismiss()
+
+    def action_reset(self) -> None:
+        if not self._edited() or self.source is None:
+            return
+        if not self._reset_armed:
+            self._reset_armed = True
+            self.notify("Press Ctrl+R again to drop your edits of this letter.", timeout=5)
+            return
+        self._reset_armed = False
+        self._finish_editing()
+        call_id, kind = self.call_id, self.kind
+        self.source.edits.pop(kind, None)
+        self.app.db.submit(lambda store: store.save_letter_edit(call_id, kind, ""))  # type: ignore[attr-defined]
+        self._show()
+        self.refresh_bindings()
+
+    # -- writing and settings ---------------------------------------------------------------
+
+    def action_write(self) -> None:
+        if self.source is None or self.practice is None:
+            return
+        self._finish_editing()
+        self.app.push_screen(
+            LetterFileScreen(self.call_id, self.kind, self.practice, self.folder), self._written
+        )
+
+    def _written(self, result: Any) -> None:
+        if result is not None and self.source is not None:
+            self.source.files.append(result)
+            self._show_files()
+
+    def action_settings(self) -> None:
+        self._finish_editing()
+        self.app.push_screen(SettingsScreen(self.practice), self._settings_saved)
+
+    def _settings_saved(self, practice: Any) -> None:
+        if practice is not None:
+            self.practice = practice
+            self._show()
+
+    def on_unmount(self) -> None:
+        if self._throttle is not None:
+            self._throttle.flush()
+
+    def __repr__(self) -> str:  # no letter text in crash output
+        return f"LetterScreen(call_id={self.call_id})"
+
+
+class LetterFileScreen(ModalScreen[Any]):
+    """Choose the format and the file, then write the letter (asks before replacing)."""
+
+    DEFAULT_CSS = """
+    LetterFileScreen { align: center middle; }
+    #letter-file-dialog {
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    #letter-file-dialog RadioSet { width: 100%; height: auto; }
+    #letter-path { width: 100%; margin: 0 1; }
+    #letter-file-status { height: auto; padding: 0 1; }
+    #letter-file-status.-error { color: $error; text-style: bold; }
+    """
+    BINDINGS = [
+        Binding(
+            "ctrl+s",
+            "write",
+            "Write file",
+            id="letter-file-write",
+            priority=True,
+            tooltip="Write the letter to the file named (asks before replacing a file)",
+        ),
+        Binding(
+            "down",
+            "format(1)",
+            "Format",
+            id="letter-file-format",
+            key_display="\u2191\u2193",
+            priority=True,
+            tooltip="Next format",
+        ),
+        Binding(
+            "up", "format(-1)", "Format", id="letter-file-format-prev", show=False, priority=True
+        ),
+        Binding(
+            "escape", "cancel", "Cancel", id="letter-file-cancel", tooltip="Close without writing"
+        ),
+    ]
+
+    def __init__(self, call_id: int, kind: str, practice: Practice, folder: Path | None) -> None:
+        super().__init__()
+        self.call_id, self.kind, self.practice, self.folder = call_id, kind, practice, folder
+        self.fmt = "text"
+        self.busy = False
+        self._confirm: Path | None = None
+        self._suggested = self._default()
+
+    def _default(self) -> Path:
+        from p2pcall.letterjob import default_letter_path
+
+        return default_letter_path(self.call_id, self.kind, self.fmt, self.folder)
+
+    def compose(self) -> ComposeResult:
+        from p2pcall.domain.letters import KINDS
+
+        with Vertical(id="letter-file-dialog"):
+            yield Static(
+                Content(f"Write the {KINDS[self.kind][0].lower()} of call #{self.call_id}"),
+                classes="section-title",
+            )
+            yield RadioSet(
+                *[
+                    RadioButton(label, value=(fmt == self.fmt), id=f"letter-format-{fmt}")
+                    for fmt, label in FORMAT_CHOICES
+                ],
+                id="letter-format",
+                compact=True,
+            )
+            yield Static(Content("File (Enter or Ctrl+S writes it):"), classes="hint")
+            yield LiteralInput(str(self._suggested), id="letter-path", compact=True)
+            yield Static(Content("Readable by you only (0600)."), id="letter-file-status")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#letter-path", Input).focus()
+
+    def action_format(self, step: int) -> None:
+        kinds = [fmt for fmt, _ in FORMAT_CHOICES]
+        chosen = kinds[(kinds.index(self.fmt) + step) % len(kinds)]
+        self.query_one(f"#letter-format-{chosen}", RadioButton).value = True
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        self.fmt = FORMAT_CHOICES[event.index][0]
+        field = self.query_one("#letter-path", Input)
+        if Path(field.value).expanduser() == self._suggested:
+            self._suggested = self._default()
+            field.value = str(self._suggested)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._confirm = None
+        from p2pcall.exportfile import synced_folder_hint
+
+        value = event.value.strip()
+        hint = synced_folder_hint(Path(value).expanduser()) if value else None
+        self._message(hint or "Readable by you only (0600).", error=bool(hint))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_write()
+
+    def _message(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#letter-file-status", Static)
+        status.update(Content(one_line(text)))
+        status.set_class(error, "-error")
+
+    def action_write(self) -> None:
+        if self.busy:
+            return
+        value = self.query_one("#letter-path", Input).value.strip()
+        if not value:
+            self._message("Give a file name.", error=True)
+            return
+        path = Path(value).expanduser()
+        force = self._confirm == path
+        if path.exists() and not force:
+            self._confirm = path
+            self._message(f"{path} already exists. Press Ctrl+S again to replace it.", error=True)
+            return
+        self.busy = True
+        self._message("Writing\u2026")
+        call_id, kind, fmt, practice = self.call_id, self.kind, self.fmt, self.practice
+
+        def run(store: Store) -> tuple[str, Any]:
+            from p2pcall.domain.letters import LetterUnavailable
+            from p2pcall.domain.timefmt import now_utc
+            from p2pcall.exportfile import ExportFileError
+            from p2pcall.letterjob import write_letter
+            from p2pcall.letterpdf import LetterPdfError
+            from p2pcall.store import StoreError
+
+            try:
+                return "ok", write_letter(
+                    store, call_id, kind, fmt, path, practice, now_utc(), force=force
+                )
+            except (ExportFileError, LetterUnavailable, LetterPdfError, StoreError) as exc:
+                return "error", str(exc)
+
+        self.app.db.submit(
+            run,
+            self._done,
+            lambda error: self._done(("error", error)),  # type: ignore[attr-defined]
+            label="letter",
+        )
+
+    def _done(self, result: tuple[str, Any]) -> None:
+        self.busy = False
+        status, detail = result
+        if status != "ok":
+            self._message(str(detail), error=True)
+            return
+        self.app.notify(
+            Content(f"Saved to {one_line(detail.path)}"), title="Letter written", timeout=8
+        )
+        self.dismiss(detail)
+
+    def action_cancel(self) -> None:
+        if not self.busy:
+            self.dismiss(None)
+
+
+class SettingsScreen(ModalScreen[Any]):
+    """Signature block and practice details, saved to the settings file (TOML, 0600)."""
+
+    DEFAULT_CSS = """
+    SettingsScreen { align: center middle; }
+    #settings-dialog {
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    #settings-dialog Label { width: 14; padding: 0 1 0 0; }
+    #settings-dialog .settings-row { height: 1; }
+    #settings-dialog LiteralInput { width: 1fr; }
+    #settings-status { height: auto; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            id="settings-save",
+            priority=True,
+            tooltip="Save the signature block and practice details",
+        ),
+        Binding("escape", "cancel", "Cancel", id="settings-cancel", tooltip="Close without saving"),
+    ]
+
+    def __init__(self, practice: Practice | None) -> None:
+        super().__init__()
+        from p2pcall.domain.letters import Practice
+
+        self.practice = practice or Practice()
+        self.loaded = practice is not None  # else read the file first: never save over it blind
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Horizontal
+
+        from p2pcall.domain.letters.practice import PRACTICE_FIELDS
+
+        with Vertical(id="settings-dialog"):
+            yield Static(
+                Content("Signature and practice details (every letter uses them)"),
+                classes="section-title",
+            )
+            for key, label, _ in PRACTICE_FIELDS:
+                with Horizontal(classes="settings-row"):
+                    yield Label(label)
+                    value = (
+                        self.practice.get(key).replace("\n", " | ")
+                        if key == "address"
+                        else self.practice.get(key)
+                    )
+                    yield LiteralInput(value, id=f"settings-{key}", compact=True)
+            yield Static(
+                Content("Address: separate lines with |. Tab moves, Ctrl+S saves."), classes="hint"
+            )
+            yield Static(Content(""), id="settings-status")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query(LiteralInput).first().focus()
+        if not self.loaded:
+            folder = config_dir_of(self.app)
+
+            def run(_store: Store) -> tuple[str, Any]:
+                from p2pcall.config import load_practice
+                from p2pcall.domain.letters.practice import PracticeError
+
+                try:
+                    return "ok", load_practice(folder)
+                except PracticeError as exc:
+                    return "error", str(exc)
+
+            self.app.db.submit(run, self._fill)  # type: ignore[attr-defined]
+
+    def _fill(self, result: tuple[str, Any]) -> None:
+        from p2pcall.domain.letters.practice import PRACTICE_FIELDS
+
+        if result[0] != "ok":
+            self.query_one("#settings-status", Static).update(Content(one_line(result[1])))
+            return
+        self.practice, self.loaded = result[1], True
+        for key, _, _ in PRACTICE_FIELDS:
+            field = self.query_one(f"#settings-{key}", Input)
+            if not field.value:  # what was typed meanwhile stays
+                value = self.practice.get(key)
+                field.value = value.replace("\n", " | ") if key == "address" else value
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    def action_save(self) -> None:
+        if self.busy:
+            return
+        if not self.loaded:
+            self.query_one("#settings-status", Static).update(
+                Content("The settings file could not be read, so it is not replaced.")
+            )
+            return
+        from p2pcall.domain.letters import Practice
+        from p2pcall.domain.letters.practice import PRACTICE_FIELDS
+
+        values = {}
+        for key, _, _ in PRACTICE_FIELDS:
+            value = self.query_one(f"#settings-{key}", Input).value.strip()
+            if key == "address":
+                value = "\n".join(part.strip() for part in value.split("|") if part.strip())
+            values[key] = value
+        practice = Practice(**values)
+        folder = config_dir_of(self.app)
+        self.busy = True
+
+        def run(_store: Store) -> tuple[str, Any]:
+            from p2pcall.config import save_practice
+            from p2pcall.domain.letters.practice import PracticeError
+
+            try:
+                return "ok", str(save_practice(folder, practice))
+            except PracticeError as exc:
+                return "error", str(exc)
+
+        def done(result: tuple[str, Any]) -> None:
+            self.busy = False
+            if result[0] != "ok":
+                self.query_one("#settings-status", Static).update(Content(one_line(result[1])))
+                return
+            self.app.notify(Content(f"Settings saved to {one_line(result[1])}"), timeout=5)
+            self.dismiss(practice)
+
+        self.app.db.submit(run, done, lambda error: done(("error", error)))  # type: ignore[attr-defined]
+
+    def action_cancel(self) -> None:
+        if not self.busy:
+            self.dismiss(None)
