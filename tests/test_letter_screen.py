@@ -147,3 +147,39 @@ def test_snapshot_letter_screen(data_dir: Path, tmp_path: Path, snap_compare, fr
         await open_letters(pilot, call_id, tmp_path)
 
     assert snap_compare(P2PCallApp(data_dir), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_wrap_up_offers_the_records_request_and_opens_letters(data_dir: Path) -> None:
+    """G holds a refused document: the wrap-up says so and `l` opens the records request."""
+    from p2pcall.screens.wrap_up import WrapUpScreen
+    from test_wrap_up import end_call_into_wrap_up, seed_live_call
+
+    seed_live_call(
+        data_dir,
+        {"insurer": "Acme", "coverage_status": "denied", "doc_credentials": "refused"},
+    )
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        wrap = await end_call_into_wrap_up(pilot)
+        hint = wrap.query_one("#wrap-letter-hint")
+        assert hint.display and "Request for records" in str(hint.render())
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LetterScreen))
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.source is not None)
+        assert screen.kind == "records-request"
+        assert "I asked for the reviewer's credentials; the reviewer refused." in " ".join(
+            text_of(screen).split()
+        )
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, WrapUpScreen))
+
+
+async def test_wrap_up_without_open_requests_shows_no_hint(data_dir: Path) -> None:
+    from test_wrap_up import end_call_into_wrap_up, seed_live_call
+
+    seed_live_call(data_dir, {"insurer": "Acme", "coverage_status": "denied"})
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        wrap = await end_call_into_wrap_up(pilot)
+        assert not wrap.query_one("#wrap-letter-hint").display

@@ -89,6 +89,7 @@ def confirmation(f: LetterFacts, practice: Practice, generated_at: datetime) -> 
             "so that we both hold the same record of the call. My notes were typed during the "
             "call; anything I added after it is marked as such.",
         ),
+        *_connected(f),
         Heading("Who reviewed the request"),
         *p.reviewer_blocks(f),
         Heading("The case I presented"),
@@ -110,7 +111,7 @@ def confirmation(f: LetterFacts, practice: Practice, generated_at: datetime) -> 
     if f.yes_no("reviewer_same_specialty") is YesNo.NO and f.outcome is not Outcome.APPROVED:
         body += [
             Heading("A reviewer in my field"),
-            *p.reviewer_rule_blocks(f, programme, ask=True),
+            *p.reviewer_rule_blocks(f, programme, practice, ask=True),
         ]
     body.append(p.claim_file_para(f))
     return _frame(
@@ -125,6 +126,15 @@ def confirmation(f: LetterFacts, practice: Practice, generated_at: datetime) -> 
         body=body,
         salute_reviewer=True,
     )
+
+
+def _connected(f: LetterFacts) -> list[Block]:
+    """When the reviewer came on the line, once the record holds it (issue 12)."""
+    if f.connected_at is None:
+        return []
+    from p2pcall.domain.timefmt import to_local
+
+    return [para(f"You came on the line at {to_local(f.connected_at, f.tz).format('HH:mm')}.")]
 
 
 def _decision_blocks(f: LetterFacts) -> list[Block]:
@@ -221,41 +231,30 @@ def expedited_appeal(f: LetterFacts, practice: Practice, generated_at: datetime)
         )
     programme = _programme(f)
     word = programme.appeal_word
-    part = "part of " if f.outcome is Outcome.PARTIAL else ""
-    decided: list[Inline] = (
-        [f"the decision dated {f.text('denial_date')}"]
-        if f.has("denial_date") and f.review_type is not ReviewType.CONCURRENT
-        else [f"the decision given on the peer-to-peer call of {p.call_day(f)}"]
-        if p.call_day(f)
-        else [Blank("the decision and its date")]
+    day = p.call_day(f)
+    dated = f"the decision dated {f.text('denial_date')}" if f.has("denial_date") else ""
+    decided: list[Inline]
+    if dated and day:
+        decided = [f"{dated}, maintained on the peer-to-peer call of {day},"]
+    elif dated or day:
+        decided = [dated or f"the decision given on the peer-to-peer call of {day},"]
+    else:
+        decided = [Blank("the decision and its date"), ","]
+    what = (
+        " which approved only part of the request for "
+        if f.outcome is Outcome.PARTIAL
+        else " which did not approve the request for "
     )
     body: list[Block] = [
         para(
             f"I am the treating clinician, and I ask for an expedited {word} of ",
             *decided,
-            f", which did not approve {part}",
+            what,
             p.service_or_blank(f),
             ".",
         ),
     ]
-    if programme.key in ("erisa", "aca", "marketplace"):
-        body.append(
-            para(
-                Check(
-                    "for an urgent claim a health care professional with knowledge of the "
-                    "patient's condition may act as the patient's representative (29 CFR "
-                    "2560.503-1(b)(4)); otherwise attach the patient's signed designation"
-                )
-            )
-        )
-    elif programme.key == "other":
-        body.append(
-            para(
-                Check(
-                    "attach the patient's signed designation of you as representative if this plan requires one"
-                )
-            )
-        )
+    body += _representative_checks(programme)
     body.append(Heading("Why this cannot wait"))
     if not f.urgent:
         body.append(
@@ -292,7 +291,7 @@ def expedited_appeal(f: LetterFacts, practice: Practice, generated_at: datetime)
     body.append(Bullets(tuple(p.service_lines(f))))
     body += [Heading("The clinical case"), *_case_without_service(f)]
     body += [Heading("The decision and the review")]
-    body += p.criteria_blocks(f)
+    body += p.criteria_blocks(f, to_reviewer=False)
     signs = f.not_qualified_signs()
     if signs:
         body.append(para(f"My record of the call shows that {p.listing([s[2] for s in signs])}."))
@@ -310,7 +309,7 @@ def expedited_appeal(f: LetterFacts, practice: Practice, generated_at: datetime)
             )
         )
     if signs:
-        asks.append((f"{programme.same_specialty_ask}.",))
+        asks.append((p.specialty_ask(programme, practice),))
     body.append(Bullets(tuple(asks)))
     if f.concurrent and programme.continued_coverage:
         body.append(para(programme.continued_coverage))
@@ -356,6 +355,29 @@ def expedited_appeal(f: LetterFacts, practice: Practice, generated_at: datetime)
         ("My written confirmation of the peer-to-peer call, if sent",),
     )
     return letter
+
+
+def _representative_checks(programme: Programme) -> list[Block]:
+    """Who may ask for the appeal for the patient, as the programme's rule says."""
+    if programme.key in ("erisa", "aca", "marketplace"):
+        text = (
+            "for an urgent claim a health care professional with knowledge of the patient's "
+            "condition may act as the patient's representative (29 CFR 2560.503-1(b)(4)); "
+            "otherwise attach the patient's signed designation"
+        )
+    elif programme.key == "medicare_advantage":
+        text = (
+            "a physician may ask for an expedited reconsideration for the enrollee (42 CFR "
+            "422.584(a)); other clinicians need the enrollee's appointment of a representative"
+        )
+    elif programme.key == "medicaid_managed":
+        text = (
+            "a provider may file an appeal for the enrollee with the enrollee's written "
+            "consent (42 CFR 438.402(c)(1)(ii)): attach it"
+        )
+    else:
+        text = "attach the patient's signed designation of you as representative if the plan asks"
+    return [para(Check(text))]
 
 
 def _case_without_service(f: LetterFacts) -> list[Block]:
@@ -518,7 +540,7 @@ def complaint(f: LetterFacts, practice: Practice, generated_at: datetime) -> Let
             "I am the treating clinician for the patient named above. I write to complain about "
             "how ",
             p.insurer(f),
-            f" conducted {p.review_phrase(f)} for ",
+            f" handled {p.review_phrase(f)} for ",
             p.service_or_blank(f),
             ", in a peer-to-peer call on ",
             *p.when_pieces(f),

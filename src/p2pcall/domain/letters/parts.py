@@ -290,13 +290,16 @@ def reviewer_blocks(f: LetterFacts) -> list[Block]:
 # -- criteria, the reviewer's words, the alternative ----------------------------------------
 
 
-def criteria_blocks(f: LetterFacts) -> list[Block]:
+def criteria_blocks(f: LetterFacts, *, to_reviewer: bool = True) -> list[Block]:
+    you, your = ("you", "your") if to_reviewer else ("the reviewer", "the reviewer's")
     blocks: list[Block] = []
     items: list[tuple[Inline, ...]] = []
     refused: list[str] = []
     criteria = f.values.get("criteria_set", "")
     if criteria == "not_stated":
-        blocks.append(para("You did not say which criteria set you applied."))
+        blocks.append(
+            para(f"{you[:1].upper()}{you[1:]} did not say which criteria set was applied.")
+        )
     elif f.has("criteria_set"):
         items.append((f"Criteria set: {f.text('criteria_set')}",))
     elif f.refused("criteria_set"):
@@ -310,17 +313,19 @@ def criteria_blocks(f: LetterFacts) -> list[Block]:
     elif criteria != "not_stated":
         items.append(("Version: ", Blank("the version, if the reviewer gave it")))
     if f.has("criterion_cited"):
-        items.append((f"The criterion you cited: {f.text('criterion_cited')}",))
+        items.append((f"The criterion {you} cited: {f.text('criterion_cited')}",))
     elif f.refused("criterion_cited"):
         refused.append("the specific criterion applied")
     else:
-        items.append(("The criterion you cited: ", Blank("the criterion, in the reviewer's words")))
+        items.append(
+            (f"The criterion {you} cited: ", Blank("the criterion, in the reviewer's words"))
+        )
     if items:
         blocks.insert(0, para("My record of the call shows:"))
         blocks.insert(1, Bullets(tuple(items)))
     if refused:
-        blocks.append(para(f"When asked, you declined to name {listing(refused)}."))
-    blocks += my_notes(f, Section.D, "From my notes on the basis of your assessment:")
+        blocks.append(para(f"When asked, {you} declined to name {listing(refused)}."))
+    blocks += my_notes(f, Section.D, f"From my notes on the basis of {your} assessment:")
     return blocks
 
 
@@ -410,13 +415,21 @@ def send_to_me() -> Para:
     return para("Please send them to me at the fax number or address above.")
 
 
-def reviewer_rule_blocks(f: LetterFacts, programme, *, ask: bool) -> list[Block]:
+def specialty_ask(programme, practice: Practice) -> str:
+    """The request for a reviewer of the treating clinician's field, naming it when known."""
+    field = f" ({practice.specialty})" if practice.specialty else ""
+    return f"{programme.same_specialty_ask}{field}."
+
+
+def reviewer_rule_blocks(
+    f: LetterFacts, programme, practice: Practice, *, ask: bool
+) -> list[Block]:
     """The request for a reviewer of the treating clinician's field, with the rule."""
     from p2pcall.domain.letters.rules import NCQA_REVIEWER
 
     blocks: list[Block] = []
     if ask:
-        blocks.append(para(f"{programme.same_specialty_ask}."))
+        blocks.append(para(specialty_ask(programme, practice)))
     if programme.reviewer_rule:
         blocks.append(para(programme.reviewer_rule))
     else:
@@ -427,6 +440,7 @@ def reviewer_rule_blocks(f: LetterFacts, programme, *, ask: bool) -> list[Block]
                     "the rule on reviewer qualifications for this plan (the plan type is not "
                     "recorded), e.g. a state utilization review law"
                 ),
+                ".",
             )
         )
     blocks.append(para(NCQA_REVIEWER))

@@ -80,10 +80,10 @@ ERISA = Programme(
         "after the request is received (29 CFR 2560.503-1(i)(2)(i))"
     ),
     continued_coverage=(
-        "This is care already under way. A plan may not reduce or end an approved ongoing "
-        "course of treatment before the end of the approved period without notice early "
-        "enough for an appeal to be decided first (29 CFR 2560.503-1(f)(2)(ii)). I ask that "
-        "coverage continue while this appeal is decided."
+        "This is care already under way. Where a decision reduces or ends a course of "
+        "treatment the plan approved for a period that has not yet ended, the plan must give "
+        "notice early enough for an appeal to be decided before the change (29 CFR "
+        "2560.503-1(f)(2)(ii)). I ask that coverage continue while this appeal is decided."
     ),
     external_review=(
         "If the plan is not grandfathered, I also ask, at the same time, for expedited "
@@ -96,8 +96,9 @@ ERISA = Programme(
         "is self-funded; the state insurance regulator if it is insured"
     ),
     identity_rule=(
-        "29 CFR 2560.503-1(h)(3)(iv) (identification of the medical experts whose advice was "
-        "obtained)"
+        "on request, the plan must identify the medical experts whose advice it obtained for "
+        "the decision (29 CFR 2560.503-1(h)(3)(iv)); without the reviewer's name and "
+        "credentials no one can check the rule on who may review"
     ),
     criterion_rule=(
         "29 CFR 2560.503-1(g)(1)(v) (the rule, guideline or criterion relied on must be given "
@@ -140,10 +141,10 @@ ACA = Programme(
         "after the request is received (45 CFR 147.136(b); 29 CFR 2560.503-1(i)(2)(i))"
     ),
     continued_coverage=(
-        "This is care already under way. The coverage must continue pending the outcome of "
-        "an appeal of a decision to reduce or end an ongoing course of treatment (45 CFR "
-        "147.136(b); 29 CFR 2560.503-1(f)(2)(ii)). I ask that coverage continue while this "
-        "appeal is decided."
+        "This is care already under way. Where a decision reduces or ends an ongoing course "
+        "of treatment the plan approved, the rules require coverage to continue pending the "
+        "outcome of the appeal (45 CFR 147.136(b); 29 CFR 2560.503-1(f)(2)(ii)). I ask that "
+        "coverage continue while this appeal is decided."
     ),
     external_review=(
         "If the coverage is not grandfathered, I also ask, at the same time, for expedited "
@@ -153,8 +154,9 @@ ACA = Programme(
     ),
     complaint_to="the state insurance regulator",
     identity_rule=(
-        "45 CFR 147.136(b), applying 29 CFR 2560.503-1(h)(3)(iv) (identification of the "
-        "medical experts whose advice was obtained)"
+        "on request, the plan must identify the medical experts whose advice it obtained for "
+        "the decision (45 CFR 147.136(b), applying 29 CFR 2560.503-1(h)(3)(iv)); without the "
+        "reviewer's name and credentials no one can check the rule on who may review"
     ),
     criterion_rule=(
         "45 CFR 147.136(b), applying 29 CFR 2560.503-1(g)(1)(v) (the criterion relied on must "
@@ -211,7 +213,10 @@ MEDICARE_ADVANTAGE = Programme(
         "the plan's grievance process (42 CFR 422.564) and Medicare (1-800-MEDICARE, "
         "1-800-633-4227)"
     ),
-    identity_rule="42 CFR 422.566(d) (who must review an adverse medical necessity decision)",
+    identity_rule=(
+        "without the reviewer's name and credentials, neither the enrollee nor I can check "
+        "that the decision was reviewed as 42 CFR 422.566(d) requires"
+    ),
     criterion_rule=(
         "42 CFR 422.101(b)(6) (internal coverage criteria must be publicly accessible) and "
         "42 CFR 422.568 (a denial notice must state the specific reasons)"
@@ -255,12 +260,18 @@ MEDICAID = Programme(
         "hours after the appeal is received (42 CFR 438.408(b)(3))"
     ),
     continued_coverage=(
-        "This is care already under way. Benefits continue while the appeal is pending when "
-        "the appeal is filed on time and the enrollee asks for it (42 CFR 438.420)."
+        "This is care already under way. When an appeal concerns ending or reducing a course "
+        "of treatment authorized before, the plan must continue the benefits while the appeal "
+        "is pending if the appeal is filed on time, the original authorization has not run "
+        "out and the enrollee asks for it (42 CFR 438.420). I ask, for the enrollee, that "
+        "benefits continue while this appeal is decided."
     ),
     external_review="",
     complaint_to="the state Medicaid agency",
-    identity_rule="42 CFR 438.210(b)(3) (who may decide to deny a service)",
+    identity_rule=(
+        "without the reviewer's name and credentials, neither the enrollee nor I can check "
+        "that the decision was made as 42 CFR 438.210(b)(3) requires"
+    ),
     criterion_rule=(
         "42 CFR 438.404(b)(2) (a denial notice must give its reasons) and 42 CFR 438.915(a) "
         "(medical necessity criteria must be made available on request)"
