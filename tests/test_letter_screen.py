@@ -183,3 +183,41 @@ async def test_wrap_up_without_open_requests_shows_no_hint(data_dir: Path) -> No
     async with app.run_test(size=(80, 24)) as pilot:
         wrap = await end_call_into_wrap_up(pilot)
         assert not wrap.query_one("#wrap-letter-hint").display
+
+
+async def test_format_keys_in_one_burst_write_what_was_typed(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Down Down Enter typed at once writes a PDF (seen by hand in tmux: it wrote Markdown,
+    because the second Down read the format before the first one's change arrived)."""
+    call_id = make_database(data_dir)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        screen = await open_letters(pilot, call_id, tmp_path)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, LetterFileScreen))
+        for key in ("down", "down", "enter"):
+            app.post_message(__import__("textual.events", fromlist=["Key"]).Key(key, None))
+        await wait_until(pilot, lambda: isinstance(app.screen, LetterScreen))
+        await settle(pilot)
+        assert screen.source.files[-1].format == "pdf"
+    assert (tmp_path / f"p2pcall-call-{call_id}-confirmation.pdf").exists()
+
+
+async def test_down_then_edit_in_one_burst_edits_the_letter_chosen(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from textual.events import Key
+
+    call_id = make_database(data_dir)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        screen = await open_letters(pilot, call_id, tmp_path)
+        for key in ("down", "ctrl+e", "Z", "escape"):
+            app.post_message(Key(key, key if len(key) == 1 else None))
+        await wait_until(pilot, lambda: not screen.editing and screen.source.edits)
+        await settle(pilot)
+        assert list(screen.source.edits) == ["expedited-appeal"]
+        assert screen.source.edits["expedited-appeal"].body.startswith("ZDRAFT")

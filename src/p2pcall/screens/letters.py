@@ -10,12 +10,15 @@ and lists it on the call. Loading and writing run in the database thread.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, Static
@@ -59,14 +62,74 @@ def _load(call_id: int, config_dir: Path):
     return run
 
 
+# The screen's keys, run by the focused widget when it reads them: in typing order. As screen
+# bindings (priority) they ran when read, ahead of keys typed before them (Down then Ctrl+E
+# in one burst edited the letter that was highlighted before the Down).
+IN_ORDER_ACTIONS = {
+    "ctrl+e": "edit",
+    "ctrl+o": "write",
+    "ctrl+r": "reset",
+    "ctrl+t": "settings",
+    "escape": "back",
+}
+
+
+async def _in_order(widget: Any, event: events.Key) -> bool:
+    """Run the screen's key here, in typing order. Keys read after one that moved the focus
+    (Ctrl+E into the letter, Esc out of it) were already handed to this widget: they go on to
+    the widget that has the focus now, and the app holds newer keys until they have."""
+    focused = widget.screen.focused
+    if focused is not None and focused is not widget:
+        event.stop()
+        event.prevent_default()
+        focused.post_message(events.Key(event.key, event.character))
+        return True
+    action = IN_ORDER_ACTIONS.get(event.key)
+    if action is None:
+        return False
+    event.stop()
+    event.prevent_default()
+    app = widget.app
+    token = app._hold_keys(2.0) if hasattr(app, "_hold_keys") else None
+    await widget.screen.run_action(action)
+    if token is not None:
+        # Behind the keys already queued here, which are passed on first.
+        widget.call_later(app._release_keys, token)
+    return True
+
+
+class KindList(OptionList):
+    """The letters to pick from; its own moves run in typing order too (as bindings they ran
+    after a Ctrl+E read just behind them)."""
+
+    MOVES = {"down": "cursor_down", "up": "cursor_up", "home": "first", "end": "last"}
+
+    async def _on_key(self, event: events.Key) -> None:
+        if await _in_order(self, event):
+            return
+        move = self.MOVES.get(event.key)
+        if move is not None:
+            event.stop()
+            event.prevent_default()
+            await self.run_action(move)
+            return
+        await super()._on_key(event)
+
+
+class LetterText(LiteralTextArea):
+    async def _on_key(self, event: events.Key) -> None:
+        if not await _in_order(self, event):
+            await super()._on_key(event)
+
+
 class LetterScreen(Screen[None]):
+    # Not priority bindings: KindList and LetterText run these keys in typing order.
     BINDINGS = [
         Binding(
             "ctrl+e",
             "edit",
             "Edit",
             id="letter-edit",
-            priority=True,
             tooltip="Edit the letter in place (Ctrl+E again or Esc: done)",
         ),
         Binding(
@@ -74,7 +137,6 @@ class LetterScreen(Screen[None]):
             "write",
             "Write file",
             id="letter-write",
-            priority=True,
             tooltip="Write the letter to a file: text, Markdown or PDF",
         ),
         Binding(
@@ -82,7 +144,6 @@ class LetterScreen(Screen[None]):
             "reset",
             "Redraft",
             id="letter-reset",
-            priority=True,
             tooltip="Drop your edits: back to the draft from the record (press twice)",
         ),
         Binding(
@@ -90,7 +151,6 @@ class LetterScreen(Screen[None]):
             "settings",
             "Signature",
             id="letter-settings",
-            priority=True,
             tooltip="Your signature block and practice details, used by every letter",
         ),
         Binding(
@@ -98,7 +158,6 @@ class LetterScreen(Screen[None]):
             "back",
             "Back",
             id="letter-back",
-            priority=True,
             tooltip="Done editing, or back to where you were",
         ),
     ]
@@ -129,9 +188,9 @@ class LetterScreen(Screen[None]):
         yield Static(
             Content(f"Letters for call #{self.call_id}"), classes="section-title", id="letter-title"
         )
-        yield OptionList(id="letter-kinds", compact=True)
+        yield KindList(id="letter-kinds", compact=True)
         yield Static(Content("Loading\u2026"), id="letter-status")
-        yield LiteralTextArea(
+        yield LetterText(
             "", id="letter-text", read_only=True, soft_wrap=True, show_line_numbers=False
         )
         yield Static(Content(""), id="letter-files")
@@ -231,9 +290,19 @@ class LetterScreen(Screen[None]):
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
-        if event.option.id and event.option.id != self.kind:
+        self._sync_kind()
+
+    def _sync_kind(self) -> None:
+        """Follow the highlighted letter now. Keys call this first: in a burst, Down then
+        Ctrl+E reaches the screen before the list's Highlighted message does."""
+        kinds = self.query_one("#letter-kinds", OptionList)
+        index = kinds.highlighted
+        if index is None or not 0 <= index < kinds.option_count:
+            return
+        kind = kinds.get_option_at_index(index).id
+        if kind and kind != self.kind:
             self._finish_editing()
-            self.kind = event.option.id
+            self.kind = kind
             self._reset_armed = False
             self._show()
 
@@ -255,14 +324,16 @@ class LetterScreen(Screen[None]):
         return self.source is not None and self.kind in self.source.edits
 
     def action_edit(self) -> None:
+        if not self.editing:
+            self._sync_kind()
         if self.editing:
             self._finish_editing()
-            self.query_one("#letter-kinds").focus()
+            self.set_focus(self.query_one("#letter-kinds"))
             return
         area = self.query_one("#letter-text", LiteralTextArea)
         area.read_only = False
         self.editing = True
-        area.focus()
+        self.set_focus(area)  # at once: Widget.focus() waits a turn, and the next key is typing
         self._status(
             "EDITING: your text is saved as you type, with the call, as yours (the record is not "
             "changed). Ctrl+E or Esc: done.",
@@ -301,7 +372,10 @@ class LetterScreen(Screen[None]):
     def _finish_editing(self) -> None:
         if not self.editing:
             return
-        self._throttle.flush()
+        # Save from the text itself, not only when the throttle was poked: a key typed right
+        # before Esc has changed the text before its Changed message reaches this screen.
+        self._throttle.cancel()
+        self._save_edit()
         self.editing = False
         self.query_one("#letter-text", LiteralTextArea).read_only = True
         self._show()
@@ -310,11 +384,13 @@ class LetterScreen(Screen[None]):
     def action_back(self) -> None:
         if self.editing:
             self._finish_editing()
-            self.query_one("#letter-kinds").focus()
+            self.set_focus(self.query_one("#letter-kinds"))
             return
         self.dismiss()
 
     def action_reset(self) -> None:
+        if not self.editing:
+            self._sync_kind()
         if not self._edited() or self.source is None:
             return
         if not self._reset_armed:
@@ -334,6 +410,8 @@ class LetterScreen(Screen[None]):
     def action_write(self) -> None:
         if self.source is None or self.practice is None:
             return
+        if not self.editing:
+            self._sync_kind()
         self._finish_editing()
         self.app.push_screen(
             LetterFileScreen(self.call_id, self.kind, self.practice, self.folder), self._written
@@ -354,8 +432,10 @@ class LetterScreen(Screen[None]):
             self._show()
 
     def on_unmount(self) -> None:
-        if self._throttle is not None:
-            self._throttle.flush()
+        if self._throttle is not None and self.editing:
+            self._throttle.cancel()
+            with contextlib.suppress(NoMatches):  # children already gone: nothing to read
+                self._save_edit()
 
     def __repr__(self) -> str:  # no letter text in crash output
         return f"LetterScreen(call_id={self.call_id})"
@@ -441,11 +521,18 @@ class LetterFileScreen(ModalScreen[Any]):
     def action_format(self, step: int) -> None:
         kinds = [fmt for fmt, _ in FORMAT_CHOICES]
         chosen = kinds[(kinds.index(self.fmt) + step) % len(kinds)]
+        # Now, not when RadioSet.Changed arrives: Down Down Enter in one burst means PDF.
+        self._set_format(chosen)
         self.query_one(f"#letter-format-{chosen}", RadioButton).value = True
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         event.stop()
-        self.fmt = FORMAT_CHOICES[event.index][0]
+        self._set_format(FORMAT_CHOICES[event.index][0])
+
+    def _set_format(self, fmt: str) -> None:
+        if fmt == self.fmt:
+            return
+        self.fmt = fmt
         field = self.query_one("#letter-path", Input)
         if Path(field.value).expanduser() == self._suggested:
             self._suggested = self._default()
