@@ -161,8 +161,10 @@ def test_late_quote_is_not_called_noted_during_the_call() -> None:
 
 
 def test_practice_details_fill_the_signature_and_letterhead() -> None:
-    practice = Practice(name="Jane Roe", credentials="MD", npi="1234567890", practice="Roe Psychiatry",
-                        address="1 Main St\nAlbany, NY", phone="555-0100", fax="555-0101")  # fmt: skip
+    practice = Practice(
+        name="Jane Roe", credentials="MD", npi="1234567890", practice="Roe Psychiatry",
+        address="1 Main St\nAlbany, NY", phone="555-0100", fax="555-0101",
+    )  # fmt: skip
     text = render_text(build_letter("confirmation", sample_record(), GENERATED_AT, practice))
     assert text.count("Roe Psychiatry") == 2 and "1 Main St\nAlbany, NY" in text
     assert "Jane Roe, MD" in text and "NPI: 1234567890" in text and "Fax: 555-0101" in text

@@ -317,7 +317,8 @@ def expedited_appeal(f: LetterFacts, practice: Practice, generated_at: datetime)
         body.append(
             para(
                 Check(
-                    "ask here for coverage to continue while the appeal is decided, if this plan provides it"
+                    "ask here for coverage to continue while the appeal is decided, if this plan "
+                    "provides it"
                 )
             )
         )
@@ -325,7 +326,8 @@ def expedited_appeal(f: LetterFacts, practice: Practice, generated_at: datetime)
         body.append(
             para(
                 Check(
-                    "continued benefits must be asked for by or for the enrollee, within 10 days of the notice or before the change takes effect (42 CFR 438.420)"
+                    "continued benefits must be asked for by or for the enrollee, within 10 days "
+                    "of the notice or before the change takes effect (42 CFR 438.420)"
                 )
             )
         )
@@ -530,7 +532,8 @@ def complaint(f: LetterFacts, practice: Practice, generated_at: datetime) -> Let
         recipient = [
             (
                 Blank(
-                    "the regulator for this plan: the state insurance regulator, or the agency that oversees it"
+                    "the regulator for this plan: the state insurance regulator, or the agency "
+                    "that oversees it"
                 ),
             )
         ]
@@ -561,7 +564,8 @@ def complaint(f: LetterFacts, practice: Practice, generated_at: datetime) -> Let
         body.append(
             para(
                 Check(
-                    "Medicare also takes complaints at 1-800-MEDICARE (1-800-633-4227); use this letter when you call, or send it where they tell you"
+                    "Medicare also takes complaints at 1-800-MEDICARE (1-800-633-4227); use this "
+                    "letter when you call, or send it where they tell you"
                 )
             )
         )
@@ -569,7 +573,9 @@ def complaint(f: LetterFacts, practice: Practice, generated_at: datetime) -> Let
         body.append(
             para(
                 Check(
-                    "a self-funded employer plan is overseen by the U.S. Department of Labor (EBSA), an insured one by the state insurance regulator: ask the plan or the employer which it is"
+                    "a self-funded employer plan is overseen by the U.S. Department of Labor "
+                    "(EBSA), an insured one by the state insurance regulator: ask the plan or the "
+                    "employer which it is"
                 )
             )
         )
