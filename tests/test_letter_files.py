@@ -186,3 +186,27 @@ def test_settings_of_the_wrong_type_are_refused(tmp_path: Path) -> None:
     settings_path(tmp_path).write_text("[signature]\nname = 3\n")
     with pytest.raises(PracticeError, match="Your name"):
         load_practice(tmp_path)
+
+
+def test_complaint_gives_the_time_each_refusal_was_recorded(tmp_path: Path) -> None:
+    import pendulum
+
+    from p2pcall.domain.letters import render_text
+    from p2pcall.domain.vocab import Outcome
+    from p2pcall.letterjob import draft, load_source
+
+    store = Store.open(tmp_path)
+    try:
+        with pendulum.travel_to(pendulum.datetime(2026, 11, 23, 15, 0, tz="UTC"), freeze=True):
+            call = store.start_call("America/New_York")
+        with pendulum.travel_to(pendulum.datetime(2026, 11, 23, 15, 4, tz="UTC"), freeze=True):
+            store.set_field(call.id, "reviewer_name", "", declined=True, log=True)
+        with pendulum.travel_to(pendulum.datetime(2026, 11, 23, 15, 9, tz="UTC"), freeze=True):
+            store.set_field(call.id, "reviewer_same_specialty", "no", log=True)
+        store.end_call(call.id, Outcome.DENIED)
+        source = load_source(store, call.id)
+    finally:
+        store.close()
+    text = " ".join(render_text(draft(source, "complaint", Practice(), GENERATED_AT)).split())
+    assert "the reviewer declined to give their name (recorded at 10:04)." in text
+    assert "not of the same specialty as the treating clinician (recorded at 10:09)." in text

@@ -221,3 +221,47 @@ async def test_down_then_edit_in_one_burst_edits_the_letter_chosen(
         await settle(pilot)
         assert list(screen.source.edits) == ["expedited-appeal"]
         assert screen.source.edits["expedited-appeal"].body.startswith("ZDRAFT")
+
+
+async def test_settings_typed_in_one_burst_fill_each_field(
+    data_dir: Path, tmp_path: Path, config_dir: Path
+) -> None:
+    """Typed at once, as tmux sends a pasted line: Tab moved focus too late and every value
+    went into the name (seen by hand)."""
+    from textual.events import Key
+
+    call_id = make_database(data_dir)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        screen = await open_letters(pilot, call_id, tmp_path)
+        keys = ["ctrl+t", *"Jo", "tab", *"MD", "tab", *"Psy", "ctrl+s"]
+        for key in keys:
+            app.post_message(Key(key, key if len(key) == 1 else None))
+        await wait_until(pilot, lambda: (config_dir / "settings.toml").exists())
+        await wait_until(pilot, lambda: isinstance(app.screen, LetterScreen))
+        await settle(pilot)
+        assert screen.practice.name == "Jo" and screen.practice.credentials == "MD"
+        assert screen.practice.specialty == "Psy"
+
+
+async def test_file_name_typed_then_ctrl_s_in_one_burst(data_dir: Path, tmp_path: Path) -> None:
+    from textual.events import Key
+
+    call_id = make_database(data_dir)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        screen = await open_letters(pilot, call_id, tmp_path)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, LetterFileScreen))
+        field = app.screen.query_one("#letter-path")
+        field.value = str(tmp_path / "a")
+        field.cursor_position = len(field.value)
+        await pilot.pause()
+        for key in ("b", ".", "t", "x", "t", "ctrl+s"):
+            app.post_message(Key(key, key if len(key) == 1 else None))
+        await wait_until(pilot, lambda: isinstance(app.screen, LetterScreen))
+        await settle(pilot)
+        assert screen.source.files[-1].path == str(tmp_path / "ab.txt")
+    assert (tmp_path / "ab.txt").exists()

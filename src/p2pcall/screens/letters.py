@@ -76,8 +76,14 @@ IN_ORDER_ACTIONS = {
 
 async def _in_order(widget: Any, event: events.Key) -> bool:
     """Run the screen's key here, in typing order. Keys read after one that moved the focus
-    (Ctrl+E into the letter, Esc out of it) were already handed to this widget: they go on to
-    the widget that has the focus now, and the app holds newer keys until they have."""
+    (Ctrl+E into the letter, Esc out of it) or opened a dialog (Ctrl+T, Ctrl+O) were already
+    handed to this widget: they go on to where the focus is now, ahead of newer keys."""
+    app = widget.app
+    if app.screen is not widget.screen:
+        _pass_to_app(app, events.Key(event.key, event.character))
+        event.stop()
+        event.prevent_default()
+        return True
     focused = widget.screen.focused
     if focused is not None and focused is not widget:
         event.stop()
@@ -89,13 +95,25 @@ async def _in_order(widget: Any, event: events.Key) -> bool:
         return False
     event.stop()
     event.prevent_default()
-    app = widget.app
+    app._passed_on = 0
     token = app._hold_keys(2.0) if hasattr(app, "_hold_keys") else None
     await widget.screen.run_action(action)
     if token is not None:
         # Behind the keys already queued here, which are passed on first.
         widget.call_later(app._release_keys, token)
     return True
+
+
+def _pass_to_app(app: Any, key: events.Key) -> None:
+    """A key typed before the dialog opened: first in line among the keys the app holds
+    while the dialog appears (KeyHoldingApp), else straight to the app."""
+    held = getattr(app, "_held", None)
+    if getattr(app, "_hold_token", None) is not None and held is not None:
+        index = getattr(app, "_passed_on", 0)
+        held.insert(index, key)
+        app._passed_on = index + 1
+    else:
+        app.post_message(key)
 
 
 class KindList(OptionList):
@@ -166,7 +184,7 @@ class LetterScreen(Screen[None]):
     LetterScreen #letter-kinds { height: 4; border: none; padding: 0; }
     LetterScreen #letter-status { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
     LetterScreen #letter-status.-edited { color: $warning; }
-    LetterScreen #letter-text { height: 1fr; border: none; padding: 0 1; }
+    LetterScreen #letter-text { height: 1fr; border: none; padding: 0 0 0 1; }
     LetterScreen #letter-files { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     """
 
@@ -231,6 +249,7 @@ class LetterScreen(Screen[None]):
         kinds.highlighted = index
         self._show()
         self._show_files()
+        self.refresh_bindings()  # Edit and Write depend on what was loaded
         if problem:
             self.notify(problem, severity="warning", timeout=8)
 
@@ -269,8 +288,12 @@ class LetterScreen(Screen[None]):
         area.scroll_home(animate=False)
 
     def _status(self, text: str, *, edited: bool = False, warn: bool = False) -> None:
+        from p2pcall.domain.letters import KINDS
+
+        # The letter's name first: the highlighted line above is told apart by colour only.
+        label = KINDS.get(self.kind, (self.kind,))[0]
         status = self.query_one("#letter-status", Static)
-        status.update(Content(one_line(text, 156)))
+        status.update(Content(one_line(f"{label}. {text}", 156)))
         status.set_class(edited or warn, "-edited")
 
     def _show_files(self) -> None:
@@ -305,6 +328,7 @@ class LetterScreen(Screen[None]):
             self.kind = kind
             self._reset_armed = False
             self._show()
+            self.refresh_bindings()
 
     # -- editing --------------------------------------------------------------------------
 
@@ -461,7 +485,7 @@ class LetterFileScreen(ModalScreen[Any]):
             "write",
             "Write file",
             id="letter-file-write",
-            priority=True,
+            # Not priority: it follows the letters of a file name typed just before it.
             tooltip="Write the letter to the file named (asks before replacing a file)",
         ),
         Binding(
@@ -630,10 +654,21 @@ class SettingsScreen(ModalScreen[Any]):
             "save",
             "Save",
             id="settings-save",
-            priority=True,
+            # Not priority: it reaches the screen through the field, after the letters typed
+            # into it (as a priority binding it saved before they had arrived).
             tooltip="Save the signature block and practice details",
         ),
         Binding("escape", "cancel", "Cancel", id="settings-cancel", tooltip="Close without saving"),
+        # Priority, so focus moves when Tab is read: a burst "name Tab MD" fills two fields.
+        Binding("tab", "app.focus_next", "Next", id="settings-next", show=False, priority=True),
+        Binding(
+            "shift+tab",
+            "app.focus_previous",
+            "Previous",
+            id="settings-previous",
+            show=False,
+            priority=True,
+        ),
     ]
 
     def __init__(self, practice: Practice | None) -> None:

@@ -498,6 +498,11 @@ def _asked_on_call(f: LetterFacts) -> list[Block]:
 # -- 4. the complaint --------------------------------------------------------------------------
 
 
+def _at(f: LetterFacts, key: str) -> str:
+    """' (recorded at 10:03)' when the field's history says when it was set, else ''."""
+    return f" (recorded at {f.time_of(key)})" if f.time_of(key) else ""
+
+
 def complaint_grounds(f: LetterFacts) -> list[str]:
     grounds = []
     if f.not_qualified_signs():
@@ -586,30 +591,51 @@ def complaint(f: LetterFacts, practice: Practice, generated_at: datetime) -> Let
         facts.append((f"Outcome recorded at the end of the call: {outcome}.",))
     if "qualification" in grounds:
         for key, _, about in f.not_qualified_signs():
-            when = f" (recorded at {f.time_of(key)})" if f.time_of(key) else ""
-            facts.append((f"My record of the call shows that {about}{when}.",))
+            facts.append((f"My record of the call shows that {about}{_at(f, key)}.",))
         if f.has("reviewer_specialty"):
             facts.append(
                 (f"The reviewer's specialty, as recorded: {f.text('reviewer_specialty')}.",)
             )
     if "identity" in grounds:
-        refused = f.reviewer_refused()
-        if refused:
-            facts.append(
-                (f"When asked, the reviewer declined to give their {p.listing(refused)}.",)
-            )
+        from p2pcall.domain.letters.facts import REVIEWER_ITEMS
+
+        refused = [(key, label) for key, label in REVIEWER_ITEMS if f.refused(key)]
+        if refused and any(f.time_of(key) for key, _ in refused):
+            for key, label in refused:  # one line each, with the time it was recorded
+                facts.append(
+                    (f"When asked, the reviewer declined to give their {label}{_at(f, key)}.",)
+                )
+        elif refused:
+            labels = p.listing([label for _, label in refused])
+            facts.append((f"When asked, the reviewer declined to give their {labels}.",))
         if f.values.get("doc_credentials") == DocStatus.REFUSED.value:
             facts.append(
-                ("I asked for the reviewer's credentials in writing; the reviewer refused.",)
+                (
+                    "I asked for the reviewer's credentials in writing; the reviewer refused"
+                    f"{_at(f, 'doc_credentials')}.",
+                )
             )
     if "criterion" in grounds:
         if f.values.get("criteria_set") == "not_stated":
-            facts.append(("The reviewer did not say which criteria set was applied.",))
+            facts.append(
+                (
+                    "The reviewer did not say which criteria set was applied"
+                    f"{_at(f, 'criteria_set')}.",
+                )
+            )
         if f.refused("criteria_set"):
-            facts.append(("When asked, the reviewer declined to name the criteria set.",))
+            facts.append(
+                (
+                    "When asked, the reviewer declined to name the criteria set"
+                    f"{_at(f, 'criteria_set')}.",
+                )
+            )
         if f.refused("criterion_cited"):
             facts.append(
-                ("When asked, the reviewer declined to name the specific criterion applied.",)
+                (
+                    "When asked, the reviewer declined to name the specific criterion applied"
+                    f"{_at(f, 'criterion_cited')}.",
+                )
             )
     facts += p.note_items(f.notes_of(kind=NoteKind.NOTE, section=Section.B))
     facts += p.note_items(f.notes_of(kind=NoteKind.NOTE, section=Section.D))
