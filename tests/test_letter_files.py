@@ -144,10 +144,10 @@ def test_cli_uses_the_users_edited_text(tmp_path: Path) -> None:
     data, config = tmp_path / "data", tmp_path / "config"
     call_id = make_database(data)
     store = Store.open(data)
-    store.save_letter_edit(call_id, "confirmation", "My own words.")
+    store.save_letter_edit(call_id, "confirmation", "My own words.\x1b]0;x\x07")
     store.close()
     mine = p2pcall(data, config, "letter", str(call_id))
-    assert mine.stdout == "My own words.\n" and "edited" in mine.stderr
+    assert mine.stdout == "My own words.\u241b]0;x\u2407\n" and "edited" in mine.stderr
     fresh = p2pcall(data, config, "letter", str(call_id), "--from-record")
     assert fresh.stdout.startswith("DRAFT")
 
@@ -180,6 +180,10 @@ def test_settings_round_trip_private_and_atomic(tmp_path: Path) -> None:
     )
     assert "\x1b" not in path.read_text()
     assert [p.name for p in folder.iterdir()] == ["settings.toml"]  # no temporary left
+    from p2pcall.domain.letters import render_text
+
+    letter = render_text(build_letter("confirmation", sample_record(), GENERATED_AT, practice))
+    assert "\x1b" not in letter and "Fax: \u241b[2J" in letter  # shown, never sent raw
 
 
 def test_settings_of_the_wrong_type_are_refused(tmp_path: Path) -> None:

@@ -64,13 +64,17 @@ def render(
         raise LetterUnavailable(f"Unknown format {fmt!r}: choose one of {', '.join(FORMATS)}.")
     edit = source.edits.get(kind) if use_edit else None
     if edit is not None:
+        from p2pcall.domain.text import visible
+
+        # A paste can bring control characters into the editor; a letter never carries them.
+        body = visible(edit.body)
         if fmt == "text":
-            return _ending(edit.body), True
+            return _ending(body), True
         if fmt == "markdown":
-            return plain_to_markdown(edit.body), True
+            return plain_to_markdown(body), True
         from p2pcall.letterpdf import text_pdf
 
-        return text_pdf(edit.body, KINDS[kind][0], generated_at), True
+        return text_pdf(body, KINDS[kind][0], generated_at), True
     letter = draft(source, kind, practice, generated_at)
     if fmt == "text":
         return render_text(letter), False

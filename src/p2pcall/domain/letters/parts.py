@@ -25,6 +25,7 @@ from p2pcall.domain.letters.model import (
 )
 from p2pcall.domain.letters.practice import PRACTICE_FIELDS, Practice
 from p2pcall.domain.sections import Section
+from p2pcall.domain.text import visible
 from p2pcall.domain.vocab import DocStatus, NoteKind, ReviewType
 
 _BLANK_FOR = {key: what for key, _, what in PRACTICE_FIELDS}
@@ -81,8 +82,13 @@ def letter_date(f: LetterFacts, generated_at: datetime) -> tuple[str, bool]:
 # -- letterhead, reference, signature -------------------------------------------------------
 
 
+def _shown(practice: Practice, key: str) -> str:
+    """A setting as printed: typed by the user, so control characters made visible."""
+    return visible(practice.get(key))
+
+
 def _value_or_blank(practice: Practice, key: str, label: str = "") -> tuple[Inline, ...]:
-    value = practice.get(key)
+    value = _shown(practice, key)
     if value:
         return (label + value,) if label else (value,)
     return (label, Blank(_BLANK_FOR[key])) if label else (Blank(_BLANK_FOR[key]),)
@@ -91,7 +97,8 @@ def _value_or_blank(practice: Practice, key: str, label: str = "") -> tuple[Inli
 def sender(practice: Practice) -> Lines:
     lines: list[tuple[Inline, ...]] = [_value_or_blank(practice, "practice")]
     if practice.address:
-        lines += [(line.strip(),) for line in practice.address.split("\n") if line.strip()]
+        address = _shown(practice, "address")
+        lines += [(line.strip(),) for line in address.split("\n") if line.strip()]
     else:
         lines.append((Blank("practice address"),))
     lines.append(_value_or_blank(practice, "phone", "Telephone: "))
@@ -100,8 +107,8 @@ def sender(practice: Practice) -> Lines:
 
 
 def signature(practice: Practice) -> Lines:
-    name = practice.name
-    creds = practice.credentials
+    name = _shown(practice, "name")
+    creds = _shown(practice, "credentials")
     first: tuple[Inline, ...]
     if name and creds:
         first = (f"{name}, {creds}",)
@@ -111,7 +118,7 @@ def signature(practice: Practice) -> Lines:
         first = (Blank("your name and credentials"),)
     lines: list[tuple[Inline, ...]] = [("",), first]
     if practice.specialty:
-        lines.append((practice.specialty,))
+        lines.append((_shown(practice, "specialty"),))
     lines.append(_value_or_blank(practice, "npi", "NPI: "))
     lines.append(_value_or_blank(practice, "practice"))
     lines.append(_value_or_blank(practice, "phone", "Telephone: "))
@@ -417,7 +424,7 @@ def send_to_me() -> Para:
 
 def specialty_ask(programme, practice: Practice) -> str:
     """The request for a reviewer of the treating clinician's field, naming it when known."""
-    field = f" ({practice.specialty})" if practice.specialty else ""
+    field = f" ({_shown(practice, 'specialty')})" if practice.specialty else ""
     return f"{programme.same_specialty_ask}{field}."
 
 
