@@ -280,7 +280,8 @@ def export_commands(app: Any, screen: Any) -> Iterable[SystemCommand]:
         "The record as plain text, Markdown or JSON, optionally redacted",
         lambda: app.push_screen(ExportScreen(call_id)),
     )
-    from p2pcall.screens.letters import LetterScreen, SettingsScreen
+    from p2pcall.screens.letters import LetterScreen
+    from p2pcall.screens.settings import SettingsScreen
 
     if not isinstance(screen, LetterScreen):
         yield SystemCommand(
