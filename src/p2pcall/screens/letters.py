@@ -131,6 +131,10 @@ class KindList(OptionList):
 
 
 class LetterText(LiteralTextArea):
+    # TextArea binds Ctrl+E (end of line), which hid the screen's Edit key from the key bar
+    # while the letter has focus. Ctrl+E runs through _in_order; this binding only shows it.
+    BINDINGS = [Binding("ctrl+e", "screen.edit", "Edit", tooltip="Edit the letter / done")]
+
     async def _on_key(self, event: events.Key) -> None:
         if not await _in_order(self, event):
             await super()._on_key(event)

@@ -83,8 +83,8 @@ def confirmation(f: LetterFacts, practice: Practice, generated_at: datetime) -> 
         para(
             "Thank you for speaking with me on ",
             *p.when_pieces(f),
-            f", about {p.review_phrase(f)} "
-            f"for {p.service(f) or 'the care I requested'}. I am writing"
+            f", about {p.review_phrase(f)}"
+            f"{' for ' + p.service(f) if p.service(f) else ''}. I am writing"
             f"{' the same day' if same_day else ''} to confirm what was discussed and agreed, "
             "so that we both hold the same record of the call. My notes were typed during the "
             "call; anything I added after it is marked as such.",
