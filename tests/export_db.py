@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pendulum
+import pytest
 from sqlmodel import Session
 
 from export_sample import sample_record
 from p2pcall.domain.sections import Section
 from p2pcall.domain.timefmt import now_utc
-from p2pcall.domain.vocab import NoteKind
-from p2pcall.store import Store
+from p2pcall.domain.vocab import NoteKind, Outcome
+from p2pcall.store import Store, schema
 from p2pcall.store.tables import FollowUpRow, NoteRow
 
 HOSTILE = "\x1b]0;owned\x07\x1b[2J [bold]x[/bold] <b>y</b> \u202eevil"
@@ -50,3 +52,24 @@ def make_database(data_dir: Path, *, big_note: bool = False) -> int:
         return call.id
     finally:
         store.close()
+
+
+def make_v2_database(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    """A schema-2 database with one finalized call; returns (call id, chain head)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "STEPS", schema.STEPS[:2])
+        patch.setattr(schema, "CURRENT_VERSION", 2)
+        store = Store.open(data_dir)
+        call = store.start_call("America/New_York")
+        store.set_field(call.id, "insurer", "Acme", log=True)
+        store.add_note(call.id, Section.B, NoteKind.QUOTE, "not necessary", pendulum.now("UTC"))
+        store.end_call(call.id, Outcome.DENIED)
+        with store.engine.begin() as conn:  # v2 followup table: no legal_due column
+            conn.exec_driver_sql(
+                "INSERT INTO followup (call_id, action, status, created_at) VALUES "
+                f"({call.id}, 'internal_appeal', 'planned', '2026-11-23T15:00:00.000000Z')"
+            )
+        finalized = store.finalize_call(call.id)
+        store.close()
+    assert finalized.chain_head
+    return call.id, finalized.chain_head

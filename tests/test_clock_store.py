@@ -11,40 +11,19 @@ from pathlib import Path
 import pendulum
 import pytest
 
+from export_db import make_v2_database
 from p2pcall.domain.followups import PlannedFollowUp
-from p2pcall.domain.sections import Section
-from p2pcall.domain.vocab import FollowUpAction, NoteKind, Outcome
+from p2pcall.domain.vocab import FollowUpAction, Outcome
 from p2pcall.store import Store, StoreError, schema
 from p2pcall.store.followups import save_wrap_up
 
 NY = "America/New_York"
 
 
-def _v2_database(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
-    """A schema-2 database with one finalized call; returns (call id, chain head)."""
-    with monkeypatch.context() as patch:
-        patch.setattr(schema, "STEPS", schema.STEPS[:2])
-        patch.setattr(schema, "CURRENT_VERSION", 2)
-        store = Store.open(data_dir)
-        call = store.start_call(NY)
-        store.set_field(call.id, "insurer", "Acme", log=True)
-        store.add_note(call.id, Section.B, NoteKind.QUOTE, "not necessary", pendulum.now("UTC"))
-        store.end_call(call.id, Outcome.DENIED)
-        with store.engine.begin() as conn:  # v2 followup table: no legal_due column
-            conn.exec_driver_sql(
-                "INSERT INTO followup (call_id, action, status, created_at) VALUES "
-                f"({call.id}, 'internal_appeal', 'planned', '2026-11-23T15:00:00.000000Z')"
-            )
-        finalized = store.finalize_call(call.id)
-        store.close()
-    assert finalized.chain_head
-    return call.id, finalized.chain_head
-
-
 def test_upgrade_from_v2_keeps_finalized_heads_verifiable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    call_id, head = _v2_database(tmp_path, monkeypatch)
+    call_id, head = make_v2_database(tmp_path, monkeypatch)
     store = Store.open(tmp_path)
     try:
         inputs = store.chain_inputs(call_id)

@@ -198,6 +198,6 @@ def test_record_commands_do_not_import_textual(data_dir: Path, call_id, command)
         for line in proc.stderr.splitlines()
         if line.startswith("import time:") and "|" in line
     ]
-    assert "p2pcall.domain.export" in imported  # the report was parsed
+    assert any(m.startswith("p2pcall.domain.") for m in imported)  # the report was parsed
     for package in ("textual", "rich"):
         assert not [m for m in imported if m == package or m.startswith(package + ".")], package

@@ -418,16 +418,20 @@ def test_letter_draft_contents() -> None:
     )
     flat = " ".join(letter.split())
     assert "name: Dr. A. Ruiz; degree: MD; specialty: Family medicine" in flat
-    assert "declined to give your board certification or state(s) of license" in flat
+    assert "you declined to give your board certification and state(s) of licence" in flat
     assert "InterQual" in flat and "Residential 3.2: imminent risk not documented" in flat
     assert "Reviewer will fax the written denial by 11/25." in flat
     assert "I will send the safety plan today." in flat
-    assert "Denied / upheld" in flat
-    assert "Your credentials: refused" in flat
+    assert "Denied / upheld" not in flat and "the request remains denied" in flat
+    assert "Your credentials: I asked for it and you refused." in flat
     assert "Copy of the reviewer's notes" in flat
+    # Notes from D and E are kept (they were dropped), with the clinician's case.
+    assert "Reviewer is family medicine, not psychiatry." in flat
+    assert "Denial upheld on the call." in flat
+    assert "Sertraline 200 mg, 12 weeks, partial response" in flat
     # The corrected note is replaced by its correction; the late entry is marked.
     assert "IOP in June" not in flat and "IOP in May" in flat
-    assert "(added after the call)" not in flat or "PHP" in flat
+    assert "(10:40, added after the call) Reviewer offered PHP as the alternative." in flat
     assert "\u201cImminent risk is not documented in the record.\u201d" in flat
 
 
@@ -438,10 +442,10 @@ def test_letter_leaves_blanks_where_the_record_is_silent() -> None:
     record.notes = []
     letter = render_letter(record, GENERATED_AT)
     flat = " ".join(letter.split())
-    assert "Dear Dr. ________," in flat
-    assert "The treatment requested: ________." in flat
-    assert "Criteria set: ________" in flat
-    assert "None were noted during the call." in flat
+    assert "Dear Dr." not in flat and "To the utilization management team:" in flat
+    assert "Care requested: [to fill in: the care requested: service and level of care]" in flat
+    assert "Criteria set: [to fill in: the criteria set the reviewer named, if any]" in flat
+    assert "Commitments made on the call" not in flat  # none noted: nothing claimed
 
 
 def test_unfinished_call_and_odd_follow_ups_render_plainly() -> None:

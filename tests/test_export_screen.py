@@ -17,9 +17,9 @@ def mode_of(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-async def open_export(pilot, call_id: int, folder: Path, *, letter: bool = False) -> list:
+async def open_export(pilot, call_id: int, folder: Path) -> list:
     results: list = []
-    pilot.app.push_screen(ExportScreen(call_id, letter=letter, folder=folder), results.append)
+    pilot.app.push_screen(ExportScreen(call_id, folder=folder), results.append)
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, ExportScreen))
     await pilot.pause()
     return results
@@ -81,44 +81,30 @@ async def test_arrows_and_ctrl_r_choose_from_the_file_name(data_dir: Path, tmp_p
     assert (meta.format, meta.redact) == ("text", True)
 
 
-async def test_letter_has_no_format_or_redaction_keys(data_dir: Path, tmp_path: Path) -> None:
-    call_id = make_database(data_dir)
-    app = P2PCallApp(data_dir)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_app(pilot)
-        await open_export(pilot, call_id, tmp_path, letter=True)
-        await pilot.press("down", "ctrl+r")
-        assert (app.screen.kind, app.screen.redact) == ("letter", False)
-        shown = {binding.action for (_n, binding, enabled, _t) in
-                 app.screen.active_bindings.values() if enabled}  # fmt: skip
-        assert "format(1)" not in shown and "redact" not in shown
-
-
 async def test_asks_before_replacing_a_file(data_dir: Path, tmp_path: Path) -> None:
     call_id = make_database(data_dir)
-    folder = tmp_path / "[bold]letters"  # shown literally, never as markup
+    folder = tmp_path / "[bold]records"  # shown literally, never as markup
     folder.mkdir()
-    target = folder / "letter.txt"
-    target.write_text("my own letter\n")
+    target = folder / "record.txt"
+    target.write_text("my own record\n")
     app = P2PCallApp(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_app(pilot)
-        results = await open_export(pilot, call_id, tmp_path, letter=True)
+        results = await open_export(pilot, call_id, tmp_path)
         screen = app.screen
-        assert not screen.query("#export-format")  # a letter has one format
         screen.query_one("#export-path").value = str(target)
         await pilot.press("enter")
         await pilot.pause()
         status = str(screen.query_one("#export-status").render())
         assert "already exists" in status and "Ctrl+S again" in status
         assert str(target) in status
-        assert target.read_text() == "my own letter\n"
+        assert target.read_text() == "my own record\n"
         assert results == []
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: results)
         await settle(pilot)
         assert results == [target]
-    assert target.read_text(encoding="utf-8").startswith("DRAFT")
+    assert target.read_text(encoding="utf-8").startswith("P2PCALL CALL RECORD")
     assert mode_of(target) == 0o600
 
 
@@ -164,12 +150,12 @@ async def test_command_palette_exports_the_highlighted_call(data_dir: Path) -> N
         await open_app(pilot)
         await pilot.press("ctrl+p")
         await pilot.pause()
-        await pilot.press(*"Draft the follow-up letter")
+        await pilot.press(*f"Letters for call #{call_id}")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen))
-        assert app.screen.call_id == call_id and app.screen.letter is True
-        path = app.screen.query_one("#export-path").value
-        assert path.endswith(f"p2pcall-call-{call_id}-letter.txt")
+        from p2pcall.screens.letters import LetterScreen
+
+        await wait_until(pilot, lambda: isinstance(app.screen, LetterScreen))
+        assert app.screen.call_id == call_id
         await pilot.press("escape")
-        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen))
+        await wait_until(pilot, lambda: not isinstance(app.screen, LetterScreen))

@@ -218,3 +218,17 @@ def test_package_and_cli_import_light_and_create_nothing(sandbox, module: str) -
     # No data, config or cache folder appears, and nothing in the working directory.
     assert sorted(p.name for p in root.iterdir()) == ["cwd"]
     assert everything_under(root / "cwd") == []
+
+
+def test_letter_modules_and_command_stay_off_textual_and_fpdf(sandbox) -> None:
+    """Letters: the model and settings never load Textual; fpdf2 loads only for a PDF."""
+    root, env = sandbox
+    code = (
+        "import p2pcall.domain.letters, p2pcall.config, p2pcall.letterjob, p2pcall.letterpdf\n"
+        "import p2pcall.commands.letter\n"
+        "import sys\n"
+        "assert 'fpdf' not in sys.modules, 'fpdf imported before a PDF was asked for'\n"
+    ) + REPORT
+    loaded = run_child(code, env, root / "cwd")["loaded"]
+    assert "textual" not in loaded and "sqlalchemy" not in loaded, loaded
+    assert sorted(p.name for p in root.iterdir()) == ["cwd"]  # no config folder made

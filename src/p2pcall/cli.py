@@ -28,6 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
     # --data-dir is also accepted after the subcommand (`p2pcall list --data-dir X`).
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", metavar="PATH", default=argparse.SUPPRESS, help=DATA_DIR_HELP)
+    parser.add_argument(
+        "--config-dir",
+        metavar="PATH",
+        help="settings folder (default: $P2PCALL_CONFIG_DIR, else your user config folder)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in NAMES:
         importlib.import_module(f"p2pcall.commands.{name}").add_parser(sub, [common])
@@ -47,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         _say_zone()
     if args.command:
         return importlib.import_module(f"p2pcall.commands.{args.command}").run(args, data_dir)
-    return run_tui(data_dir)
+    return run_tui(data_dir, args.config_dir)
 
 
 def _say_zone() -> None:
@@ -59,14 +64,19 @@ def _say_zone() -> None:
         print(f"p2pcall: {notice}", file=sys.stderr)
 
 
-def run_tui(data_dir: object) -> int:
+def run_tui(data_dir: object, config_dir: str | None = None) -> int:
     from p2pcall.app import P2PCallApp
     from p2pcall.paste_guard import install_paste_guard
     from p2pcall.safe_exit import run_and_report
 
     install_paste_guard()  # escape sequences in a paste stay text, not key presses
 
-    return run_and_report(P2PCallApp(data_dir))  # type: ignore[arg-type]
+    app = P2PCallApp(data_dir)  # type: ignore[arg-type]
+    if config_dir:
+        from p2pcall.config import resolve_config_dir
+
+        app.config_dir = resolve_config_dir(config_dir)  # type: ignore[attr-defined]
+    return run_and_report(app)
 
 
 if __name__ == "__main__":

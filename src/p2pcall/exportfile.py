@@ -23,8 +23,8 @@ class ExportExistsError(ExportFileError):
     """The target exists and `force` was not given."""
 
 
-def write_export(path: str | os.PathLike[str], text: str, *, force: bool = False) -> Path:
-    """Write `text` (UTF-8) to `path` with mode 0600, whatever the umask.
+def write_export(path: str | os.PathLike[str], text: str | bytes, *, force: bool = False) -> Path:
+    """Write `text` (UTF-8; bytes as they are, e.g. a PDF) to `path` with mode 0600.
 
     Without `force`, an existing file is left untouched and ExportExistsError is raised; the
     check and the final link are one step (os.link fails on an existing name), so a file that
@@ -49,7 +49,7 @@ def write_export(path: str | os.PathLike[str], text: str, *, force: bool = False
         try:
             os.fchmod(fd, FILE_MODE)  # O_CREAT's mode is masked by the umask; this is not
             with os.fdopen(fd, "wb") as handle:
-                handle.write(text.encode("utf-8"))
+                handle.write(text.encode("utf-8") if isinstance(text, str) else text)
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as exc:

@@ -2,7 +2,7 @@
 
 The record is loaded and laid out in the database thread as plain (text, style) pieces;
 this screen only assembles them into literal Content, so nothing typed is read as markup.
-`e` exports the record and `l` drafts the follow-up letter, both through ExportScreen.
+`e` exports the record (ExportScreen); `l` opens the letters (LetterScreen).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class DetailView:
     call_id: int
     title: str
     unfinished: bool
+    tz: str = "UTC"
     blocks: list[list[Piece]] = field(default_factory=list)
 
 
@@ -51,7 +52,11 @@ def load_detail(store: Store, call_id: int) -> DetailView:
             checked_head(store.chain_inputs(call_id))
         except RecordChangedError:
             changed = True
-    return build_view(record, late_fields(store, call_id), changed_since_finalized=changed)
+    view = build_view(record, late_fields(store, call_id), changed_since_finalized=changed)
+    files = store.letter_files(call_id)
+    if files:
+        view.blocks.append(_letters_block(files, view.tz))
+    return view
 
 
 # What the detail says when the record no longer hashes to its stamped head: plain words.
@@ -60,6 +65,25 @@ RECORD_CHANGED = (
     "when it was finalized: its notes, fields or times were edited outside p2pcall. Do not "
     "rely on it as it reads now; exports of it are refused."
 )
+
+
+def _letters_block(files: list, tz: str) -> list[Piece]:
+    """Each letter written for the call: when, which, where (the files are not the record)."""
+    from p2pcall.domain.letters import KINDS
+    from p2pcall.domain.text import one_line
+    from p2pcall.domain.timefmt import stamp
+
+    block: list[Piece] = [("Letters written", "bold $accent"), ("\n", "")]
+    for item in files:
+        label = KINDS.get(item.kind, (item.kind,))[0]
+        edited = ", your edited text" if item.edited else ""
+        block += [
+            (f"{stamp(item.written_at, tz)}  ", "$text-muted"),
+            (f"{label} ({item.format}{edited})  ", ""),
+            (one_line(item.path, 200), "$text-muted"),
+            ("\n", ""),
+        ]
+    return _trim(block)
 
 
 def build_view(
@@ -80,7 +104,7 @@ def build_view(
         [f"Call #{call.id}"]
         + [one_line(call.value(key), 30) for key in ("patient_ref", "insurer") if call.value(key)]
     )
-    view = DetailView(call.id, title, call.ended_at is None)
+    view = DetailView(call.id, title, call.ended_at is None, tz)
     started = call.started_at or call.created_at
     call_day = stamp(started, tz)[:10]
     times = {note.id: _note_time(note.saved_at, tz, call_day) for note in record.notes}
@@ -281,7 +305,7 @@ class DetailScreen(Screen[None]):
             "letter",
             "Letter",
             id="detail-letter",
-            tooltip="Draft the follow-up letter to the insurer",
+            tooltip="Letters: confirmation, expedited appeal, records request, complaint",
         ),
     ]
 
@@ -331,9 +355,16 @@ class DetailScreen(Screen[None]):
         self.app.push_screen(ExportScreen(self.call_id))
 
     def action_letter(self) -> None:
-        from p2pcall.screens.export import ExportScreen
+        from p2pcall.screens.letters import LetterScreen
 
-        self.app.push_screen(ExportScreen(self.call_id, letter=True))
+        self.app.push_screen(LetterScreen(self.call_id), lambda _: self.reload())
+
+    def reload(self) -> None:
+        """Load the call again (a letter written from here is listed at the end)."""
+        call_id = self.call_id
+        self.app.db.submit(  # type: ignore[attr-defined]
+            lambda store: load_detail(store, call_id), self.show, self.failed
+        )
 
     def action_resume(self) -> None:
         if self.detail is not None and self.detail.unfinished:

@@ -1,11 +1,10 @@
-"""Export one call's record (text, Markdown or JSON) or its follow-up letter draft to a file.
+"""Export one call's record (text, Markdown or JSON) to a file. Letters: screens/letters.py.
 
 How a screen opens it (the call detail screen binds `e` and `l` to this)::
 
     from p2pcall.screens.export import ExportScreen
 
     self.app.push_screen(ExportScreen(call_id))               # the record
-    self.app.push_screen(ExportScreen(call_id, letter=True))  # the letter draft
 
 The modal dismisses with the `Path` written, or None when the user leaves with Esc; it also
 shows a notification with the path. Loading, rendering and writing run in the database thread
@@ -48,7 +47,7 @@ def export_job(
     """
 
     def run(store: Store) -> tuple[str, str]:
-        from p2pcall.domain.export import ExportError, render, render_letter
+        from p2pcall.domain.export import ExportError, render
         from p2pcall.domain.timefmt import now_utc
         from p2pcall.exportfile import ExportExistsError, ExportFileError, write_export
         from p2pcall.store import StoreError
@@ -57,10 +56,7 @@ def export_job(
         try:
             record = load_for_export(store, call_id)
             generated_at = now_utc()
-            if kind == "letter":
-                text = render_letter(record, generated_at)
-            else:
-                text = render(record, kind, generated_at, redact)
+            text = render(record, kind, generated_at, redact)
             written = write_export(path, text, force=force)
         except ExportExistsError as exc:
             return "exists", str(exc)
@@ -118,12 +114,11 @@ class ExportScreen(ModalScreen[Path | None]):
         Binding("escape", "cancel", "Cancel", id="export-cancel", tooltip="Close without writing"),
     ]
 
-    def __init__(self, call_id: int, *, letter: bool = False, folder: Path | None = None) -> None:
+    def __init__(self, call_id: int, *, folder: Path | None = None) -> None:
         super().__init__()
         self.call_id = call_id
-        self.letter = letter
         self.folder = folder
-        self.kind = "letter" if letter else "text"
+        self.kind = "text"
         self.redact = False
         self.busy = False
         self._confirm_replace: Path | None = None
@@ -133,26 +128,24 @@ class ExportScreen(ModalScreen[Path | None]):
         return default_export_path(self.call_id, self.kind, redact=self.redact, folder=self.folder)
 
     def compose(self) -> ComposeResult:
-        what = "the follow-up letter draft" if self.letter else "the record"
         with Vertical(id="export-dialog"):
-            yield Static(Content(f"Export {what} of call #{self.call_id}"), classes="section-title")
-            if not self.letter:
-                yield Static(
-                    Content("Format (\u2191\u2193) and redaction (Ctrl+R):"), classes="hint"
-                )
-                yield RadioSet(
-                    *[
-                        RadioButton(label, value=(fmt == self.kind), id=f"format-{fmt}")
-                        for fmt, label in FORMAT_CHOICES
-                    ],
-                    id="export-format",
-                    compact=True,
-                )
-                yield Checkbox(
-                    "Redact patient identifiers (ref, age, gender, diagnosis)",
-                    id="export-redact",
-                    compact=True,
-                )
+            yield Static(
+                Content(f"Export the record of call #{self.call_id}"), classes="section-title"
+            )
+            yield Static(Content("Format (\u2191\u2193) and redaction (Ctrl+R):"), classes="hint")
+            yield RadioSet(
+                *[
+                    RadioButton(label, value=(fmt == self.kind), id=f"format-{fmt}")
+                    for fmt, label in FORMAT_CHOICES
+                ],
+                id="export-format",
+                compact=True,
+            )
+            yield Checkbox(
+                "Redact patient identifiers (ref, age, gender, diagnosis)",
+                id="export-redact",
+                compact=True,
+            )
             yield Static(Content("File (Enter or Ctrl+S writes it):"), classes="hint")
             yield LiteralInput(str(self._suggested), id="export-path", compact=True)
             yield Static(Content(""), id="export-status")
@@ -163,11 +156,6 @@ class ExportScreen(ModalScreen[Path | None]):
         self._show_hint()
 
     # -- choices --------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("format", "redact"):
-            return not self.letter
-        return True
 
     def action_format(self, step: int) -> None:
         kinds = [fmt for fmt, _label in FORMAT_CHOICES]
@@ -292,8 +280,17 @@ def export_commands(app: Any, screen: Any) -> Iterable[SystemCommand]:
         "The record as plain text, Markdown or JSON, optionally redacted",
         lambda: app.push_screen(ExportScreen(call_id)),
     )
+    from p2pcall.screens.letters import LetterScreen
+    from p2pcall.screens.settings import SettingsScreen
+
+    if not isinstance(screen, LetterScreen):
+        yield SystemCommand(
+            f"Letters for call #{call_id}",
+            "Confirmation, expedited appeal, request for records, complaint: preview, edit, write",
+            lambda: app.push_screen(LetterScreen(call_id)),
+        )
     yield SystemCommand(
-        f"Draft the follow-up letter for call #{call_id}",
-        "A letter to the insurer confirming the call, with blanks to complete",
-        lambda: app.push_screen(ExportScreen(call_id, letter=True)),
+        "Signature and practice details",
+        "Name, credentials, NPI, practice, address, phone, fax: used by every letter",
+        lambda: app.push_screen(SettingsScreen(None)),
     )

@@ -108,6 +108,13 @@ class WrapUpScreen(Screen[None]):
             tooltip="Edit plan type, review type, urgency and the denial dates",
         ),
         Binding(
+            "l",
+            "letters",
+            "Letters",
+            id="wrap-letters",
+            tooltip="Letters: confirmation, expedited appeal, records request, complaint",
+        ),
+        Binding(
             "escape",
             "leave",
             "Later",
@@ -138,10 +145,11 @@ class WrapUpScreen(Screen[None]):
         yield Static(id="wrap-problems", classes="warning")
         with VerticalScroll(id="wrap-commitments"):
             yield Static(self._commitments_content(), id="commitment-list")
+        yield Static(id="wrap-letter-hint", classes="warning")
         yield Static(
             Content(
                 "Earliest first. Space ticks, o sets a date, y takes a date read from words, "
-                "e plan & dates, Ctrl+S saves"
+                "e plan & dates, l letters, Ctrl+S saves"
             ),
             classes="hint",
         )
@@ -152,6 +160,32 @@ class WrapUpScreen(Screen[None]):
     def on_mount(self) -> None:
         self._recompute()
         self.query_one(SelectionList).focus()
+        self._show_letter_hint()
+
+    def _show_letter_hint(self) -> None:
+        """Offer the request for records when a document asked for in G went unanswered."""
+        from p2pcall.domain.vocab import DocStatus
+
+        keys = ("doc_decision", "doc_criteria", "doc_credentials")
+        open_asks = [
+            k for k in keys if self.call.value(k) in (DocStatus.REFUSED, DocStatus.REQUESTED)
+        ]
+        hint = self.query_one("#wrap-letter-hint", Static)
+        hint.update(
+            Content(
+                "A document asked for in G was refused or not answered: l, Request for records."
+            )
+            if open_asks
+            else Content("")
+        )
+        hint.display = bool(open_asks)
+
+    def action_letters(self) -> None:
+        from p2pcall.screens.letters import LetterScreen
+
+        self.app.flush_all()  # type: ignore[attr-defined]
+        kind = "records-request" if self.query_one("#wrap-letter-hint").display else "confirmation"
+        self.app.push_screen(LetterScreen(self.call.id, kind))
 
     def _commitments_content(self) -> Content:
         if not self.commitments:

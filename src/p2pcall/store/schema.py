@@ -369,7 +369,39 @@ GUARD_TRIGGERS = f"""
 """
 
 
-STEPS: tuple[Step, ...] = (_v1, _v2, _v3_clock, _v4_guards)
+def _v5_letters(db: sqlite3.Connection) -> None:
+    """Letters: the user's edited text of each letter, and every letter file written.
+
+    Outside the record and its hash chain: an edited letter is the user's text, never part
+    of what was noted during the call, and a call's record never changes because of it.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE letter_edit (
+            call_id INTEGER NOT NULL REFERENCES call(id),
+            kind VARCHAR NOT NULL,
+            body VARCHAR NOT NULL,
+            updated_at VARCHAR(27) NOT NULL,
+            PRIMARY KEY (call_id, kind)
+        );
+        CREATE TABLE letter_file (
+            id INTEGER PRIMARY KEY,
+            call_id INTEGER NOT NULL REFERENCES call(id),
+            kind VARCHAR NOT NULL,
+            format VARCHAR NOT NULL,
+            path VARCHAR NOT NULL,
+            edited BOOLEAN NOT NULL DEFAULT 0,
+            written_at VARCHAR(27) NOT NULL
+        );
+        CREATE INDEX ix_letter_file_call ON letter_file (call_id, id);
+        """,
+    )
+
+
+STEPS: tuple[Step, ...] = (_v1, _v2, _v3_clock, _v4_guards, _v5_letters)
+
+
 CURRENT_VERSION = len(STEPS)
 
 

@@ -23,6 +23,7 @@ from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.paths import DataDirError, database_path, ensure_private_dir
 from p2pcall.store import schema
 from p2pcall.store.followups import FollowUpsMixin, followups_of_call
+from p2pcall.store.letters import LettersMixin
 from p2pcall.store.records import RecordsMixin
 from p2pcall.store.tables import CallRow, DraftRow, FieldEditRow, FieldRow, NoteRow
 
@@ -132,7 +133,7 @@ def _describe(exc: BaseException, path: Path) -> str:
     return f"The database {path} could not be used ({type(exc).__name__})."
 
 
-class Store(RecordsMixin, FollowUpsMixin):
+class Store(RecordsMixin, FollowUpsMixin, LettersMixin):
     def __init__(self, engine: Engine, path: Path) -> None:
         self.engine = engine
         self.path = path

@@ -92,3 +92,28 @@ class FollowUpRow(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     note: str = ""
     legal_due: datetime | None = Field(default=None, sa_type=UTCDateTime)  # schema v3
+
+
+class LetterEditRow(SQLModel, table=True):
+    """The user's edited text of one letter of a call (not part of the record)."""
+
+    __tablename__ = "letter_edit"
+
+    call_id: int = Field(foreign_key="call.id", primary_key=True)
+    kind: str = Field(primary_key=True)
+    body: str
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LetterFileRow(SQLModel, table=True):
+    """A letter written to a file: when, which kind and format, where."""
+
+    __tablename__ = "letter_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id")
+    kind: str
+    format: str
+    path: str
+    edited: bool = False
+    written_at: datetime = Field(sa_type=UTCDateTime)

@@ -48,6 +48,7 @@ def render(record: CallRecord, fmt: str, generated_at: datetime, redact: bool = 
 
 
 def render_letter(record: CallRecord, generated_at: datetime) -> str:
-    from p2pcall.domain.export.letter import render_letter as _render_letter
+    """The written confirmation as plain text, without practice details (see domain.letters)."""
+    from p2pcall.domain.letters import build_letter, render_text
 
-    return _render_letter(record, generated_at)
+    return render_text(build_letter("confirmation", record, generated_at))
