@@ -85,9 +85,10 @@ async def test_a_prepared_call_started_later_keeps_both_times(data_dir: Path) ->
     assert call.ended_at == T0.add(minutes=37)
     assert call.value("patient_ref") == "AB-7"
     # The letter's "from ... to" is the connected time to the end, not the preparation.
-    from p2pcall.domain.export.letter import _when
+    from p2pcall.domain.letters.facts import facts_from
+    from p2pcall.domain.letters.parts import call_span
 
-    assert "from 10:25 to 10:37" in _when(call)[1]
+    assert call_span(facts_from(record)).startswith("from 10:25 to 10:37")
 
 
 async def test_a_prepared_call_shows_on_home_as_upcoming(data_dir: Path) -> None:

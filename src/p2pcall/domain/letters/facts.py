@@ -66,7 +66,7 @@ REVIEWER_ITEMS = (
 class LetterFacts:
     call_id: int
     tz: str
-    started_at: datetime | None
+    started_at: datetime | None  # connected: the reviewer on the line (a prepared call has none)
     ended_at: datetime | None
     outcome: Outcome | None
     plan_type: PlanType | None
@@ -79,7 +79,6 @@ class LetterFacts:
     chain_head: str | None
     field_times: dict[str, str] = field(default_factory=dict)  # key -> local time first set
     stage: str = ""  # issue 12: initial determination / internal appeal / final internal
-    connected_at: datetime | None = None  # issue 12: when the reviewer came on the line
 
     # -- fields --------------------------------------------------------------------------
 

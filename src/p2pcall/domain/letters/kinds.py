@@ -89,7 +89,6 @@ def confirmation(f: LetterFacts, practice: Practice, generated_at: datetime) -> 
             "so that we both hold the same record of the call. My notes were typed during the "
             "call; anything I added after it is marked as such.",
         ),
-        *_connected(f),
         Heading("Who reviewed the request"),
         *p.reviewer_blocks(f),
         Heading("The case I presented"),
@@ -126,15 +125,6 @@ def confirmation(f: LetterFacts, practice: Practice, generated_at: datetime) -> 
         body=body,
         salute_reviewer=True,
     )
-
-
-def _connected(f: LetterFacts) -> list[Block]:
-    """When the reviewer came on the line, once the record holds it (issue 12)."""
-    if f.connected_at is None:
-        return []
-    from p2pcall.domain.timefmt import to_local
-
-    return [para(f"You came on the line at {to_local(f.connected_at, f.tz).format('HH:mm')}.")]
 
 
 def _decision_blocks(f: LetterFacts) -> list[Block]:
