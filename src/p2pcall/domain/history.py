@@ -117,13 +117,15 @@ def fts_query(text: str) -> str | None:
 
     Every word becomes a quoted string (so AND, OR, NEAR, *, ^, : and quotes are just text),
     all must match; the last word matches as a prefix unless the text ends with a space.
+    Symbols after the last word (`cred*`, `cred"`, `cred.`) are not a space: still a prefix.
+    The history screen and `p2pcall list --search` both build their query here.
     """
     words = search_words(text)
     if not words:
         return None
     quoted = [f'"{word}"' for word in words]
     # A one-letter prefix would merge the postings of thousands of words on every query.
-    if len(words[-1]) >= MIN_PREFIX and text[-1:].isalnum():
+    if len(words[-1]) >= MIN_PREFIX and not text[-1:].isspace():
         quoted[-1] += "*"
     return " ".join(quoted)
 
