@@ -42,6 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     install_excepthooks(database_path(data_dir))
     if args.command:
+        from p2pcall.paths import data_dir_problem
+
+        problem = data_dir_problem(data_dir)
+        if problem is not None:  # a file given as --data-dir: not "no records yet"
+            if args.command == "where":
+                importlib.import_module("p2pcall.commands.where").run(args, data_dir)
+            from p2pcall.commands._records import error_line
+
+            print(error_line("p2pcall", problem), file=sys.stderr)
+            return 1
         return importlib.import_module(f"p2pcall.commands.{args.command}").run(args, data_dir)
     return run_tui(data_dir)
 

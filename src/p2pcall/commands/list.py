@@ -19,6 +19,7 @@ from typing import Any
 
 DEFAULT_LIMIT = 100
 PAGE = 500
+MAX_LIMIT = 2**62
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -50,9 +51,11 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def _fail(message: str) -> int:
-    print(f"p2pcall list: {message}", file=sys.stderr)
-    return 2
+def _fail(message: str, code: int = 2) -> int:
+    from p2pcall.commands._records import error_line
+
+    print(error_line("p2pcall list", message), file=sys.stderr)
+    return code
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
@@ -63,6 +66,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         parse_outcome,
         search_words,
     )
+    from p2pcall.domain.text import one_line
     from p2pcall.domain.timefmt import local_tz_name
 
     try:
@@ -70,7 +74,9 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         if limit < 0:
             raise ValueError
     except ValueError:
-        return _fail(f"--limit wants a whole number (0 for all), not {args.limit!r}")
+        return _fail(f"--limit wants a whole number (0 for all), not {one_line(args.limit, 40)!r}")
+    if limit > MAX_LIMIT:  # more than SQLite can be asked for: every call
+        limit = 0
     try:
         tz = local_tz_name()
         flt = HistoryFilter(
@@ -88,25 +94,23 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     if args.search.strip() and not search_words(args.search):
         return _fail("--search has no letters or digits to look for")
 
-    from p2pcall.paths import database_path
+    from p2pcall.commands._records import CommandError, open_for_reading
 
-    if not database_path(data_dir).exists():
+    try:
+        store = open_for_reading(data_dir)
+    except CommandError as exc:
+        return _fail(str(exc), 1)
+    if store is None:
         # A read-only command does not create a database where none was.
         calls: list[Any] = []
         truncated = False
     else:
-        from p2pcall.store import Store, StoreError
+        from p2pcall.store import StoreError
 
-        try:
-            store = Store.open(data_dir)
-        except StoreError as exc:
-            print(f"p2pcall list: {exc}", file=sys.stderr)
-            return 1
         try:
             calls, truncated = _collect(store, flt, limit)
         except StoreError as exc:
-            print(f"p2pcall list: {exc}", file=sys.stderr)
-            return 1
+            return _fail(str(exc), 1)
         finally:
             store.close()
     if args.json:

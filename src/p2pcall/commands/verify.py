@@ -100,7 +100,7 @@ def _check_database(text: str, meta: Any, data_dir: Path, report: Any) -> None:
     from p2pcall.store import Store, StoreError
 
     try:
-        store = Store.open(data_dir)
+        store = Store.open_read_only(data_dir)
     except StoreError as exc:
         report.add(False, "database", f"not compared: {exc}")
         return

@@ -99,12 +99,18 @@ def utc_bounds(flt: HistoryFilter) -> tuple[datetime | None, datetime | None]:
 
     tz = flt.tz or pendulum.local_timezone().name
 
-    def midnight(day: date) -> datetime:
-        return pendulum.datetime(day.year, day.month, day.day, tz=tz).in_timezone("UTC")
+    def midnight(day: date) -> datetime | None:
+        try:
+            return pendulum.datetime(day.year, day.month, day.day, tz=tz).in_timezone("UTC")
+        except OverflowError:  # 0001-01-01 east of UTC is before the first representable day
+            return None
 
     start = midnight(flt.since) if flt.since else None
+    end = None
     # The next local day's midnight, not +24 h: a DST change makes some days 23 or 25 hours.
-    end = midnight(flt.until + timedelta(days=1)) if flt.until else None
+    # Up to 9999-12-31 means "no end" (there is no next day to stop at).
+    if flt.until and flt.until < date.max:
+        end = midnight(flt.until + timedelta(days=1))
     return start, end
 
 
