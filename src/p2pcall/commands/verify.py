@@ -12,6 +12,9 @@ Exit codes: 0 verified, 1 something differs (the output says where), 2 usage or 
 from __future__ import annotations
 
 import argparse
+import os
+import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +50,10 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     report = Report()
     meta = _check_file(text, report)
     if meta is False:
-        print(f"{args.file}: not a p2pcall export (no export header or digest found).")
+        from p2pcall.commands._records import error_line
+
+        what = f"{args.file}: not a p2pcall export (no export header or digest found)."
+        print(error_line("p2pcall verify", what), file=sys.stderr)
         return EXIT_USAGE
     if args.no_database:
         report.add(True, "database", "not compared (--no-database)")
@@ -61,16 +67,46 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _read(path: Path) -> str | None:
+    """The export's text, or None after one line on stderr (usage: exit 2).
+
+    Regular files only: a FIFO would block and /dev/zero never ends. The type is checked
+    before opening (opening some devices does something) and again on what was opened
+    (the name may have been swapped meanwhile); the size is counted while reading,
+    since /proc and similar files report a size of 0.
+    """
+    from p2pcall.commands._records import error_line
+
+    def refuse(reason: str) -> None:
+        print(error_line("p2pcall verify", f"{path}: {reason}"), file=sys.stderr)
+
     try:
-        if path.stat().st_size > MAX_BYTES:
-            print(f"{path}: too large to be a p2pcall export.")
+        if not stat.S_ISREG(path.stat().st_mode):
+            refuse(_NOT_A_FILE)
             return None
-        return path.read_bytes().decode("utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                refuse(_NOT_A_FILE)
+                return None
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := os.read(fd, 1 << 20):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    refuse("too large to be a p2pcall export.")
+                    return None
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+        return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError as exc:
-        print(f"{path}: not UTF-8 text (byte {exc.start}); p2pcall exports are UTF-8.")
+        refuse(f"not UTF-8 text (byte {exc.start}); p2pcall exports are UTF-8.")
     except OSError as exc:
-        print(f"{path}: cannot be read ({exc.strerror}).")
+        refuse(f"cannot be read ({(exc.strerror or type(exc).__name__).lower()}).")
     return None
+
+
+_NOT_A_FILE = "not a regular file (a folder, device, FIFO or socket); verify reads export files."
 
 
 def _check_file(text: str, report: Any) -> Any:
