@@ -19,7 +19,6 @@ from typing import Any
 
 DEFAULT_LIMIT = 100
 PAGE = 500
-MAX_LIMIT = 2**62
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -75,8 +74,6 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
             raise ValueError
     except ValueError:
         return _fail(f"--limit wants a whole number (0 for all), not {one_line(args.limit, 40)!r}")
-    if limit > MAX_LIMIT:  # more than SQLite can be asked for: every call
-        limit = 0
     try:
         tz = local_tz_name()
         flt = HistoryFilter(

@@ -139,7 +139,7 @@ def read_meta(text: str) -> ExportMeta | None:
                 f"generated_at={export['generated_at']} "
                 f"redact={'yes' if export['redacted'] is True else 'no'}"
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError):  # OverflowError: "id": 1e999
             return None
         return ExportMeta.from_line(line)
     for line in text.split("\n", 12)[:12]:
