@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from p2pcall import __version__
 from p2pcall.commands import NAMES
@@ -12,8 +13,18 @@ from p2pcall.commands import NAMES
 DATA_DIR_HELP = "folder for the records (default: $P2PCALL_DATA_DIR, else your user data folder)"
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad command line gets one line on stderr (and exit 2), not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        from p2pcall.domain.text import one_line
+
+        hint = f"see `{self.prog} --help`"
+        self.exit(2, f"{self.prog}: {one_line(message)} ({hint})\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="p2pcall",
         description="Notes for insurer peer-to-peer calls. With no command, opens the app.",
     )
@@ -24,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=DATA_DIR_HELP,
     )
     # --data-dir is also accepted after the subcommand (`p2pcall list --data-dir X`).
-    common = argparse.ArgumentParser(add_help=False)
+    common = OneLineParser(add_help=False)
     common.add_argument("--data-dir", metavar="PATH", default=argparse.SUPPRESS, help=DATA_DIR_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in NAMES:

@@ -131,6 +131,11 @@ def run_guarded(action) -> int:
 
 def error_line(prefix: str, message: str) -> str:
     """`prefix: message` as exactly one visible line (paths may hold newlines or escapes)."""
+    return f"{prefix}: {shown(message)}"
+
+
+def shown(text: object) -> str:
+    """A path or message for the terminal: one line, control characters made visible."""
     from p2pcall.domain.text import one_line
 
-    return f"{prefix}: {one_line(message)}"
+    return one_line(str(text))

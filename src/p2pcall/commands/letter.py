@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from p2pcall.commands._records import add_call_argument, emit, load_record, run_guarded
+from p2pcall.commands._records import add_call_argument, emit, load_record, run_guarded, shown
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         record = load_record(data_dir, args.call)
         written = emit(render_letter(record, now_utc()), args.output, args.force)
         if written:
-            print(f"Wrote {written}", file=sys.stderr)
+            print(f"Wrote {shown(written)}", file=sys.stderr)
         return 0
 
     return run_guarded(action)

@@ -181,7 +181,11 @@ def _print_text(entries: list[Any], truncated: bool, tz: str, limit: int, data_d
     from p2pcall.domain.timefmt import elapsed, stamp
 
     if not entries:
-        print("No calls match." if data_dir.exists() else f"No calls recorded in {data_dir}.")
+        from p2pcall.commands._records import shown
+
+        print(
+            "No calls match." if data_dir.exists() else f"No calls recorded in {shown(data_dir)}."
+        )
         return
     review = spec_for("review_type")
     for entry in entries:
