@@ -159,3 +159,19 @@ def test_package_and_cli_import_light_and_create_nothing(sandbox, module: str) -
     # No data, config or cache folder appears, and nothing in the working directory.
     assert sorted(p.name for p in root.iterdir()) == ["cwd"]
     assert everything_under(root / "cwd") == []
+
+
+def test_the_read_only_opening_needs_no_orm(sandbox) -> None:
+    """store/reading.py is plain sqlite3: a reader that skips SQLAlchemy can use it alone."""
+    root, env = sandbox
+    code = (
+        "import importlib.util, pathlib, p2pcall\n"
+        "path = pathlib.Path(p2pcall.__file__).parent / 'store' / 'reading.py'\n"
+        "spec = importlib.util.spec_from_file_location('reading_alone', path)\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "assert callable(module.connect) and callable(module.database_to_read)\n" + REPORT
+    )
+    loaded = run_child(code, env, root / "cwd")["loaded"]
+    for package in ("sqlalchemy", "sqlmodel", "textual", "pendulum"):
+        assert package not in loaded, f"store/reading.py imports {package}: {loaded}"
