@@ -109,7 +109,10 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Place]:
     file_dir.write_text("not a folder\n")
     db_as_folder = root / "folder-db"
     (db_as_folder / DB).mkdir(parents=True)
-    data_dirs = [data, root / "missing", file_dir, db_as_folder, root / ("l" * 300),
+    db_as_fifo = root / "fifo-db"
+    db_as_fifo.mkdir()
+    os.mkfifo(db_as_fifo / DB)  # SQLite would wait on it for ever
+    data_dirs = [data, root / "missing", file_dir, db_as_folder, db_as_fifo, root / ("l" * 300),
                  file_dir / "below", root / "ctl\n\x1b]0;x\x07"]  # fmt: skip
     yield Place(root, data, call, exports, targets, readables, data_dirs)
 

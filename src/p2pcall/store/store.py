@@ -181,11 +181,11 @@ class Store(RecordsMixin, FollowUpsMixin):
         except DataDirError as exc:
             raise StoreError(str(exc)) from None
         path = database_path(data_dir)
-        if path.is_dir():  # else SQLite's "unable to open" reads like a read-only disk
-            raise DatabaseError(
-                f"{path} is a folder, not a database file: move it aside, or point --data-dir "
-                "at the folder that holds your p2pcall.sqlite3."
-            )
+        try:
+            # A folder would read as "read-only disk", a FIFO would block the first read.
+            reading.database_to_read(data_dir)
+        except reading.ReadError as exc:
+            raise DatabaseError(str(exc)) from None
         try:
             if path.exists():
                 _check_read_only(path)  # a file we must refuse is never opened for writing
