@@ -94,7 +94,7 @@ def _refuse_unless_regular(target: Path, info: os.stat_result) -> None:
     if stat.S_ISLNK(mode):
         raise ExportFileError(
             f"{target} is a symbolic link: an export never writes through or over a link; "
-            "give the name of a regular file (or - for standard output)."
+            "give the name of a regular file."
         )
     kind = (
         "a device"
@@ -105,10 +105,7 @@ def _refuse_unless_regular(target: Path, info: os.stat_result) -> None:
         if stat.S_ISSOCK(mode)
         else "not a regular file"
     )
-    raise ExportFileError(
-        f"{target} is {kind}: an export is written only to a regular file "
-        "(or - for standard output)."
-    )
+    raise ExportFileError(f"{target} is {kind}: an export is written only to a regular file.")
 
 
 def _publish(temp: Path, target: Path, force: bool) -> None:

@@ -228,9 +228,11 @@ class ExportScreen(ModalScreen[Path | None]):
             self._status("Give a file name.", "error")
             return
         force = self._confirm_replace == path
-        if path.exists() and not force:
+        if not force and _is_regular_file(path):
             self._ask_replace(path, f"{path} already exists.")
             return
+        # Anything else at that name (a folder, FIFO, device or link) is refused by
+        # write_export with its reason: there is nothing to offer to replace.
         self.busy = True
         self._status("Writing\u2026")
         self.app.db.submit(  # type: ignore[attr-defined]
@@ -297,3 +299,14 @@ def export_commands(app: Any, screen: Any) -> Iterable[SystemCommand]:
         "A letter to the insurer confirming the call, with blanks to complete",
         lambda: app.push_screen(ExportScreen(call_id, letter=True)),
     )
+
+
+def _is_regular_file(path: Path) -> bool:
+    """A regular file at the name itself (a link is not followed)."""
+    import os
+    import stat
+
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
