@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, delete, event, func, insert, selec
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, col
 
 from p2pcall.domain.fields import FIELDS_BY_KEY
@@ -159,6 +160,16 @@ def _check_readable(db: sqlite3.Connection) -> None:
         raise sqlite3.DatabaseError("database disk image is malformed (quick_check)")
 
 
+def _engine_on(connect: Callable[[], sqlite3.Connection]) -> Engine:
+    """An engine whose connections come from `connect`, never from a URL built from the path.
+
+    In a URL, a `?` or `#` in the folder's name starts the query: "sqlite:////tmp/a?b/x"
+    would open (and create, world-readable) /tmp/a. The URL only picks the dialect here;
+    the pool is the one SQLAlchemy gives a database file.
+    """
+    return create_engine("sqlite://", creator=connect, poolclass=QueuePool)
+
+
 class Store(RecordsMixin, FollowUpsMixin):
     def __init__(self, engine: Engine, path: Path, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -202,9 +213,8 @@ class Store(RecordsMixin, FollowUpsMixin):
             raise DatabaseError(f"{path}: {exc}.") from None
         except (sqlite3.DatabaseError, OSError) as exc:
             raise DatabaseError(_describe(exc, path)) from None
-        engine = create_engine(
-            f"sqlite:///{path}",
-            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        engine = _engine_on(
+            lambda: sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
         )
         event.listen(engine, "connect", _on_connect)
         event.listen(engine, "begin", _on_begin)
@@ -237,7 +247,7 @@ class Store(RecordsMixin, FollowUpsMixin):
             raise DatabaseError(f"{path}: {exc}.") from None
         except (sqlite3.Error, OSError) as exc:
             raise DatabaseError(reading.describe(exc, path)) from None
-        engine = create_engine(f"sqlite:///{path}", creator=lambda: reading.connect(path))
+        engine = _engine_on(lambda: reading.connect(path))
         event.listen(engine, "connect", _on_connect_read_only)
         event.listen(engine, "begin", _on_begin_read)
         return cls(engine, path, read_only=True)
