@@ -6,6 +6,7 @@ command either exits 0 with output of the right shape, or exits 1 or 2 with exac
 line on stderr; never a traceback or crash report. (`verify` may also exit 1 with its
 report on stdout: that is its answer, not an error.)
 
+P2PCALL_HOSTILE_EXAMPLES=N runs N generated examples instead of 250 (to hunt, not in CI).
 Most examples run in this process through `p2pcall.cli.main` with stdout and stderr
 captured (fast); a smaller sample runs as real subprocesses. Write targets are all inside
 a temporary folder (a device node made there when running as root), so nothing outside
@@ -97,7 +98,8 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Place]:
     dangling.symlink_to(odd / "nowhere")
     targets = [fifo, sock, folder, regular, link, dangling, odd / "new.txt",
                odd / ("n" * 300), odd / "missing" / "x.txt", regular / "below-a-file.txt",
-               odd / "ctl\x1b[2J\nname.txt", odd / ("d/" * 200 + "deep.txt")]  # fmt: skip
+               odd / "ctl\x1b[2J\nname.txt", odd / ("d/" * 200 + "deep.txt"),
+               data / DB, data / "inside.txt"]  # fmt: skip
     if IS_ROOT:
         null = odd / "null"
         os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
@@ -290,13 +292,14 @@ def check_untouched(place: Place, before: dict[str, str]) -> None:
     assert stat.S_ISDIR(os.lstat(odd / "folder").st_mode)
     assert os.readlink(odd / "link.txt") == str(odd / "existing.txt")
     assert not (place.root / "missing").exists()  # a read creates no data folder
+    assert not (place.data / "inside.txt").exists()  # no export into the records' folder
     if IS_ROOT:
         assert stat.S_ISCHR(os.lstat(odd / "null").st_mode)
     assert {p.name: _digest(p) for p in place.data.iterdir() if p.name == DB} == before
 
 
 SETTINGS = settings(
-    max_examples=250,
+    max_examples=int(os.environ.get("P2PCALL_HOSTILE_EXAMPLES", "250")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     derandomize=True,  # the same examples on every run: CI failures reproduce

@@ -370,3 +370,25 @@ def test_control_characters_in_a_path_stay_on_one_line(tmp_path: Path) -> None:
     odd = tmp_path / "two\nlines\x1b[2J"
     line = one_line_error(p2pcall(tmp_path / "data", "verify", str(odd)), 2)
     assert "\x1b" not in line
+
+
+def test_an_export_never_replaces_the_records(record, tmp_path: Path) -> None:
+    """`-o` naming the database (a slip of tab completion) with --force: refused, kept."""
+    data, call, _export = record
+    database = data / DB
+    before = database.read_bytes()
+    elsewhere = tmp_path / "same-file.db"
+    os.link(database, elsewhere)  # the database under another name, outside the folder
+    for target, reason in (
+        (database, "folder that holds your records"),
+        (data / "notes.txt", "folder that holds your records"),
+        (elsewhere, "is your records' database"),
+    ):
+        for command in ("export", "letter"):
+            line = one_line_error(
+                p2pcall(data, command, str(call), "-o", str(target), "--force"), 1
+            )
+            assert reason in line
+    assert database.read_bytes() == before
+    assert not (data / "notes.txt").exists()  # (the reads may leave an empty -wal and -shm)
+    assert {p.name for p in data.iterdir()} <= {DB, f"{DB}-wal", f"{DB}-shm"}

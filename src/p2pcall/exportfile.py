@@ -27,7 +27,9 @@ class ExportExistsError(ExportFileError):
     """The target exists and `force` was not given."""
 
 
-def write_export(path: str | os.PathLike[str], text: str, *, force: bool = False) -> Path:
+def write_export(
+    path: str | os.PathLike[str], text: str, *, force: bool = False, records: Path | None = None
+) -> Path:
     """Write `text` (UTF-8) to `path` with mode 0600, whatever the umask.
 
     Only ever a regular file: a folder, device, FIFO or socket at `path` is refused, and a
@@ -39,6 +41,8 @@ def write_export(path: str | os.PathLike[str], text: str, *, force: bool = False
     than a regular file that took its place meanwhile is put back, never replaced.
     """
     target = Path(path).expanduser()
+    if records is not None:
+        _refuse_the_records(target, records)
     existing = _lstat(target)
     if existing is not None:
         _refuse_unless_regular(target, existing)
@@ -71,6 +75,29 @@ def write_export(path: str | os.PathLike[str], text: str, *, force: bool = False
                 temp.unlink()
     _sync_folder(folder)
     return target
+
+
+def _refuse_the_records(target: Path, database: Path) -> None:
+    """Never write into the records' folder, nor over the database under another name.
+
+    `-o` with the database's own name and --force would otherwise replace every record
+    with one export (a slip of tab completion is enough).
+    """
+    folder = target.parent if str(target.parent) else Path(".")
+    with contextlib.suppress(OSError):
+        if os.path.samefile(folder, database.parent):
+            raise ExportFileError(
+                f"{target} is in the folder that holds your records ({database.parent}); "
+                "choose another folder."
+            )
+    try:
+        found = os.stat(target)
+    except OSError:
+        return
+    for companion in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        with contextlib.suppress(OSError):
+            if os.path.samestat(found, os.stat(companion)):
+                raise ExportFileError(f"{target} is your records' database; choose another name.")
 
 
 def _lstat(target: Path) -> os.stat_result | None:

@@ -89,18 +89,20 @@ def open_for_reading(data_dir: Path) -> Store | None:
         raise CommandError(str(exc)) from None
 
 
-def emit(text: str, output: str | None, force: bool) -> str | None:
+def emit(text: str, output: str | None, force: bool, data_dir: Path | None = None) -> str | None:
     """Write to FILE (atomically, 0600, no replacing without force) or to stdout as UTF-8.
 
-    Returns the path written, or None for stdout.
+    Never into `data_dir`, the records' folder. Returns the path written, or None for stdout.
     """
     if output is None or output == "-":
         _to_stdout(text)
         return None
     from p2pcall.exportfile import ExportFileError, write_export
+    from p2pcall.paths import database_path
 
+    records = database_path(data_dir) if data_dir is not None else None
     try:
-        return str(write_export(output, text, force=force))
+        return str(write_export(output, text, force=force, records=records))
     except ExportFileError as exc:
         raise CommandError(str(exc)) from None
 

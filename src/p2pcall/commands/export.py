@@ -59,7 +59,8 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         from p2pcall.domain.timefmt import now_utc
 
         record = load_record(data_dir, args.call)
-        written = emit(render(record, fmt, now_utc(), args.redact), args.output, args.force)
+        text = render(record, fmt, now_utc(), args.redact)
+        written = emit(text, args.output, args.force, data_dir)
         if written:
             print(f"Wrote {shown(written)}", file=sys.stderr)
         return 0

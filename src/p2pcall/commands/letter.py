@@ -28,7 +28,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         from p2pcall.domain.timefmt import now_utc
 
         record = load_record(data_dir, args.call)
-        written = emit(render_letter(record, now_utc()), args.output, args.force)
+        written = emit(render_letter(record, now_utc()), args.output, args.force, data_dir)
         if written:
             print(f"Wrote {shown(written)}", file=sys.stderr)
         return 0

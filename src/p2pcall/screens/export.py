@@ -61,7 +61,7 @@ def export_job(
                 text = render_letter(record, generated_at)
             else:
                 text = render(record, kind, generated_at, redact)
-            written = write_export(path, text, force=force)
+            written = write_export(path, text, force=force, records=store.path)
         except ExportExistsError as exc:
             return "exists", str(exc)
         except (ExportFileError, ExportError, StoreError) as exc:
