@@ -159,3 +159,36 @@ async def test_command_palette_exports_the_highlighted_call(data_dir: Path) -> N
         assert app.screen.call_id == call_id
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, LetterScreen))
+
+
+async def test_a_fifo_or_link_is_refused_without_an_offer_to_replace(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Not a regular file: one line saying why, and no 'press Ctrl+S again to replace'."""
+    import os
+
+    call_id = make_database(data_dir)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    link = tmp_path / "link.txt"
+    link.symlink_to(tmp_path / "elsewhere.txt")
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        results = await open_export(pilot, call_id, tmp_path)
+        screen = app.screen
+        for target, reason in ((pipe, "is a FIFO"), (link, "is a symbolic link")):
+            screen.query_one("#export-path").value = str(target)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda r=reason: r in str(
+                screen.query_one("#export-status").render()))  # fmt: skip
+            status = str(screen.query_one("#export-status").render())
+            assert "Ctrl+S again" not in status
+            await pilot.press("ctrl+s")  # a second press changes nothing
+            await pilot.pause()
+            await wait_until(pilot, lambda: not screen.busy)
+            assert reason in str(screen.query_one("#export-status").render())
+        assert isinstance(app.screen, ExportScreen) and results == []
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    assert os.readlink(link) == str(tmp_path / "elsewhere.txt")
+    assert not (tmp_path / "elsewhere.txt").exists()

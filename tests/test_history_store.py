@@ -198,6 +198,17 @@ def test_search_by_insurer_field_prefix_and_accents(store: Store, three: dict[st
     assert find(store, search="ruiz lithium") == []  # all words in the same note or field
 
 
+@pytest.mark.parametrize(
+    "typed", ["interq", "interq*", 'interq"', "interq.", "(interq)", "interq\u2026"]
+)
+def test_symbols_after_the_last_word_keep_it_a_prefix(
+    store: Store, three: dict[str, int], typed: str
+) -> None:
+    """README: "the last word also matches longer words"; only a space ends a word."""
+    assert find(store, search=typed) == [three["old"]]
+    assert find(store, search="interq ") == []  # a space: the whole word only
+
+
 def test_search_combines_with_filters(store: Store, three: dict[str, int]) -> None:
     assert find(store, search="aetna") == [three["open"], three["old"]]
     assert find(store, search="aetna", outcome="approved") == [three["old"]]
@@ -290,6 +301,8 @@ def test_late_fields_are_reported(store: Store) -> None:
 def test_fts_query_quotes_every_word() -> None:
     assert fts_query('Ruiz "AND" (cred') == '"Ruiz" "AND" "cred"*'
     assert fts_query("criteria ") == '"criteria"'
+    assert fts_query("criteria\t") == '"criteria"'
+    assert fts_query("cred*") == fts_query('cred"') == fts_query("cred") == '"cred"*'
     assert fts_query("x") == '"x"'  # one letter: no prefix search
     assert fts_query('* ( ) "') is None
     assert fts_query("café") == '"café"*'

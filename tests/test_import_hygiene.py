@@ -232,3 +232,19 @@ def test_letter_modules_and_command_stay_off_textual_and_fpdf(sandbox) -> None:
     loaded = run_child(code, env, root / "cwd")["loaded"]
     assert "textual" not in loaded and "sqlalchemy" not in loaded, loaded
     assert sorted(p.name for p in root.iterdir()) == ["cwd"]  # no config folder made
+
+
+def test_the_read_only_opening_needs_no_orm(sandbox) -> None:
+    """store/reading.py is plain sqlite3: a reader that skips SQLAlchemy can use it alone."""
+    root, env = sandbox
+    code = (
+        "import importlib.util, pathlib, p2pcall\n"
+        "path = pathlib.Path(p2pcall.__file__).parent / 'store' / 'reading.py'\n"
+        "spec = importlib.util.spec_from_file_location('reading_alone', path)\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "assert callable(module.connect) and callable(module.database_to_read)\n" + REPORT
+    )
+    loaded = run_child(code, env, root / "cwd")["loaded"]
+    for package in ("sqlalchemy", "sqlmodel", "textual", "pendulum"):
+        assert package not in loaded, f"store/reading.py imports {package}: {loaded}"

@@ -173,3 +173,13 @@ def test_list_does_not_import_textual(data_dir: Path, seeded: dict[str, int]) ->
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["calls"][0]["id"] == seeded["old"]  # it really ran
     assert proc.stderr.strip() == "LOADED"
+
+
+@pytest.mark.parametrize("typed", ["pediatric", "pediatric*", 'pediatric"', "Pediatric!"])
+def test_search_keeps_the_last_word_a_prefix_after_symbols(
+    data_dir: Path, seeded: dict[str, int], typed: str
+) -> None:
+    """The same query as the history screen: `cred*` finds what `cred` finds."""
+    proc = run_list(data_dir, "--json", "--search", typed)
+    assert proc.returncode == 0, proc.stderr
+    assert [c["id"] for c in json.loads(proc.stdout)["calls"]] == [seeded["new"]]

@@ -247,5 +247,5 @@ def test_usage_errors_exit_2(tmp_path: Path, data_dir: Path) -> None:
     other = tmp_path / "notes.txt"
     other.write_text("just some notes\n", encoding="utf-8")
     result = verify(other, "--data-dir", data_dir)
-    assert result.returncode == 2 and "not a p2pcall export" in result.stdout
+    assert result.returncode == 2 and "not a p2pcall export" in result.stderr
     assert verify("--data-dir", data_dir).returncode == 2  # no FILE: argparse usage

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from p2pcall import __version__
 from p2pcall.commands import NAMES
@@ -14,8 +15,18 @@ TIME_COMMANDS = ("list", "due", "show", "export", "letter")
 DATA_DIR_HELP = "folder for the records (default: $P2PCALL_DATA_DIR, else your user data folder)"
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad command line gets one line on stderr (and exit 2), not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        from p2pcall.domain.text import one_line
+
+        hint = f"see `{self.prog} --help`"
+        self.exit(2, f"{self.prog}: {one_line(message)} ({hint})\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="p2pcall",
         description="Notes for insurer peer-to-peer calls. With no command, opens the app.",
     )
@@ -26,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=DATA_DIR_HELP,
     )
     # --data-dir is also accepted after the subcommand (`p2pcall list --data-dir X`).
-    common = argparse.ArgumentParser(add_help=False)
+    common = OneLineParser(add_help=False)
     common.add_argument("--data-dir", metavar="PATH", default=argparse.SUPPRESS, help=DATA_DIR_HELP)
     parser.add_argument(
         "--config-dir",
@@ -51,6 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in TIME_COMMANDS:
         _say_zone()
     if args.command:
+        from p2pcall.paths import data_dir_problem
+
+        problem = data_dir_problem(data_dir)
+        if problem is not None:  # a file given as --data-dir: not "no records yet"
+            if args.command == "where":
+                importlib.import_module("p2pcall.commands.where").run(args, data_dir)
+            from p2pcall.commands._records import error_line
+
+            print(error_line("p2pcall", problem), file=sys.stderr)
+            return 1
         return importlib.import_module(f"p2pcall.commands.{args.command}").run(args, data_dir)
     return run_tui(data_dir, args.config_dir)
 

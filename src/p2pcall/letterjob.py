@@ -106,7 +106,7 @@ def write_letter(
 
     source = load_source(store, call_id)
     content, edited = render(source, kind, fmt, practice, generated_at, use_edit=use_edit)
-    written = write_export(path, content, force=force)
+    written = write_export(path, content, force=force, records=store.path)
     return store.add_letter_file(call_id, kind, fmt, str(written), edited=edited)
 
 

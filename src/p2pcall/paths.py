@@ -75,5 +75,24 @@ def _make_dirs(path: Path) -> None:
         folder.chmod(0o700)  # mkdir's mode is only what the umask lets through
 
 
+def data_dir_problem(path: Path) -> str | None:
+    """Why `path` cannot be read as a data folder, or None (a missing one is fine: empty).
+
+    For commands that only read: they create nothing, so they only need to know whether
+    what is there is a folder.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return f"The data directory {path} cannot exist: part of that path is a file."
+    except OSError as exc:
+        return f"The data directory {path} cannot be read ({(exc.strerror or 'error').lower()})."
+    if not stat.S_ISDIR(info.st_mode):
+        return f"The data directory {path} exists but is a file, not a folder."
+    return None
+
+
 def database_path(data_dir: Path) -> Path:
     return data_dir / DB_NAME

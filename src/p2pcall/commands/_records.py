@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from p2pcall.domain.models import CallRecord
+    from p2pcall.store import Store
 
 EXIT_PROBLEM = 1  # the call, the database or the file
 EXIT_USAGE = 2  # the command line itself (like argparse)
@@ -32,30 +33,36 @@ def add_call_argument(parser) -> None:
     )
 
 
+MAX_CALL_ID = 2**63 - 1  # SQLite's largest row id: no call can have a larger number
+
+
 def parse_call_id(text: str) -> int:
     """'12', '#12' or 'call-12' -> 12."""
+    from p2pcall.domain.text import one_line
+
     cleaned = text.strip().removeprefix("#").lower().removeprefix("call-").removeprefix("call")
-    if not cleaned.isdigit() or not cleaned.isascii() or int(cleaned) <= 0:
+    # Digits only, and few enough of them: int() of a 5,000-digit string is refused by Python.
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 19:
+        number = None
+    else:
+        number = int(cleaned)
+    if number is None or not 0 < number <= MAX_CALL_ID:
         raise CommandError(
-            f"{text!r} is not a call number (see `p2pcall list` for the numbers).", EXIT_USAGE
+            f"{one_line(text, 40)!r} is not a call number (see `p2pcall list` for the numbers).",
+            EXIT_USAGE,
         )
-    return int(cleaned)
+    return number
 
 
 def load_record(data_dir: Path, call_text: str) -> CallRecord:
     """The call with notes and follow-ups, read without creating anything when there is none."""
     call_id = parse_call_id(call_text)
-    from p2pcall.paths import database_path
-
-    if not database_path(data_dir).exists():
+    store = open_for_reading(data_dir)
+    if store is None:
         raise CommandError(f"There are no records in {data_dir} yet (no database file).")
-    from p2pcall.store import Store, StoreError
+    from p2pcall.store import StoreError
     from p2pcall.store.exporting import load_for_export
 
-    try:
-        store = Store.open(data_dir)
-    except StoreError as exc:
-        raise CommandError(str(exc)) from None
     try:
         return load_for_export(store, call_id)
     except StoreError as exc:
@@ -64,18 +71,38 @@ def load_record(data_dir: Path, call_text: str) -> CallRecord:
         store.close()
 
 
-def emit(text: str, output: str | None, force: bool) -> str | None:
+def open_for_reading(data_dir: Path) -> Store | None:
+    """The store opened read-only (see `Store.open_read_only`), None when there is no
+    database yet; CommandError when there is one that cannot be read.
+
+    Every command that only reads comes in here: nothing is created, upgraded or locked.
+    """
+    from p2pcall.paths import database_path
+
+    if not os.path.lexists(database_path(data_dir)):  # cheap: no SQLAlchemy for "nothing yet"
+        return None
+    from p2pcall.store import Store, StoreError
+
+    try:
+        return Store.open_read_only(data_dir)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def emit(text: str, output: str | None, force: bool, data_dir: Path | None = None) -> str | None:
     """Write to FILE (atomically, 0600, no replacing without force) or to stdout as UTF-8.
 
-    Returns the path written, or None for stdout.
+    Never into `data_dir`, the records' folder. Returns the path written, or None for stdout.
     """
     if output is None or output == "-":
         _to_stdout(text)
         return None
     from p2pcall.exportfile import ExportFileError, write_export
+    from p2pcall.paths import database_path
 
+    records = database_path(data_dir) if data_dir is not None else None
     try:
-        return str(write_export(output, text, force=force))
+        return str(write_export(output, text, force=force, records=records))
     except ExportFileError as exc:
         raise CommandError(str(exc)) from None
 
@@ -97,8 +124,20 @@ def run_guarded(action) -> int:
     try:
         return action()
     except CommandError as exc:
-        print(f"p2pcall: {exc}", file=sys.stderr)
+        print(error_line("p2pcall", str(exc)), file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("p2pcall: interrupted", file=sys.stderr)
         return 130
+
+
+def error_line(prefix: str, message: str) -> str:
+    """`prefix: message` as exactly one visible line (paths may hold newlines or escapes)."""
+    return f"{prefix}: {shown(message)}"
+
+
+def shown(text: object) -> str:
+    """A path or message for the terminal: one line, control characters made visible."""
+    from p2pcall.domain.text import one_line
+
+    return one_line(str(text))

@@ -40,23 +40,26 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
+    from p2pcall.commands._records import CommandError, error_line, open_for_reading
     from p2pcall.domain.timefmt import local_tz_name, now_utc
-    from p2pcall.paths import database_path
 
-    if not database_path(data_dir).exists():
+    try:
+        store = open_for_reading(data_dir)
+    except CommandError as exc:
+        print(error_line("p2pcall due", str(exc)), file=sys.stderr)
+        return 1
+    if store is None:
         report = None
     else:
-        from p2pcall.store import Store, StoreError
+        from p2pcall.store import StoreError
 
         try:
-            store = Store.open(data_dir)
-            try:
-                report = store.due_across_calls(now_utc(), args.within, local_tz_name())
-            finally:
-                store.close()
+            report = store.due_across_calls(now_utc(), args.within, local_tz_name())
         except StoreError as exc:
-            print(f"p2pcall due: {exc}", file=sys.stderr)
+            print(error_line("p2pcall due", str(exc)), file=sys.stderr)
             return 1
+        finally:
+            store.close()
     if args.json:
         print(json.dumps(_as_json(report, args.within), indent=2, ensure_ascii=False))
     else:

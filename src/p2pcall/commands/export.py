@@ -13,6 +13,7 @@ from p2pcall.commands._records import (
     emit,
     load_record,
     run_guarded,
+    shown,
 )
 
 FORMATS = ("text", "markdown", "json")  # checked against the renderer's list in the tests
@@ -58,9 +59,10 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         from p2pcall.domain.timefmt import now_utc
 
         record = load_record(data_dir, args.call)
-        written = emit(render(record, fmt, now_utc(), args.redact), args.output, args.force)
+        text = render(record, fmt, now_utc(), args.redact)
+        written = emit(text, args.output, args.force, data_dir)
         if written:
-            print(f"Wrote {written}", file=sys.stderr)
+            print(f"Wrote {shown(written)}", file=sys.stderr)
         return 0
 
     return run_guarded(action)

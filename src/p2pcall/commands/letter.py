@@ -16,8 +16,10 @@ from p2pcall.commands._records import (
     CommandError,
     add_call_argument,
     emit,
+    open_for_reading,
     parse_call_id,
     run_guarded,
+    shown,
 )
 
 KIND_CHOICES = ("confirmation", "expedited-appeal", "records-request", "complaint")
@@ -68,12 +70,18 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
             practice = load_practice(resolve_config_dir(args.config_dir))
         except PracticeError as exc:
             raise CommandError(str(exc)) from None
-        if not database_path(data_dir).exists():
-            raise CommandError(f"There are no records in {data_dir} yet (no database file).")
-        try:
-            store = Store.open(data_dir)
-        except StoreError as exc:
-            raise CommandError(str(exc)) from None
+        to_stdout = args.output in (None, "-")
+        if to_stdout:  # only reads: no write lock, works on a read-only copy
+            store = open_for_reading(data_dir)
+            if store is None:
+                raise CommandError(f"There are no records in {data_dir} yet (no database file).")
+        else:  # a file written is listed on the call: a write
+            if not database_path(data_dir).exists():
+                raise CommandError(f"There are no records in {data_dir} yet (no database file).")
+            try:
+                store = Store.open(data_dir)
+            except StoreError as exc:
+                raise CommandError(str(exc)) from None
         try:
             return _make(store, call_id, fmt, args, practice, now_utc())
         except (StoreError, LetterUnavailable, ExportFileError) as exc:
@@ -111,5 +119,5 @@ def _make(store, call_id: int, fmt: str, args, practice, generated_at) -> int:
         use_edit=use_edit,
     )
     mark = " (your edited text)" if written.edited else ""
-    print(f"Wrote {written.path}{mark}", file=sys.stderr)
+    print(f"Wrote {shown(written.path)}{mark}", file=sys.stderr)
     return 0

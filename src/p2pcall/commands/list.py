@@ -50,9 +50,11 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def _fail(message: str) -> int:
-    print(f"p2pcall list: {message}", file=sys.stderr)
-    return 2
+def _fail(message: str, code: int = 2) -> int:
+    from p2pcall.commands._records import error_line
+
+    print(error_line("p2pcall list", message), file=sys.stderr)
+    return code
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
@@ -63,6 +65,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         parse_outcome,
         search_words,
     )
+    from p2pcall.domain.text import one_line
     from p2pcall.domain.timefmt import local_tz_name
 
     try:
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         if limit < 0:
             raise ValueError
     except ValueError:
-        return _fail(f"--limit wants a whole number (0 for all), not {args.limit!r}")
+        return _fail(f"--limit wants a whole number (0 for all), not {one_line(args.limit, 40)!r}")
     try:
         tz = local_tz_name()
         flt = HistoryFilter(
@@ -88,25 +91,23 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     if args.search.strip() and not search_words(args.search):
         return _fail("--search has no letters or digits to look for")
 
-    from p2pcall.paths import database_path
+    from p2pcall.commands._records import CommandError, open_for_reading
 
-    if not database_path(data_dir).exists():
+    try:
+        store = open_for_reading(data_dir)
+    except CommandError as exc:
+        return _fail(str(exc), 1)
+    if store is None:
         # A read-only command does not create a database where none was.
         calls: list[Any] = []
         truncated = False
     else:
-        from p2pcall.store import Store, StoreError
+        from p2pcall.store import StoreError
 
-        try:
-            store = Store.open(data_dir)
-        except StoreError as exc:
-            print(f"p2pcall list: {exc}", file=sys.stderr)
-            return 1
         try:
             calls, truncated = _collect(store, flt, limit)
         except StoreError as exc:
-            print(f"p2pcall list: {exc}", file=sys.stderr)
-            return 1
+            return _fail(str(exc), 1)
         finally:
             store.close()
     if args.json:
@@ -178,7 +179,11 @@ def _print_text(entries: list[Any], truncated: bool, tz: str, limit: int, data_d
     from p2pcall.domain.timefmt import elapsed, stamp
 
     if not entries:
-        print("No calls match." if data_dir.exists() else f"No calls recorded in {data_dir}.")
+        from p2pcall.commands._records import shown
+
+        print(
+            "No calls match." if data_dir.exists() else f"No calls recorded in {shown(data_dir)}."
+        )
         return
     review = spec_for("review_type")
     for entry in entries:

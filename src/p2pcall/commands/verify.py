@@ -19,6 +19,9 @@ says what differs or what could not be checked), 2 usage or a file that is not a
 from __future__ import annotations
 
 import argparse
+import os
+import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,36 +51,71 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
+    from p2pcall.commands._records import error_line, shown
     from p2pcall.domain.verify import Report
 
     text = _read(Path(args.file))
     if text is None:
-        print(f"NOT VERIFIED: {args.file}: the file could not be read")
+        print(f"NOT VERIFIED: {shown(args.file)}: the file could not be read")
         return EXIT_USAGE
     report = Report(digest_only=args.no_database)
     meta = _check_file(text, report)
     if meta is False:
-        print(f"NOT VERIFIED: {args.file} is not a p2pcall export (no export header or digest).")
+        what = f"{args.file}: not a p2pcall export (no export header or digest found)."
+        print(error_line("p2pcall verify", what), file=sys.stderr)
+        print(
+            f"NOT VERIFIED: {shown(args.file)} is not a p2pcall export (no export header or digest)."
+        )
         return EXIT_USAGE
     if not args.no_database:
         _check_database(text, meta, data_dir, report)
     for line in report.lines():
         print(line)
-    print(report.verdict(str(args.file)))
+    print(report.verdict(shown(args.file)))
     return EXIT_OK if report.ok else EXIT_DIFFERS
 
 
 def _read(path: Path) -> str | None:
+    """The export's text, or None after one line on stderr (usage: exit 2).
+
+    Regular files only: a FIFO would block and /dev/zero never ends. The type is checked
+    before opening (opening some devices does something) and again on what was opened
+    (the name may have been swapped meanwhile); the size is counted while reading,
+    since /proc and similar files report a size of 0.
+    """
+    from p2pcall.commands._records import error_line
+
+    def refuse(reason: str) -> None:
+        print(error_line("p2pcall verify", f"{path}: {reason}"), file=sys.stderr)
+
     try:
-        if path.stat().st_size > MAX_BYTES:
-            print(f"{path}: too large to be a p2pcall export.")
+        if not stat.S_ISREG(path.stat().st_mode):
+            refuse(_NOT_A_FILE)
             return None
-        return path.read_bytes().decode("utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                refuse(_NOT_A_FILE)
+                return None
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := os.read(fd, 1 << 20):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    refuse("too large to be a p2pcall export.")
+                    return None
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+        return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError as exc:
-        print(f"{path}: not UTF-8 text (byte {exc.start}); p2pcall exports are UTF-8.")
+        refuse(f"not UTF-8 text (byte {exc.start}); p2pcall exports are UTF-8.")
     except OSError as exc:
-        print(f"{path}: cannot be read ({exc.strerror}).")
+        refuse(f"cannot be read ({(exc.strerror or type(exc).__name__).lower()}).")
     return None
+
+
+_NOT_A_FILE = "not a regular file (a folder, device, FIFO or socket); verify reads export files."
 
 
 def _check_file(text: str, report: Any) -> Any:
@@ -122,7 +160,7 @@ def _check_database(text: str, meta: Any, data_dir: Path, report: Any) -> None:
     from p2pcall.store import Store, StoreError
 
     try:
-        store = Store.open(data_dir)
+        store = Store.open_read_only(data_dir)
     except StoreError as exc:
         report.unchecked("database", f"not compared: {exc}")
         return

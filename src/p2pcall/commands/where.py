@@ -11,8 +11,10 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
+    from p2pcall.commands._records import shown
     from p2pcall.paths import database_path
 
-    print(f"data folder: {data_dir}")
-    print(f"database:    {database_path(data_dir)}")
+    # Shown, not raw: a folder name holding an escape sequence must not reach the terminal.
+    print(f"data folder: {shown(data_dir)}")
+    print(f"database:    {shown(database_path(data_dir))}")
     return 0

@@ -101,12 +101,18 @@ def utc_bounds(flt: HistoryFilter) -> tuple[datetime | None, datetime | None]:
 
     tz = flt.tz or local_tz_name()
 
-    def midnight(day: date) -> datetime:
-        return pendulum.datetime(day.year, day.month, day.day, tz=tz).in_timezone("UTC")
+    def midnight(day: date) -> datetime | None:
+        try:
+            return pendulum.datetime(day.year, day.month, day.day, tz=tz).in_timezone("UTC")
+        except OverflowError:  # 0001-01-01 east of UTC is before the first representable day
+            return None
 
     start = midnight(flt.since) if flt.since else None
+    end = None
     # The next local day's midnight, not +24 h: a DST change makes some days 23 or 25 hours.
-    end = midnight(flt.until + timedelta(days=1)) if flt.until else None
+    # Up to 9999-12-31 means "no end" (there is no next day to stop at).
+    if flt.until and flt.until < date.max:
+        end = midnight(flt.until + timedelta(days=1))
     return start, end
 
 
@@ -119,13 +125,15 @@ def fts_query(text: str) -> str | None:
 
     Every word becomes a quoted string (so AND, OR, NEAR, *, ^, : and quotes are just text),
     all must match; the last word matches as a prefix unless the text ends with a space.
+    Symbols after the last word (`cred*`, `cred"`, `cred.`) are not a space: still a prefix.
+    The history screen and `p2pcall list --search` both build their query here.
     """
     words = search_words(text)
     if not words:
         return None
     quoted = [f'"{word}"' for word in words]
     # A one-letter prefix would merge the postings of thousands of words on every query.
-    if len(words[-1]) >= MIN_PREFIX and text[-1:].isalnum():
+    if len(words[-1]) >= MIN_PREFIX and not text[-1:].isspace():
         quoted[-1] += "*"
     return " ".join(quoted)
 

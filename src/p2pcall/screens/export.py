@@ -57,7 +57,7 @@ def export_job(
             record = load_for_export(store, call_id)
             generated_at = now_utc()
             text = render(record, kind, generated_at, redact)
-            written = write_export(path, text, force=force)
+            written = write_export(path, text, force=force, records=store.path)
         except ExportExistsError as exc:
             return "exists", str(exc)
         except (ExportFileError, ExportError, StoreError) as exc:
@@ -216,9 +216,11 @@ class ExportScreen(ModalScreen[Path | None]):
             self._status("Give a file name.", "error")
             return
         force = self._confirm_replace == path
-        if path.exists() and not force:
+        if not force and _is_regular_file(path):
             self._ask_replace(path, f"{path} already exists.")
             return
+        # Anything else at that name (a folder, FIFO, device or link) is refused by
+        # write_export with its reason: there is nothing to offer to replace.
         self.busy = True
         self._status("Writing\u2026")
         self.app.db.submit(  # type: ignore[attr-defined]
@@ -294,3 +296,14 @@ def export_commands(app: Any, screen: Any) -> Iterable[SystemCommand]:
         "Name, credentials, NPI, practice, address, phone, fax: used by every letter",
         lambda: app.push_screen(SettingsScreen(None)),
     )
+
+
+def _is_regular_file(path: Path) -> bool:
+    """A regular file at the name itself (a link is not followed)."""
+    import os
+    import stat
+
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False

@@ -19,7 +19,7 @@ from p2pcall.domain.history import UNFINISHED, HistoryFilter, snippet, utc_bound
 from p2pcall.domain.models import CallSummary, HistoryEntry, HistoryPage, SearchMatch
 from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import Outcome
-from p2pcall.store.store import StoreError, _describe
+from p2pcall.store.store import StoreError
 from p2pcall.store.types import _FORMAT
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def _reading(store: Store) -> Iterator[sqlite3.Connection]:
     try:
         fairy = store.engine.raw_connection()
     except Exception as exc:
-        raise StoreError(_describe(exc, store.path)) from None
+        raise StoreError(store.describe(exc)) from None
     db: sqlite3.Connection = fairy.driver_connection  # type: ignore[assignment]
     try:
         db.execute("BEGIN")
@@ -109,13 +109,15 @@ def _reading(store: Store) -> Iterator[sqlite3.Connection]:
         finally:
             db.execute("ROLLBACK")
     except sqlite3.Error as exc:
-        raise StoreError(_describe(exc, store.path)) from None
+        raise StoreError(store.describe(exc)) from None
     finally:
         fairy.close()
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(_FORMAT)
+    # The year by hand: strftime writes year 999 as "999", which sorts after "2026".
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}" + utc.strftime(_FORMAT.removeprefix("%Y"))
 
 
 def _time(value: str | None) -> datetime | None:

@@ -6,6 +6,8 @@ was shipped. A copy of the database is taken before any upgrade of existing data
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -413,16 +415,92 @@ def version_of(db: sqlite3.Connection) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
-def backup(db: sqlite3.Connection, target: Path) -> Path:
-    """A consistent copy of the live database (SQLite backup API), owner-only."""
-    target.touch(mode=0o600, exist_ok=False)
-    with sqlite3.connect(target) as copy:
-        db.backup(copy)
-        ok = copy.execute("PRAGMA integrity_check").fetchone()[0]
-    copy.close()
-    if ok != "ok":
-        raise SchemaError(f"the backup {target} failed its integrity check")
-    return target
+BACKUP_PREFIX = "p2pcall-before-v"
+_TEMP_SUFFIX = ".p2pcall-tmp"
+
+
+def backup(db: sqlite3.Connection, folder: Path, name: str) -> Path:
+    """A consistent, checked, owner-only copy of `db`'s file as `folder/name`.
+
+    Written under a temporary name (starting with a dot, ending in .p2pcall-tmp), checked
+    with integrity_check, flushed to disk, and only then linked to `name`: a kill at any
+    moment leaves no partial file named like a good backup. Copied through a second,
+    read-only connection, so `db` may hold the write lock meanwhile. An existing `name`
+    is never replaced: the copy gets -2, -3... instead.
+    """
+    source_path = _file_of(db)
+    temp = folder / f".{name}.{os.getpid()}{_TEMP_SUFFIX}"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # O_CREAT's mode is masked by the umask
+        os.close(fd)
+        source = sqlite3.connect(f"{source_path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            copy = sqlite3.connect(temp)
+            try:
+                source.backup(copy)
+                ok = copy.execute("PRAGMA integrity_check").fetchone()[0]
+                same = version_of(copy) == version_of(db)
+            finally:
+                copy.close()
+        finally:
+            source.close()
+        if ok != "ok" or not same:
+            raise SchemaError(f"the backup copy in {folder} failed its check")
+        _fsync(temp)
+        target = _link_unused(temp, folder, name)
+        _fsync(folder)
+        return target
+    finally:
+        _remove_temp(temp)
+
+
+def remove_stale_backups(folder: Path) -> None:
+    """Temporary backup files of an upgrade that was killed half-way (never a good one).
+
+    Only called while holding the write lock: an upgrade writes its copy under that lock,
+    so no other process is writing one now.
+    """
+    for leftover in folder.glob(f".{BACKUP_PREFIX}*{_TEMP_SUFFIX}"):
+        _remove_temp(leftover)
+
+
+def _remove_temp(temp: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            Path(f"{temp}{suffix}").unlink()
+
+
+def _file_of(db: sqlite3.Connection) -> Path:
+    for _seq, schema_name, file in db.execute("PRAGMA database_list"):
+        if schema_name == "main" and file:
+            return Path(file)
+    raise SchemaError("an in-memory database has no file to back up")
+
+
+def _link_unused(temp: Path, folder: Path, name: str) -> Path:
+    stem, dot, suffix = name.rpartition(".")
+    for attempt in range(1, 100):
+        target = folder / (name if attempt == 1 else f"{stem}-{attempt}{dot}{suffix}")
+        try:
+            os.link(temp, target)  # never replaces: an earlier backup of this second stays
+        except FileExistsError:
+            continue
+        return target
+    raise SchemaError(f"too many backups named {name} in {folder}")
+
+
+def _fsync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def check_openable(db: sqlite3.Connection) -> None:
@@ -440,27 +518,35 @@ def check_openable(db: sqlite3.Connection) -> None:
 def upgrade(db: sqlite3.Connection, backup_dir: Path, stamp: str) -> int:
     """Bring the database to CURRENT_VERSION; returns the version it had.
 
-    Runs every pending step in one transaction: a failure rolls all of them back.
+    Everything happens under the write lock: a second p2pcall opening the same old
+    database meanwhile waits at BEGIN IMMEDIATE, then finds it upgraded and does nothing
+    (no second backup, no name clash). The backup of existing data is taken first (see
+    `backup`); every pending step then runs in one transaction: a failure rolls all of
+    them back, and the backup stays.
     """
     check_openable(db)
     found = version_of(db)
     if found == CURRENT_VERSION:
         return found
-    if found > 0:
-        backup(db, backup_dir / f"p2pcall-before-v{CURRENT_VERSION}-{stamp}.sqlite3")
+    db.execute("BEGIN IMMEDIATE")
     try:
-        db.execute("BEGIN IMMEDIATE")
         # Another p2pcall may have created or upgraded it while this one waited for the lock.
         found = version_of(db)
         if found < CURRENT_VERSION:
+            remove_stale_backups(backup_dir)
+            if found > 0:
+                backup(db, backup_dir, f"{BACKUP_PREFIX}{CURRENT_VERSION}-{stamp}.sqlite3")
             for step in STEPS[found:]:
                 step(db)
             db.execute(f"PRAGMA user_version = {CURRENT_VERSION}")
         db.execute("COMMIT")
     except Exception as exc:
         db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            raise  # another p2pcall is still busy: the store says so in its own words
+        what = "backing up" if isinstance(exc, (OSError, SchemaError)) else "upgrading"
         raise SchemaError(
-            f"upgrading the database from schema {found} failed ({type(exc).__name__}); "
+            f"{what} the database from schema {found} failed ({type(exc).__name__}); "
             "it was left unchanged"
         ) from exc
     check_openable(db)  # the other one may have been a newer p2pcall

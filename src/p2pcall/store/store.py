@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, delete, event, func, insert, selec
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, col
 
 from p2pcall.domain.fields import FIELDS_BY_KEY
@@ -21,7 +22,7 @@ from p2pcall.domain.sections import Section
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.paths import DataDirError, database_path, ensure_private_dir
-from p2pcall.store import schema
+from p2pcall.store import reading, schema
 from p2pcall.store.followups import FollowUpsMixin, followups_of_call
 from p2pcall.store.letters import LettersMixin
 from p2pcall.store.records import RecordsMixin
@@ -65,7 +66,7 @@ def _check_read_only(path: Path) -> None:
     # no lock and no -shm, so not a byte is created next to a file that may not be ours.
     wal = Path(f"{path}-wal").exists()
     uri = f"{path.resolve().as_uri()}?mode=ro" + ("" if wal else "&immutable=1")
-    db = sqlite3.connect(uri, uri=True)
+    db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)  # the wait _describe states
     try:
         schema.check_openable(db)
         verdict = [row[0] for row in db.execute("PRAGMA quick_check")]
@@ -133,10 +134,58 @@ def _describe(exc: BaseException, path: Path) -> str:
     return f"The database {path} could not be used ({type(exc).__name__})."
 
 
+def _on_connect_read_only(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    dbapi_connection.isolation_level = None  # the "begin" event issues a plain BEGIN
+
+
+def _on_begin_read(connection: object) -> None:
+    # A deferred BEGIN: a read transaction (one snapshot), never the write lock.
+    connection.exec_driver_sql("BEGIN")  # type: ignore[attr-defined]
+
+
+def _check_readable(db: sqlite3.Connection) -> None:
+    """Refuse, on a read-only connection, a database the read-only commands cannot read."""
+    schema.check_openable(db)
+    found = schema.version_of(db)
+    if found == 0:  # an empty file: SQLite reads it as an empty database
+        raise schema.SchemaError("the file is empty: there are no records in it")
+    if found < schema.CURRENT_VERSION:
+        raise schema.SchemaError(
+            f"this database is from an older p2pcall (schema {found}; this one reads "
+            f"{schema.CURRENT_VERSION}) and commands that only read never upgrade it: open it "
+            "once with the app (`p2pcall`, which keeps a backup first), or, for a copy you "
+            "may not change, open a copy of it"
+        )
+    db.execute("BEGIN")
+    try:
+        verdict = [row[0] for row in db.execute("PRAGMA quick_check")]
+    finally:
+        db.execute("ROLLBACK")
+    if verdict != ["ok"]:
+        raise sqlite3.DatabaseError("database disk image is malformed (quick_check)")
+
+
+def _engine_on(connect: Callable[[], sqlite3.Connection]) -> Engine:
+    """An engine whose connections come from `connect`, never from a URL built from the path.
+
+    In a URL, a `?` or `#` in the folder's name starts the query: "sqlite:////tmp/a?b/x"
+    would open (and create, world-readable) /tmp/a. The URL only picks the dialect here;
+    the pool is the one SQLAlchemy gives a database file.
+    """
+    return create_engine("sqlite://", creator=connect, poolclass=QueuePool)
+
+
 class Store(RecordsMixin, FollowUpsMixin, LettersMixin):
-    def __init__(self, engine: Engine, path: Path) -> None:
+    def __init__(self, engine: Engine, path: Path, *, read_only: bool = False) -> None:
         self.engine = engine
         self.path = path
+        self.read_only = read_only
+
+    def describe(self, exc: BaseException) -> str:
+        """A failed query in words for the user: a reader is not told about unsaved typing."""
+        if self.read_only:
+            return reading.describe(exc, self.path)
+        return _describe(exc, self.path)
 
     # -- opening -----------------------------------------------------------------------
 
@@ -148,6 +197,11 @@ class Store(RecordsMixin, FollowUpsMixin, LettersMixin):
         except DataDirError as exc:
             raise StoreError(str(exc)) from None
         path = database_path(data_dir)
+        try:
+            # A folder would read as "read-only disk", a FIFO would block the first read.
+            reading.database_to_read(data_dir)
+        except reading.ReadError as exc:
+            raise DatabaseError(str(exc)) from None
         try:
             if path.exists():
                 _check_read_only(path)  # a file we must refuse is never opened for writing
@@ -164,15 +218,44 @@ class Store(RecordsMixin, FollowUpsMixin, LettersMixin):
             raise DatabaseError(f"{path}: {exc}.") from None
         except (sqlite3.DatabaseError, OSError) as exc:
             raise DatabaseError(_describe(exc, path)) from None
-        engine = create_engine(
-            f"sqlite:///{path}",
-            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        engine = _engine_on(
+            lambda: sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
         )
         event.listen(engine, "connect", _on_connect)
         event.listen(engine, "begin", _on_begin)
         store = cls(engine, path)
         store._tighten_files()
         return store
+
+    @classmethod
+    def open_read_only(cls, data_dir: Path) -> Store:
+        """Open the database in `data_dir` for reading only: the read-only commands' way in.
+
+        Creates nothing (no folder, no file, no backup), never upgrades, never takes the
+        write lock: every session is a read transaction on a `mode=ro` connection (see
+        `store.reading`). StoreError when there is no database: callers that accept
+        "no records yet" ask `reading.database_to_read` first.
+        """
+        try:
+            path = reading.database_to_read(data_dir)
+        except reading.ReadError as exc:
+            raise DatabaseError(str(exc)) from None
+        if path is None:
+            raise StoreError(f"There are no records in {data_dir} yet (no database file).")
+        try:
+            db = reading.connect(path)
+            try:
+                _check_readable(db)
+            finally:
+                db.close()
+        except schema.SchemaError as exc:
+            raise DatabaseError(f"{path}: {exc}.") from None
+        except (sqlite3.Error, OSError) as exc:
+            raise DatabaseError(reading.describe(exc, path)) from None
+        engine = _engine_on(lambda: reading.connect(path))
+        event.listen(engine, "connect", _on_connect_read_only)
+        event.listen(engine, "begin", _on_begin_read)
+        return cls(engine, path, read_only=True)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -189,7 +272,7 @@ class Store(RecordsMixin, FollowUpsMixin, LettersMixin):
             with Session(self.engine, expire_on_commit=False) as session:
                 yield session
         except (OperationalError, SADatabaseError) as exc:
-            raise StoreError(_describe(exc, self.path)) from None
+            raise StoreError(self.describe(exc)) from None
 
     # -- calls ---------------------------------------------------------------------------
 
@@ -258,6 +341,8 @@ class Store(RecordsMixin, FollowUpsMixin, LettersMixin):
             )
 
     def _call_row(self, session: Session, call_id: int) -> CallRow:
+        if not 0 < call_id < 2**63:  # SQLite cannot even be asked (OverflowError): none such
+            raise StoreError(f"There is no call number {call_id}.")
         row = session.get(CallRow, call_id)
         if row is None:
             raise NoSuchCallError(f"There is no call number {call_id}.")
@@ -403,7 +488,7 @@ class Store(RecordsMixin, FollowUpsMixin, LettersMixin):
                     )
                 )
         except (OperationalError, SADatabaseError) as exc:
-            raise StoreError(_describe(exc, self.path)) from None
+            raise StoreError(self.describe(exc)) from None
         values["corrects"] = values.pop("corrects_id")
         return Note(id=note_id, **{**values, "section": section, "kind": kind})
 

@@ -108,16 +108,18 @@ class ExportMeta:
             return None
         try:
             generated = datetime.fromisoformat(match["generated"])
+            # int() refuses more than 4,300 digits: a header like that is damaged, not a crash
+            call_id, version = int(match["call"]), int(match["version"])
         except ValueError:
             return None
         if generated.tzinfo is None:
             return None
         return cls(
             format=match["format"],
-            call_id=int(match["call"]),
+            call_id=call_id,
             generated_at=generated.astimezone(UTC),
             redact=match["redact"] == "yes",
-            version=int(match["version"]),
+            version=version,
         )
 
 

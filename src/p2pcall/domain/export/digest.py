@@ -146,7 +146,7 @@ def read_meta(text: str) -> ExportMeta | None:
                 f"generated_at={export['generated_at']} "
                 f"redact={'yes' if export['redacted'] is True else 'no'}"
             )
-        except (ValueError, KeyError, TypeError, RecursionError):
+        except (ValueError, KeyError, TypeError, RecursionError, OverflowError):  # 1e999
             return None
         return ExportMeta.from_line(line)
     # Where the layout puts it, never the first line that looks like one (a field's value
