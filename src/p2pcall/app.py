@@ -8,12 +8,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from p2pcall.keyhold import KeyHoldingApp
+from p2pcall.key_order import OrderedKeysApp
 from p2pcall.safe_exit import SafeExit
 from p2pcall.screens.home import HomeScreen, home_lines
 from p2pcall.screens.names import INFO_SCREEN, SECTION_LETTERS, section_screen_name
@@ -34,7 +34,7 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-class P2PCallApp(SafeExit, KeyHoldingApp):
+class P2PCallApp(SafeExit, OrderedKeysApp, App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "p2pcall"
     BINDINGS = [
@@ -158,14 +158,20 @@ class P2PCallApp(SafeExit, KeyHoldingApp):
         self._load_then_enter(lambda store: store.load_call(call_id), None)
 
     def _load_then_enter(self, load: Any, first: str | None) -> None:
-        # Keys typed while the call loads belong to the call's first screen.
-        token = self._hold_keys()
+        # Keys typed while the call loads belong to the call's first screen: they wait.
+        token = self.key_order.hold()
+
+        def loaded(record: Any) -> None:
+            try:
+                self.enter_call(record, first)
+            finally:
+                self.key_order.release(token)
 
         def failed(error: str) -> None:
-            self._release_keys(token)
+            self.key_order.release(token)
             self.notify(error, severity="error", timeout=8)
 
-        self.db.submit(load, lambda record: self.enter_call(record, first), failed)
+        self.db.submit(load, loaded, failed)
 
     def enter_call(self, record: Any, first: str | None) -> None:
         from p2pcall.live import LiveCall
