@@ -132,8 +132,8 @@ class P2PCallApp(SafeExit, OrderedKeysApp, App[None]):
         if home is not None and self.store_ready:
             from p2pcall.screens.due import load_due
 
-            self.db.submit(home_lines, home.show_calls)
-            self.db.submit(load_due, home.show_due)
+            self.ask_store(home_lines, home.show_calls)
+            self.ask_store(load_due, home.show_due)
 
     def show_due(self) -> None:
         from p2pcall.screens.due import DueScreen
@@ -159,19 +159,37 @@ class P2PCallApp(SafeExit, OrderedKeysApp, App[None]):
 
     def _load_then_enter(self, load: Any, first: str | None) -> None:
         # Keys typed while the call loads belong to the call's first screen: they wait.
+        self.ask_store(load, lambda record: self.enter_call(record, first))
+
+    def ask_store(
+        self,
+        run: Callable[[Any], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[str], None] | None = None,
+        label: str = "",
+    ) -> None:
+        """A database question whose answer the next keys act on (rows to pick from, a call
+        to open, a file written): keys typed meanwhile wait for the answer, so Enter picks
+        from the rows asked for before it. Saving never does this: notes, drafts and fields
+        are written while typing goes on."""
         token = self.key_order.hold()
 
-        def loaded(record: Any) -> None:
+        def done(result: Any) -> None:
             try:
-                self.enter_call(record, first)
+                on_done(result)
             finally:
                 self.key_order.release(token)
 
         def failed(error: str) -> None:
-            self.key_order.release(token)
-            self.notify(error, severity="error", timeout=8)
+            try:
+                if on_error is not None:
+                    on_error(error)
+                else:
+                    self.notify(error, severity="error", timeout=8)
+            finally:
+                self.key_order.release(token)
 
-        self.db.submit(load, loaded, failed)
+        self.db.submit(run, done, failed, label)
 
     def enter_call(self, record: Any, first: str | None) -> None:
         from p2pcall.live import LiveCall

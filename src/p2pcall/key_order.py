@@ -201,5 +201,10 @@ class OrderedKeysApp:
         await super()._shutdown()  # type: ignore[misc]
 
     def after_typed(self, callback: Callable[[], Any]) -> None:
-        """Run `callback` once every key typed so far has taken effect."""
-        self.key_order.take(callback)
+        """Run `callback` once every key read so far has taken effect.
+
+        Through the app's own queue first: keys the terminal driver has already posted there
+        (read, but not yet taken by `on_event`) are ahead of it, so they count as read.
+        """
+        app: Any = self
+        app.call_later(self.key_order.take, callback)

@@ -97,7 +97,7 @@ class DueScreen(Screen[None]):
         self.reload()
 
     def reload(self) -> None:
-        self.app.db.submit(load_due, self.show_report)  # type: ignore[attr-defined]
+        self.app.ask_store(load_due, self.show_report)  # type: ignore[attr-defined]
 
     def show_report(self, report: DueReport) -> None:
         listing = self.query_one("#due-list", OptionList)
