@@ -281,7 +281,8 @@ class P2PCallApp(SafeExit, OrderedKeysApp, App[None]):
         if outcome is None:
             return
         call_id = self.live.call.id
-        self.db.submit(lambda store: store.end_call(call_id, outcome), self._call_ended)
+        # The keys after the outcome belong to the wrap-up it opens.
+        self.ask_store(lambda store: store.end_call(call_id, outcome), self._call_ended)
 
     def _call_ended(self, call: Any) -> None:
         from p2pcall.screens.wrap_up import WrapUpScreen
@@ -313,7 +314,8 @@ class P2PCallApp(SafeExit, OrderedKeysApp, App[None]):
             # (no follow-up is stored twice, finalizing twice changes nothing).
             self.finalize_call(call_id, lambda _call: self.leave_call(), on_error)
 
-        self.db.submit(lambda store: save_wrap_up(store, call_id, planned), saved, on_error)
+        # Keys after Ctrl+S belong to wherever finishing leads (home), or back to the wrap-up.
+        self.ask_store(lambda store: save_wrap_up(store, call_id, planned), saved, on_error)
 
     def leave_call(self) -> None:
         self.flush_all()
@@ -439,7 +441,7 @@ class P2PCallApp(SafeExit, OrderedKeysApp, App[None]):
                 then(call)
 
         self._saving()
-        self.db.submit(lambda store: store.finalize_call(call_id), done, on_error)
+        self.ask_store(lambda store: store.finalize_call(call_id), done, on_error)
 
     def refresh_chain_head(self) -> None:
         from p2pcall.widgets.callbar import ChainHead

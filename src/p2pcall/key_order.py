@@ -22,8 +22,9 @@ it gives a key to Textual's own handling (`App.on_event`, unchanged: bindings, f
 all behave as documented), then waits until the key has taken full effect before taking the
 next one. "Full effect" is: every message queue of the app and of the screens on its stack
 is drained (the key itself, its bubbling, the messages its handlers posted, a pushed screen
-mounted and focused, a dismissed dialog's answer delivered), and no `hold` is open (a call
-being loaded from the database, whose screen the next keys belong to).
+mounted and focused, a dismissed dialog's answer delivered), the workers screens started have
+finished (the command palette's search), and no `hold` is open (a database answer the next
+keys act on: the call being opened, the history rows to pick from).
 
 A key is never stuck: a hold and a drain each give up after a bound (a slow machine gets
 more than enough), and the dispatcher survives an error in a key's handling.
@@ -125,9 +126,22 @@ class KeyOrder:
         deadline = loop.time() + DRAIN_SECONDS
         while loop.time() < deadline:
             busy = [pump for pump in self._pumps() if not _drained(pump)]
-            if not busy:
+            if busy:
+                await _barrier(busy)
+                continue
+            working = self._workers()
+            if not working:
                 return
-            await _barrier(busy)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._app.workers.wait_for_complete(working), BARRIER_SECONDS
+                )
+
+    def _workers(self) -> list[Any]:
+        """Workers a screen or widget started (the palette's search): part of a key's effect.
+        The app's own long-lived database thread is not."""
+        app = self._app
+        return [w for w in app.workers if not w.is_finished and w.node is not app]
 
     async def _wait_for_holds(self) -> None:
         loop = asyncio.get_running_loop()

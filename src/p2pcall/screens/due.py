@@ -200,7 +200,8 @@ class DueScreen(Screen[None]):
             self.reload()
             self.app.refresh_home()  # type: ignore[attr-defined]
 
-        self.app.db.submit(lambda store: change(store, followup_id), done)  # type: ignore[attr-defined]
+        # The next key (x or n again) acts on the list as it is after this change.
+        self.app.ask_store(lambda store: change(store, followup_id), done)  # type: ignore[attr-defined]
 
     def action_open_call(self) -> None:
         item = self._current()
