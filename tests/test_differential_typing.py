@@ -10,13 +10,24 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
+import pyte
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from typing_harness import Script, differences, exported_files, run_pilot
+from pty_terminal import Terminal, child_env, p2pcall_argv
+from typing_harness import (
+    Script,
+    differences,
+    dump_records,
+    exported_files,
+    mask_clock,
+    parse_keys,
+    run_pilot,
+)
 
 # Text is typed as it stands; <name> is one key (Textual's key names).
 SCRIPTS = [
@@ -160,3 +171,94 @@ async def test_generated_scripts_slow_and_burst_agree(setup: str, keys: list[str
     script = Script("generated", setup, ("n", *keys) if setup == "home" else tuple(keys))
     with tempfile.TemporaryDirectory(prefix="p2pcall-typing-") as root:
         await check(script, Path(root))
+
+
+# -- once per run, through a real pseudo-terminal ------------------------------------------------
+
+PTY_BYTES = {
+    "enter": b"\r",
+    "tab": b"\t",
+    "backspace": b"\x7f",
+    "left": b"\x1b[D",
+    "right": b"\x1b[C",
+    "home": b"\x1b[H",
+    "end": b"\x1b[F",
+    "f1": b"\x1bOP",
+    "f2": b"\x1bOQ",
+    "f3": b"\x1bOR",
+    "f8": b"\x1b[19~",
+}
+QUIET_SECONDS = 0.3  # no output for this long: the app has drawn everything the keys caused
+
+
+def pty_bytes(name: str) -> bytes:
+    if name.startswith("ctrl+") and len(name) == 6:
+        return bytes([ord(name[-1]) - 96])
+    return PTY_BYTES.get(name, name.encode())
+
+
+def quiet(term: Terminal, timeout: float = 20.0) -> None:
+    """Wait until the app has stopped drawing (a condition on its output, with a bound)."""
+    deadline = time.monotonic() + timeout
+    size, since = term.mark(), time.monotonic()
+    while time.monotonic() - since < QUIET_SECONDS:
+        if time.monotonic() > deadline:
+            raise AssertionError("the app never stopped drawing")
+        time.sleep(0.02)
+        if term.mark() != size:
+            size, since = term.mark(), time.monotonic()
+
+
+def pty_screen(term: Terminal) -> str:
+    screen = pyte.Screen(80, 24)
+    pyte.ByteStream(screen).feed(bytes(term.output))
+    return mask_clock("\n".join(line.rstrip() for line in screen.display))
+
+
+def type_into(term: Terminal, keys: tuple[str, ...], burst: bool) -> None:
+    """Key by key (waiting for the app to draw after each), or all in one write."""
+    for chunk in [keys] if burst else [(key,) for key in keys]:
+        term.write(b"".join(pty_bytes(key) for key in chunk))
+        quiet(term)
+
+
+def pty_run(
+    data_dir: Path, keys: tuple[str, ...], last: tuple[str, ...], expected: str | None = None
+) -> tuple[str, dict]:
+    """Type `keys`, read the screen, type `last` (which quits): the screen and the records.
+
+    Without `expected`, key by key; with it (the key-by-key run's screen), in one burst,
+    then waiting (with a bound) for the screen to settle on it: a burst can pause drawing
+    for longer than a quiet spell while the call loads and its screens are first imported.
+    """
+    burst = expected is not None
+    term = Terminal(p2pcall_argv(data_dir), child_env())
+    try:
+        term.wait_for("No calls yet")
+        quiet(term)
+        type_into(term, keys, burst)
+        deadline = time.monotonic() + 20
+        while burst and pty_screen(term) != expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        screen = pty_screen(term)
+        type_into(term, last, burst)
+        assert term.wait() == 0
+        return screen, dump_records(data_dir)
+    finally:
+        term.close()
+
+
+def test_through_a_real_terminal_slow_and_burst_agree(tmp_path: Path) -> None:
+    keys = parse_keys(
+        "nQA-1<tab>Acme<f1>fent<backspace>a abcd<left><left>X<enter><f2>said no<f8><ctrl+f>"
+        "<tab><end> Heal"
+    )
+    last = parse_keys("th<f2> then quit<ctrl+q>")  # Ctrl+Q in the same write: nothing lost
+    slow = pty_run(tmp_path / "slow", keys, last)
+    burst = pty_run(tmp_path / "burst", keys, last, expected=slow[0])
+    assert slow == burst, f"differ for {keys + last}:\n{slow[0]}\n---\n{burst[0]}"
+    records = slow[1]
+    assert [dict(row)["body"] for row in records["note"]] == ["fena abXcd"]
+    assert [dict(row)["body"] for row in records["draft"]] == ["said no then quit"]
+    fields = {dict(row)["key"]: dict(row)["value"] for row in records["call_field"]}
+    assert (fields["patient_ref"], fields["insurer"]) == ("QA-1", "Acme Health")
