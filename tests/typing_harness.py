@@ -227,12 +227,13 @@ async def _run_pilot(script: Script, data_dir: Path, mode: str) -> Outcome:
                 app.post_message(key_event(name))
             await settled(pilot, app)
         if app.is_running:
+            # Drafts and field edits are written at most once a second, so a slow run has
+            # written some already (the status says "saved"): write the rest now, in both.
+            app.flush_all()
+            await wait_until(pilot, lambda: app.db.pending == 0, timeout=30)
             app.clear_notifications()  # toasts time out: a slow run outlives more of them
             await pilot.pause()
             screen = screen_text(app)
-            # Drafts and field edits are written at most once a second: write them now.
-            app.flush_all()
-            await wait_until(pilot, lambda: app.db.pending == 0, timeout=30)
             await app.action_quit()
     return Outcome(dump_records(data_dir), screen)
 
