@@ -179,3 +179,30 @@ async def test_home_keys_typed_behind_a_screen_change(data_dir: Path) -> None:
         assert app.screen.query_one("#search", Input).value == "aetna"
         await pilot.press("escape", "escape")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+
+
+def test_sigterm_takes_the_keys_already_read_before_saving(data_dir: Path) -> None:
+    """A logout (SIGTERM) or a closed window (SIGHUP) right after a burst keeps all of it."""
+    import os
+    import signal
+    import sqlite3
+
+    from pty_terminal import Terminal, child_env, p2pcall_argv
+
+    term = Terminal(p2pcall_argv(data_dir), child_env())
+    try:
+        term.wait_for("No calls yet")
+        mark = term.mark()
+        text = "typed in one burst right before the window closed"
+        term.write(b"n\x1bOP" + text.encode())  # n, F1, then the note
+        # Read, and the call's first screen shown: F1 and the note are still being handled.
+        term.wait_for("Patient", mark)
+        os.kill(term.process.pid, signal.SIGTERM)
+        assert term.wait() == 128 + signal.SIGTERM
+    finally:
+        term.close()
+    db = sqlite3.connect(f"file:{data_dir / 'p2pcall.sqlite3'}?mode=ro", uri=True)
+    try:
+        assert db.execute("SELECT section, body FROM draft").fetchall() == [("A", text)]
+    finally:
+        db.close()
