@@ -23,7 +23,8 @@ all behave as documented), then waits until the key has taken full effect before
 next one. "Full effect" is: every message queue of the app and of the screens on its stack
 is drained (the key itself, its bubbling, the messages its handlers posted, a pushed screen
 mounted and focused, a dismissed dialog's answer delivered), the workers screens started have
-finished (the command palette's search), and no `hold` is open (a database answer the next
+finished (the command palette's search), a layout it caused is done (sizes and scroll limits
+the next key may use), and no `hold` is open (a database answer the next
 keys act on: the call being opened, the history rows to pick from).
 
 A key is never stuck: a hold and a drain each give up after a bound (a slow machine gets
@@ -130,12 +131,21 @@ class KeyOrder:
                 await _barrier(busy)
                 continue
             working = self._workers()
-            if not working:
+            if working:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._app.workers.wait_for_complete(working), BARRIER_SECONDS
+                    )
+                continue
+            screen = _needing_layout(self._app)
+            if screen is None:
                 return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._app.workers.wait_for_complete(working), BARRIER_SECONDS
-                )
+            # Sizes and scroll limits come from the layout: Down right after a screen is shown
+            # must scroll the laid-out screen, not one that cannot scroll yet. Laid out now,
+            # as the screen's own frame timer would (and as Textual's Pilot does), rather than
+            # waiting up to a frame for it. A repaint alone is left to the timer.
+            screen._on_timer_update()
+            await asyncio.sleep(0)
 
     def _workers(self) -> list[Any]:
         """Workers a screen or widget started (the palette's search): part of a key's effect.
@@ -160,6 +170,16 @@ class KeyOrder:
         yield app
         for screen in app.screen_stack:
             yield from screen.walk_children(with_self=True)
+
+
+def _needing_layout(app: App[Any]) -> Any:
+    """The current screen, if it has a layout pending; else None."""
+    try:
+        screen: Any = app.screen
+    except Exception:  # no screen yet, or the app is closing
+        return None
+    pending = screen._layout_required or screen._scroll_required
+    return screen if pending and screen.is_current and not app._batch_count else None
 
 
 def _drained(pump: MessagePump) -> bool:
