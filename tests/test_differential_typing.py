@@ -62,6 +62,12 @@ SCRIPTS = [
         "nPT-9<f2>said no<enter>unsent<ctrl+g><down><down><enter><down><space><ctrl+s>",
     ),
     Script.of(
+        "wrap-up dates: plan fields and a due date set by hand",
+        "home",
+        "n<f2>said no<enter><ctrl+g><enter>e<down><tab>2026-11-02<escape><down>o2030-01-15"
+        "<enter>reviewer promised<enter><space><down><space><ctrl+s>",
+    ),
+    Script.of(
         "end call dialog left, typing goes on",
         "home",
         "n<f2>abc<ctrl+g><up><escape>def<enter><ctrl+g><escape><escape><f5>e",
