@@ -199,15 +199,18 @@ async def settled(pilot: Any, app: P2PCallApp) -> None:
 
 
 async def run_pilot(script: Script, data_dir: Path, mode: str, home: Path) -> Outcome:
-    """`home` is the home folder exports go to: the same path for both runs of a script
-    (the dialog shows it), emptied by the caller in between."""
+    """`home` is the home folder exports go to, and the working directory (a file name typed
+    without a folder): the same path for both runs of a script (the export dialog shows it),
+    emptied by the caller in between."""
     SETUPS[script.setup](data_dir)
     home.mkdir(parents=True, exist_ok=True)
-    saved_home = os.environ.get("HOME")
+    saved_home, saved_cwd = os.environ.get("HOME"), os.getcwd()
     os.environ["HOME"] = str(home)
+    os.chdir(home)
     try:
         return await _run_pilot(script, data_dir, mode)
     finally:
+        os.chdir(saved_cwd)
         if saved_home is None:
             os.environ.pop("HOME", None)
         else:
@@ -243,7 +246,7 @@ async def _run_pilot(script: Script, data_dir: Path, mode: str) -> Outcome:
 
 
 def exported_files(home: Path) -> dict[str, int]:
-    return {path.name: path.stat().st_size for path in sorted(home.glob("p2pcall-*"))}
+    return {path.name: path.stat().st_size for path in sorted(home.iterdir()) if path.is_file()}
 
 
 def differences(slow: Outcome, burst: Outcome) -> str:
