@@ -8,12 +8,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from p2pcall.keyhold import KeyHoldingApp
+from p2pcall.key_order import OrderedKeysApp
 from p2pcall.message_lines import NewestMessages
 from p2pcall.safe_exit import SafeExit
 from p2pcall.screens.home import HomeScreen, home_lines, zone_notice
@@ -35,7 +35,7 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-class P2PCallApp(SafeExit, NewestMessages, KeyHoldingApp):
+class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "p2pcall"
     BINDINGS = [
@@ -133,8 +133,8 @@ class P2PCallApp(SafeExit, NewestMessages, KeyHoldingApp):
         if home is not None and self.store_ready:
             from p2pcall.screens.due import load_due
 
-            self.db.submit(home_lines, home.show_calls)
-            self.db.submit(load_due, home.show_due)
+            self.ask_store(home_lines, home.show_calls)
+            self.ask_store(load_due, home.show_due)
             self.db.submit(zone_notice, home.show_zone_notice)
 
     def show_due(self) -> None:
@@ -208,14 +208,38 @@ class P2PCallApp(SafeExit, NewestMessages, KeyHoldingApp):
         self._load_then_enter(lambda store: store.load_call(call_id), None)
 
     def _load_then_enter(self, load: Any, first: str | None) -> None:
-        # Keys typed while the call loads belong to the call's first screen.
-        token = self._hold_keys()
+        # Keys typed while the call loads belong to the call's first screen: they wait.
+        self.ask_store(load, lambda record: self.enter_call(record, first))
+
+    def ask_store(
+        self,
+        run: Callable[[Any], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[str], None] | None = None,
+        label: str = "",
+    ) -> None:
+        """A database question whose answer the next keys act on (rows to pick from, a call
+        to open, a file written): keys typed meanwhile wait for the answer, so Enter picks
+        from the rows asked for before it. Saving never does this: notes, drafts and fields
+        are written while typing goes on."""
+        token = self.key_order.hold()
+
+        def done(result: Any) -> None:
+            try:
+                on_done(result)
+            finally:
+                self.key_order.release(token)
 
         def failed(error: str) -> None:
-            self._release_keys(token)
-            self.notify(error, severity="error", timeout=8)
+            try:
+                if on_error is not None:
+                    on_error(error)
+                else:
+                    self.notify(error, severity="error", timeout=8)
+            finally:
+                self.key_order.release(token)
 
-        self.db.submit(load, lambda record: self.enter_call(record, first), failed)
+        self.db.submit(run, done, failed, label)
 
     def enter_call(self, record: Any, first: str | None) -> None:
         from p2pcall.live import LiveCall
@@ -312,7 +336,8 @@ class P2PCallApp(SafeExit, NewestMessages, KeyHoldingApp):
         if outcome is None:
             return
         call_id = self.live.call.id
-        self.db.submit(lambda store: store.end_call(call_id, outcome), self._call_ended)
+        # The keys after the outcome belong to the wrap-up it opens.
+        self.ask_store(lambda store: store.end_call(call_id, outcome), self._call_ended)
 
     def _call_ended(self, call: Any) -> None:
         from p2pcall.screens.wrap_up import WrapUpScreen
@@ -344,7 +369,8 @@ class P2PCallApp(SafeExit, NewestMessages, KeyHoldingApp):
             # (no follow-up is stored twice, finalizing twice changes nothing).
             self.finalize_call(call_id, lambda _call: self.leave_call(), on_error)
 
-        self.db.submit(lambda store: save_wrap_up(store, call_id, planned), saved, on_error)
+        # Keys after Ctrl+S belong to wherever finishing leads (home), or back to the wrap-up.
+        self.ask_store(lambda store: save_wrap_up(store, call_id, planned), saved, on_error)
 
     def leave_call(self) -> None:
         self.flush_all()
@@ -470,7 +496,7 @@ class P2PCallApp(SafeExit, NewestMessages, KeyHoldingApp):
                 then(call)
 
         self._saving()
-        self.db.submit(lambda store: store.finalize_call(call_id), done, on_error)
+        self.ask_store(lambda store: store.finalize_call(call_id), done, on_error)
 
     def refresh_chain_head(self) -> None:
         from p2pcall.widgets.callbar import ChainHead

@@ -21,10 +21,13 @@ from typing import Any
 
 # Seconds the UI thread waits for the database thread to commit the last drafts.
 FLUSH_TIMEOUT = 5.0
+# Seconds a signal waits for the keys already read to take effect before leaving anyway.
+SIGNAL_KEYS_SECONDS = 2.0
 
 
 class SafeExit:
-    """Needs the app's `db` (DatabaseThread), `live`, `flush_all()` and `data_dir`."""
+    """Needs the app's `db` (DatabaseThread), `live`, `flush_all()`, `data_dir` and
+    `after_typed()` (p2pcall.key_order)."""
 
     db: Any
     live: Any
@@ -134,9 +137,21 @@ class SafeExit:
 
     def _exit_on_signal(self, sig: signal.Signals) -> None:
         app: Any = self
-        self.save_before_exit()
-        self.db.stop()
-        app.exit(return_code=128 + sig.value)  # the shell's convention for "ended by signal"
+        left = False
+
+        def leave() -> None:
+            nonlocal left
+            if left:
+                return
+            left = True
+            self.save_before_exit()
+            self.db.stop()
+            app.exit(return_code=128 + sig.value)  # the shell's convention for "ended by signal"
+
+        # Keys already read (the end of a note typed just before the window was closed) take
+        # effect first, as for Ctrl+Q; bounded, so a stuck key never keeps the app from leaving.
+        app.after_typed(leave)
+        asyncio.get_running_loop().call_later(SIGNAL_KEYS_SECONDS, leave)
 
 
 def run_and_report(app: Any) -> int:

@@ -63,9 +63,8 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     if meta is False:
         what = f"{args.file}: not a p2pcall export (no export header or digest found)."
         print(error_line("p2pcall verify", what), file=sys.stderr)
-        print(
-            f"NOT VERIFIED: {shown(args.file)} is not a p2pcall export (no export header or digest)."
-        )
+        name = shown(args.file)
+        print(f"NOT VERIFIED: {name} is not a p2pcall export (no export header or digest).")
         return EXIT_USAGE
     if not args.no_database:
         _check_database(text, meta, data_dir, report)

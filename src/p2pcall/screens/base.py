@@ -68,16 +68,9 @@ class CallScreen(Screen[None]):
         Binding(
             "ctrl+r", "decline_field", "Declined", id="decline-field", show=False, priority=True
         ),
-        # Priority, so focus moves when Tab is read: keys typed right after it then reach the
-        # next field, not the one Tab left.
-        Binding("tab", "app.focus_next", "Next field", id="next-field", show=False, priority=True),
+        Binding("tab", "app.focus_next", "Next field", id="next-field", show=False),
         Binding(
-            "shift+tab",
-            "app.focus_previous",
-            "Previous field",
-            id="previous-field",
-            show=False,
-            priority=True,
+            "shift+tab", "app.focus_previous", "Previous field", id="previous-field", show=False
         ),
         Binding(
             "ctrl+f",

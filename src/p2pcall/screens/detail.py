@@ -322,7 +322,7 @@ class DetailScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#detail-body").focus()
         call_id = self.call_id
-        self.app.db.submit(  # type: ignore[attr-defined]
+        self.app.ask_store(  # type: ignore[attr-defined]
             lambda store: load_detail(store, call_id), self.show, self.failed
         )
 

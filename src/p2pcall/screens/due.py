@@ -97,7 +97,7 @@ class DueScreen(Screen[None]):
         self.reload()
 
     def reload(self) -> None:
-        self.app.db.submit(load_due, self.show_report)  # type: ignore[attr-defined]
+        self.app.ask_store(load_due, self.show_report)  # type: ignore[attr-defined]
 
     def show_report(self, report: DueReport) -> None:
         listing = self.query_one("#due-list", OptionList)
@@ -200,7 +200,8 @@ class DueScreen(Screen[None]):
             self.reload()
             self.app.refresh_home()  # type: ignore[attr-defined]
 
-        self.app.db.submit(lambda store: change(store, followup_id), done)  # type: ignore[attr-defined]
+        # The next key (x or n again) acts on the list as it is after this change.
+        self.app.ask_store(lambda store: change(store, followup_id), done)  # type: ignore[attr-defined]
 
     def action_open_call(self) -> None:
         item = self._current()

@@ -15,8 +15,7 @@ from p2pcall.widgets.marked import MarkedOptionList
 
 
 class OutcomeList(MarkedOptionList):
-    # The list's own Enter, named for the footer. A screen-level priority binding would
-    # run before arrow keys already queued for the list and pick the wrong outcome.
+    # The list's own Enter, named for the footer: it picks the highlighted outcome.
     BINDINGS = [Binding("enter", "select", "End call", id="confirm-end")]
 
 

@@ -223,7 +223,7 @@ class ExportScreen(ModalScreen[Path | None]):
         # write_export with its reason: there is nothing to offer to replace.
         self.busy = True
         self._status("Writing\u2026")
-        self.app.db.submit(  # type: ignore[attr-defined]
+        self.app.ask_store(  # type: ignore[attr-defined]
             export_job(self.call_id, self.kind, self.redact, path, force),
             lambda result: self._written(path, result),
             lambda error: self._written(path, ("error", error)),

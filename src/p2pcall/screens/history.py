@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -244,7 +245,7 @@ class HistoryScreen(Screen[None]):
             offset = 0
         self.fetching = True
         generation, flt = self.generation, self.filter
-        self.app.db.submit(  # type: ignore[attr-defined]
+        self.app.ask_store(  # type: ignore[attr-defined]
             lambda store: history_rows(store, flt, offset),
             lambda result: self._show(generation, offset, result),
             lambda error: self._failed(generation, error),
@@ -331,6 +332,12 @@ class HistoryScreen(Screen[None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self._schedule()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        # Leaving a box while its search waits out the typing pause: search now, so a key
+        # typed after Tab (Enter on the list) acts on these results, not the ones before.
+        if self._debounce is not None:
+            self._schedule(0)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()

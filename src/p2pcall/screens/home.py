@@ -85,10 +85,7 @@ def _line(summary: CallSummary, unfinished: bool) -> CallLine:
 
 class HomeScreen(Screen[None]):
     BINDINGS = [
-        # Priority: the call's screens then get the keys typed right after these.
-        Binding(
-            "n", "new_call", "New call", id="new-call", tooltip="Start a call now", priority=True
-        ),
+        Binding("n", "new_call", "New call", id="new-call", tooltip="Start a call now"),
         Binding(
             "p",
             "prepare_call",
@@ -103,9 +100,8 @@ class HomeScreen(Screen[None]):
             "Resume",
             id="resume-call",
             tooltip="Resume the unfinished call",
-            priority=True,
         ),
-        Binding("h", "history", "History", id="history", tooltip="Find a past call", priority=True),
+        Binding("h", "history", "History", id="history", tooltip="Find a past call"),
         Binding(
             "slash",
             "history(True)",
@@ -113,7 +109,6 @@ class HomeScreen(Screen[None]):
             id="history-search-home",
             key_display="/",
             tooltip="Search past calls",
-            priority=True,
         ),
         Binding("q", "app.quit", "Quit", id="quit-home", show=False),
         Binding(

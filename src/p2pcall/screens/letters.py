@@ -14,7 +14,6 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -58,90 +57,14 @@ def _load(call_id: int, config_dir: Path):
     return run
 
 
-# The screen's keys, run by the focused widget when it reads them: in typing order. As screen
-# bindings (priority) they ran when read, ahead of keys typed before them (Down then Ctrl+E
-# in one burst edited the letter that was highlighted before the Down).
-IN_ORDER_ACTIONS = {
-    "ctrl+e": "edit",
-    "ctrl+o": "write",
-    "ctrl+r": "reset",
-    "ctrl+t": "settings",
-    "escape": "back",
-}
-
-
-async def _in_order(widget: Any, event: events.Key) -> bool:
-    """Run the screen's key here, in typing order. Keys read after one that moved the focus
-    (Ctrl+E into the letter, Esc out of it) or opened a dialog (Ctrl+T, Ctrl+O) were already
-    handed to this widget: they go on to where the focus is now, ahead of newer keys."""
-    app = widget.app
-    if app.screen is not widget.screen:
-        _pass_to_app(app, events.Key(event.key, event.character))
-        event.stop()
-        event.prevent_default()
-        return True
-    focused = widget.screen.focused
-    if focused is not None and focused is not widget:
-        event.stop()
-        event.prevent_default()
-        focused.post_message(events.Key(event.key, event.character))
-        return True
-    action = IN_ORDER_ACTIONS.get(event.key)
-    if action is None:
-        return False
-    event.stop()
-    event.prevent_default()
-    app._passed_on = 0
-    token = app._hold_keys(2.0) if hasattr(app, "_hold_keys") else None
-    await widget.screen.run_action(action)
-    if token is not None:
-        # Behind the keys already queued here, which are passed on first.
-        widget.call_later(app._release_keys, token)
-    return True
-
-
-def _pass_to_app(app: Any, key: events.Key) -> None:
-    """A key typed before the dialog opened: first in line among the keys the app holds
-    while the dialog appears (KeyHoldingApp), else straight to the app."""
-    held = getattr(app, "_held", None)
-    if getattr(app, "_hold_token", None) is not None and held is not None:
-        index = getattr(app, "_passed_on", 0)
-        held.insert(index, key)
-        app._passed_on = index + 1
-    else:
-        app.post_message(key)
-
-
-class KindList(OptionList):
-    """The letters to pick from; its own moves run in typing order too (as bindings they ran
-    after a Ctrl+E read just behind them)."""
-
-    MOVES = {"down": "cursor_down", "up": "cursor_up", "home": "first", "end": "last"}
-
-    async def _on_key(self, event: events.Key) -> None:
-        if await _in_order(self, event):
-            return
-        move = self.MOVES.get(event.key)
-        if move is not None:
-            event.stop()
-            event.prevent_default()
-            await self.run_action(move)
-            return
-        await super()._on_key(event)
-
-
 class LetterText(LiteralTextArea):
-    # TextArea binds Ctrl+E (end of line), which hid the screen's Edit key from the key bar
-    # while the letter has focus. Ctrl+E runs through _in_order; this binding only shows it.
+    # TextArea binds Ctrl+E (end of line): the letter's own binding makes it the screen's Edit
+    # key here too, shown in the key bar.
     BINDINGS = [Binding("ctrl+e", "screen.edit", "Edit", tooltip="Edit the letter / done")]
-
-    async def _on_key(self, event: events.Key) -> None:
-        if not await _in_order(self, event):
-            await super()._on_key(event)
 
 
 class LetterScreen(Screen[None]):
-    # Not priority bindings: KindList and LetterText run these keys in typing order.
+    # Keys take effect in typing order through the app's key queue (key_order.py).
     BINDINGS = [
         Binding(
             "ctrl+e",
@@ -206,7 +129,7 @@ class LetterScreen(Screen[None]):
         yield Static(
             Content(f"Letters for call #{self.call_id}"), classes="section-title", id="letter-title"
         )
-        yield KindList(id="letter-kinds", compact=True)
+        yield OptionList(id="letter-kinds", compact=True)
         yield Static(Content("Loading\u2026"), id="letter-status")
         yield LetterText(
             "", id="letter-text", read_only=True, soft_wrap=True, show_line_numbers=False

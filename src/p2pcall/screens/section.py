@@ -25,8 +25,6 @@ DRAFT_EVERY_SECONDS = 1.0
 
 
 class SectionScreen(CallScreen):
-    # Ctrl+T, Ctrl+L and Ctrl+S are not priority bindings: in the note field, NoteField runs
-    # them in typing order; elsewhere they reach these bindings.
     BINDINGS = [
         # One key per kind (the same key again: back to a plain note). In the key bar as one
         # item; Ctrl+T still steps through the kinds.

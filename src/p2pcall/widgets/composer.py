@@ -33,29 +33,12 @@ class NoteField(LiteralTextArea):
 
     multiline: reactive[bool] = reactive(False)
 
-    # Note keys handled here, in typing order. As screen bindings they would run when read,
-    # ahead of letters typed just before them (Ctrl+S saved half a note; Ctrl+T typed after
-    # Enter changed the kind of the note being saved).
-    IN_ORDER_ACTIONS = {
-        "ctrl+t": "cycle_kind",
-        "alt+q": "set_kind('quote')",
-        "alt+m": "set_kind('commitment')",
-        "alt+n": "set_kind('new_info')",
-        "ctrl+l": "toggle_multiline",
-    }
-
     async def _on_key(self, event: events.Key) -> None:
-        action = self.IN_ORDER_ACTIONS.get(event.key)
-        if action is not None:
+        # Enter saves (TextArea would add a line); in multi-line mode it adds the line and
+        # Ctrl+S (a screen binding) saves. Typing order is the app's (p2pcall.key_order).
+        if event.key == "enter" and not self.multiline:
             event.stop()
             event.prevent_default()
-            await self.screen.run_action(action)
-            return
-        if event.key == "ctrl+s" or (event.key == "enter" and not self.multiline):
-            event.stop()
-            event.prevent_default()
-            # Take the text now: a key queued right behind belongs to the next note. Saving
-            # goes through a message so notes are committed in the order they were ended.
             composer = self.parent
             if isinstance(composer, Composer) and self.text.strip():
                 self.post_message(self.Submitted(composer.take()))
