@@ -229,23 +229,31 @@ class SectionScreen(CallScreen):
                 timeout=6,
             )
             return
-        candidates = correctable(live.notes_in(self.section))
-        if not candidates:
-            self.notify("No saved note in this section to correct yet.", timeout=3)
-            return
         opened = now_utc()
 
-        def corrected(answer: tuple[int, str] | None) -> None:
-            self.composer.field.focus()
-            if answer is None:
+        # The notes typed just before Ctrl+E (Enter, then Ctrl+E in one burst) may still be
+        # on their way to the database: the dialog lists saved notes, so it opens once every
+        # save asked for before it has been answered (the database thread answers in order),
+        # and the keys after Ctrl+E wait for it.
+        def choose(_: object) -> None:
+            candidates = correctable(live.notes_in(self.section))
+            if not candidates:
+                self.notify("No saved note in this section to correct yet.", timeout=3)
                 return
-            note_id, body = answer
-            original = next(n for n in candidates if n.id == note_id)
-            item = NoteItem(body, original.kind, clock_time(now_utc()), corrects=note_id)
-            self.query_one(NotesList).add(item)
-            self.app.correct_note(note_id, body, opened, item)  # type: ignore[attr-defined]
 
-        self.app.push_screen(CorrectNoteScreen(candidates, live.call.tz), corrected)
+            def corrected(answer: tuple[int, str] | None) -> None:
+                self.composer.field.focus()
+                if answer is None:
+                    return
+                note_id, body = answer
+                original = next(n for n in candidates if n.id == note_id)
+                item = NoteItem(body, original.kind, clock_time(now_utc()), corrects=note_id)
+                self.query_one(NotesList).add(item)
+                self.app.correct_note(note_id, body, opened, item)  # type: ignore[attr-defined]
+
+            self.app.push_screen(CorrectNoteScreen(candidates, live.call.tz), corrected)
+
+        self.app.ask_store(lambda store: None, choose, label="notes saved so far")  # type: ignore[attr-defined]
 
     def action_cycle_kind(self) -> None:
         self.composer.kind = self.composer.kind.next()
