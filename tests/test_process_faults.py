@@ -72,7 +72,14 @@ def test_every_note_shown_saved_survives_kill_9_at_random_moments(data_dir: Path
             time.sleep(rng.uniform(0.0, 1.5))
         else:
             read_line(child, "READY")
-            time.sleep(rng.uniform(0.0, 0.7))  # mid-note, mid-commit or mid-draft
+            # At least one note shown saved in this round (on a loaded machine a random kill
+            # could otherwise come before any), then a random moment: mid-note, mid-commit
+            # or mid-draft.
+            before = len(reported(report))
+            deadline = time.monotonic() + 20
+            while len(reported(report)) == before and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.7))
         child.send_signal(signal.SIGKILL)
         _, stderr = child.communicate(timeout=10)
         assert child.returncode == -signal.SIGKILL, f"seed {seed}: child ended early:\n{stderr}"
@@ -83,8 +90,8 @@ def test_every_note_shown_saved_survives_kill_9_at_random_moments(data_dir: Path
         shown_saved = len(saved)
     upcoming.kill()
     upcoming.communicate()
-    # The test must have exercised saving, not only start-up.
-    assert shown_saved >= ROUNDS, f"seed {seed}: only {shown_saved} notes were shown saved"
+    # The test must have exercised saving, not only start-up: a note in every round after READY.
+    assert shown_saved >= ROUNDS - ROUNDS // 4, f"seed {seed}: only {shown_saved} notes were shown saved"
 
 
 def test_two_processes_on_one_database_lose_nothing_and_show_no_lock_errors(
