@@ -72,8 +72,24 @@ def main(argv: list[str] | None = None) -> int:
 
             print(error_line("p2pcall", problem), file=sys.stderr)
             return 1
-        return importlib.import_module(f"p2pcall.commands.{args.command}").run(args, data_dir)
+        command = importlib.import_module(f"p2pcall.commands.{args.command}")
+        try:
+            return command.run(args, data_dir)
+        except BrokenPipeError:
+            return _reader_gone()
     return run_tui(data_dir, args.config_dir)
+
+
+def _reader_gone() -> int:
+    """The reader closed the pipe (`p2pcall list | head`): stop quietly, as `cat` does.
+
+    Python would otherwise report the flush at exit as an error; stdout goes to /dev/null.
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
 
 
 def _say_zone() -> None:
