@@ -25,6 +25,7 @@ from p2pcall.store import schema
 from p2pcall.store.followups import FollowUpsMixin, followups_of_call
 from p2pcall.store.letters import LettersMixin
 from p2pcall.store.records import RecordsMixin
+from p2pcall.store.reviewers import ReviewersMixin
 from p2pcall.store.tables import CallRow, DraftRow, FieldEditRow, FieldRow, NoteRow
 
 BUSY_TIMEOUT_MS = 10_000
@@ -133,7 +134,7 @@ def _describe(exc: BaseException, path: Path) -> str:
     return f"The database {path} could not be used ({type(exc).__name__})."
 
 
-class Store(RecordsMixin, FollowUpsMixin, LettersMixin):
+class Store(RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin):
     def __init__(self, engine: Engine, path: Path) -> None:
         self.engine = engine
         self.path = path
