@@ -75,7 +75,7 @@ class ReviewersMixin:
     def suggest_reviewers(self, typed: str, limit: int = SUGGESTIONS) -> list[Reviewer]:
         """Known reviewers whose name, or a word of it, starts with what was typed.
 
-        Most calls first. A leading "Dr" is ignored; merged entries are shown as the one
+        The exact name first, then most calls. A leading "Dr" is ignored; merged entries are shown as the one
         they were merged into.
         """
         key = _TITLE.sub("", name_key(typed))
@@ -86,12 +86,11 @@ class ReviewersMixin:
             f"SELECT {_COLUMNS}, {_CALL_COUNT} AS calls FROM reviewer r "
             "WHERE r.merged_into IS NULL AND (r.name_key LIKE :start ESCAPE '\\' "
             "OR r.name_key LIKE :word ESCAPE '\\') "
-            "ORDER BY calls DESC, r.name_key, r.id LIMIT :limit"
+            "ORDER BY r.name_key = :key DESC, calls DESC, r.name_key, r.id LIMIT :limit"
         )
+        params = {"start": pattern + "%", "word": "% " + pattern + "%", "key": key}
         with self._session() as session:
-            rows = session.execute(
-                query, {"start": pattern + "%", "word": "% " + pattern + "%", "limit": limit}
-            ).all()
+            rows = session.execute(query, {**params, "limit": limit}).all()
         return [_reviewer(row) for row in rows]
 
     def reviewer(self, reviewer_id: int) -> Reviewer:
