@@ -75,8 +75,8 @@ class ReviewersMixin:
     def suggest_reviewers(self, typed: str, limit: int = SUGGESTIONS) -> list[Reviewer]:
         """Known reviewers whose name, or a word of it, starts with what was typed.
 
-        The exact name first, then most calls. A leading "Dr" is ignored; merged entries are shown as the one
-        they were merged into.
+        The exact name first, then most calls. A leading "Dr" is ignored; merged entries
+        are shown as the one they were merged into.
         """
         key = _TITLE.sub("", name_key(typed))
         if not key:
