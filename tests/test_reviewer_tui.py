@@ -146,3 +146,61 @@ async def test_a_name_nobody_has_records_a_new_reviewer_from_the_fields(data_dir
         assert screen.linked.details == ReviewerDetails("Lee Park", "MD", "Pediatrics")
         assert "No earlier calls with this reviewer." in panel_text(screen)
         await app.action_quit()
+
+
+async def test_due_screen_marks_a_promised_document_received_or_not(data_dir: Path) -> None:
+    from datetime import timedelta
+
+    from p2pcall.domain.followups import PlannedFollowUp
+    from p2pcall.domain.timefmt import now_utc
+    from p2pcall.domain.vocab import FollowUpAction
+    from p2pcall.screens.due import DueScreen
+
+    store = Store.open(data_dir)
+    try:
+        call = store.start_call("America/New_York")
+        store.end_call(call.id, Outcome.DENIED)
+        soon = now_utc() + timedelta(days=1)
+        chase, appeal = store.add_followups(
+            call.id,
+            [
+                PlannedFollowUp(FollowUpAction.CHASE_DOCUMENTS, note="criteria", computed_due=soon),
+                PlannedFollowUp(FollowUpAction.INTERNAL_APPEAL, computed_due=soon + timedelta(1)),
+            ],
+        )
+    finally:
+        store.close()
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, DueScreen) and app.screen.items)
+        screen = app.screen
+        assert screen._current().followup.id == chase.id
+        await pilot.press("u")  # not received: noted, the chase stays on the list
+        await settle(pilot)
+        answers: list = []
+        app.db.submit(lambda store: store.followup_received(chase.id), answers.append)
+        await wait_until(pilot, lambda: answers)
+        assert answers[0][0] == "not_received"
+        assert str(chase.id) in screen.items
+        await pilot.press("down")
+        await wait_until(pilot, lambda: screen._current().followup.id == appeal.id)
+        await pilot.press("r")  # an appeal is no promise: refused with a message
+        await settle(pilot)
+        await pilot.press("up")
+        await wait_until(pilot, lambda: screen._current().followup.id == chase.id)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: str(chase.id) not in screen.items)
+        await settle(pilot)
+        await app.action_quit()
+    import pendulum
+
+    today = pendulum.now().date().isoformat()
+    store = Store.open(data_dir)
+    try:
+        assert store.followup_received(chase.id) == ("received", today)
+        assert store.followup_received(appeal.id) == (None, None)
+        assert [f.status.value for f in store.followups_for(call.id)] == ["done", "planned"]
+    finally:
+        store.close()

@@ -12,6 +12,8 @@ from p2pcall.domain.fields import FIELDS_BY_KEY
 from p2pcall.domain.vocab import CriteriaSet, Outcome
 
 MAX_NAME = 200
+# Follow-ups that stand for something the reviewer promised: documents, a dated commitment.
+PROMISE_ACTIONS = ("chase_documents", "reviewer_commitment")
 SUGGESTIONS = 5
 
 # Section B field -> reviewer attribute: what "record a new reviewer" takes from the call.

@@ -72,6 +72,20 @@ class DueScreen(Screen[None]):
             tooltip="Mark the follow-up as not needed (it leaves the list)",
         ),
         Binding(
+            "r",
+            "received(True)",
+            "Received",
+            id="due-received",
+            tooltip="A promised document or commitment came today (marks the chase done)",
+        ),
+        Binding(
+            "u",
+            "received(False)",
+            "Not received",
+            id="due-not-received",
+            tooltip="A promised document or commitment has not come: noted with today's date",
+        ),
+        Binding(
             "enter",
             "open_call",
             "Open call",
@@ -201,6 +215,13 @@ class DueScreen(Screen[None]):
             self.app.refresh_home()  # type: ignore[attr-defined]
 
         self.app.db.submit(lambda store: change(store, followup_id), done)  # type: ignore[attr-defined]
+
+    def action_received(self, received: bool) -> None:
+        from p2pcall.screens.followthrough import mark_received
+
+        item = self._current()
+        if item is not None:
+            mark_received(self, item, received)
 
     def action_open_call(self) -> None:
         item = self._current()

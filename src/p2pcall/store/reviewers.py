@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from p2pcall.domain.reviewers import (
     MAX_NAME,
+    PROMISE_ACTIONS,
     SUGGESTIONS,
     Reviewer,
     ReviewerDetails,
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 
     from p2pcall.store.tables import CallRow
 
-# Follow-ups that stand for something the reviewer promised: documents, a dated commitment.
-PROMISE_ACTIONS = ("chase_documents", "reviewer_commitment")
 RECEIVED = "received"
 NOT_RECEIVED = "not_received"
 _TITLE = re.compile(r"^(dr\.?|doctor)\s+")
