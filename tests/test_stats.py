@@ -3,19 +3,19 @@
 The fixture below is the table in this docstring; every figure asserted was counted from
 it by hand, not computed by the code under test.
 
- #  insurer outcome      reviewer          same  name      criteria   denial promise            decision
- 1  Acme    approved     Ann (Evicore)     no              mcg        yes    docs due d5, got d3  d4
- 2  Acme    denied       Ann               no              mcg        yes    docs due d5, not got
- 3  Acme    partial      Ann               yes             interqual  yes                         d10
- 4  Acme    denied       Ann               no    declined  mcg        no     commit due d2, got d4
- 5  Acme    pending      Ann
- 6  Acme    approved     Bob (Carelon)     yes             interqual  no
- 7  Acme    denied       -, employer Evicore no  declined  policy     yes
- 8  Beta    denied       Bob               no              mcg        yes    docs due d3, got d1  d6
- 9  Beta    approved     Bob               yes             mcg        yes
-10  Beta    educational  Bob                     declined             no
-11  Beta    denied       -                 unsure                     yes    docs due d-2, open
-12  Beta    (not ended)  -
+#  ins   outcome     reviewer       same   name     criteria  denial promise           decision
+1  Acme  approved    Ann (Evicore)  no              mcg       yes    docs due 5, got 3  4 days
+2  Acme  denied      Ann            no              mcg       yes    docs due 5, not got
+3  Acme  partial     Ann            yes             interqual yes                       10 days
+4  Acme  denied      Ann            no     declined mcg       no     commit due 2, got 4
+5  Acme  pending     Ann
+6  Acme  approved    Bob (Carelon)  yes             interqual no
+7  Acme  denied      - (empl. Evi.) no     declined policy    yes
+8  Beta  denied      Bob            no              mcg       yes    docs due 3, got 1  6 days
+9  Beta  approved    Bob            yes             mcg       yes
+10 Beta  educational Bob                   declined           no
+11 Beta  denied      -              unsure                    yes    docs due -2, open
+12 Beta  (not ended) -
 """
 
 from __future__ import annotations

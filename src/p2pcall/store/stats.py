@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from p2pcall.domain.history import HistoryFilter
 from p2pcall.domain.reviewers import PROMISE_ACTIONS
-from p2pcall.domain.vocab import CriteriaSet
 from p2pcall.domain.stats import (
     GROUPINGS,
     NOT_GIVEN,
@@ -23,6 +22,7 @@ from p2pcall.domain.stats import (
     Rate,
     StatsReport,
 )
+from p2pcall.domain.vocab import CriteriaSet
 from p2pcall.store.history import _conditions, _reading, _stamp
 
 if TYPE_CHECKING:
