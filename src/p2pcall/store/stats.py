@@ -152,40 +152,36 @@ def call_stats(
         raise ValueError(f"unknown grouping {by!r}")
     where, params = _conditions(flt)
     with _reading(store) as db:
-        facts = f"{_FACTS} WHERE {where}"
-        months = _months(db, where, params, tz) if by == "month" else None
-        base = f"WITH facts AS ({facts})"
-        source = "facts LEFT JOIN reviewer rv ON rv.id = facts.reviewer_id"
-        if months is not None:
-            base += f", months AS ({months})"
+        # The facts once, in a temporary table of this read transaction (its rollback drops
+        # it): the grouped sums, the criteria cited and the totals all read it.
+        db.execute("DROP TABLE IF EXISTS temp.stats_facts")
+        db.execute(f"CREATE TEMP TABLE stats_facts AS {_FACTS} WHERE {where}", params)
+        source = "stats_facts AS facts LEFT JOIN reviewer rv ON rv.id = facts.reviewer_id"
+        if by == "month":
+            months = _months(db, where, params, tz)
             source = (
-                "(SELECT facts.*, (SELECT label FROM months WHERE facts.created_at >= start "
-                "AND facts.created_at < stop) AS month FROM facts) AS facts "
-                "LEFT JOIN reviewer rv ON rv.id = facts.reviewer_id"
+                f"(SELECT stats_facts.*, (SELECT label FROM ({months}) WHERE "
+                "stats_facts.created_at >= start AND stats_facts.created_at < stop) AS month "
+                "FROM stats_facts) AS facts LEFT JOIN reviewer rv ON rv.id = facts.reviewer_id"
             )
         group_key = _GROUP_KEY[by]
         order = "1" if by == "month" else "3 DESC, 2"
-        grouped = (
-            f"{base} SELECT {group_key}, {_GROUP_LABEL[by]}, {_SUMS} FROM {source} "
+        rows = db.execute(
+            f"SELECT {group_key}, {_GROUP_LABEL[by]}, {_SUMS} FROM {source} "
             f"GROUP BY 1 ORDER BY {order}"
-        )
-        rows = db.execute(grouped, params).fetchall()
+        ).fetchall()
         cited: dict[str, dict[str, int]] = {}
         for key, criteria, count in db.execute(
-            f"{base} SELECT {group_key}, criteria, count(*) FROM {source} "
-            "WHERE criteria != '' GROUP BY 1, 2",
-            params,
+            f"SELECT {group_key}, criteria, count(*) FROM {source} "
+            "WHERE criteria != '' GROUP BY 1, 2"
         ):
             cited.setdefault(key or "", {})[criteria] = count
-        total_row = db.execute(
-            f"{base} SELECT 'all', 'All calls', {_SUMS} FROM {source}", params
-        ).fetchone()
-        total_cited: dict[str, int] = {}
-        for criteria, count in db.execute(
-            f"{base} SELECT criteria, count(*) FROM facts WHERE criteria != '' GROUP BY 1",
-            params,
-        ):
-            total_cited[criteria] = count
+        total_row = db.execute(f"SELECT 'all', 'All calls', {_SUMS} FROM stats_facts").fetchone()
+        total_cited = dict(
+            db.execute(
+                "SELECT criteria, count(*) FROM stats_facts WHERE criteria != '' GROUP BY 1"
+            ).fetchall()
+        )
     groups = [_group(row, cited.get(row[0] or "", {}), by) for row in rows]
     if by is None:
         groups = []
