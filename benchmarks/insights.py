@@ -8,6 +8,8 @@ history_scale.py generates (12,500 calls, 500,000 notes, ~600 reviewers, 40 insu
                   B asks for it (before the reviewer's newest call): target < 50 ms
   suggestions in the app   through the real app (headless, Pilot, 80x24): a name typed in
                   section B until its suggestions are shown, per key
+  insights screen `i` on home until charts and table are painted (target < 300 ms), and a
+                  filter change from the query sent until painted (target < 150 ms)
   stats (store)   store.stats.call_stats per grouping
   p2pcall stats --json    wall time in a fresh process, start-up included: target < 1 s
 
@@ -33,7 +35,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 import history_scale  # noqa: E402
 
-SUGGEST_MS, TRACK_MS, STATS_S = 20.0, 50.0, 1.0
+SUGGEST_MS, TRACK_MS, STATS_S, PAINT_MS, FILTER_MS = 20.0, 50.0, 1.0, 300.0, 150.0
 
 
 def _ms(seconds: float) -> float:
@@ -147,6 +149,63 @@ async def _app_level(db_dir: Path) -> list[float]:
     return times
 
 
+async def _insights_level(db_dir: Path, runs: int) -> dict[str, list[float]]:
+    """The insights screen: `i` until the charts and table are painted, then a filter
+    change (from the query being sent, after the typing pause) until painted."""
+    from p2pcall.app import P2PCallApp
+    from p2pcall.screens import insights as insights_module
+
+    marks: dict[str, float] = {}
+    show = insights_module.InsightsScreen._show
+    ask = insights_module.InsightsScreen.ask
+
+    def timed_show(self: Any, generation: int, result: Any) -> None:
+        show(self, generation, result)
+        if generation == self.generation:
+            self.app.call_after_refresh(lambda: marks.setdefault("shown", time.perf_counter()))
+
+    def timed_ask(self: Any) -> None:
+        marks["asked"] = time.perf_counter()
+        ask(self)
+
+    insights_module.InsightsScreen._show = timed_show  # type: ignore[method-assign]
+    insights_module.InsightsScreen.ask = timed_ask  # type: ignore[method-assign]
+    out: dict[str, list[float]] = {"first_paint": [], "filter_change": []}
+    app = P2PCallApp(db_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        while not (app.store_ready and app.screen.query("#calls")):
+            await pilot.pause(0.01)
+        await pilot.pause(0.5)
+        for index in range(runs):
+            marks.clear()
+            started = time.perf_counter()
+            await pilot.press("i")
+            while "shown" not in marks:
+                await pilot.pause(0.001)
+            out["first_paint"].append(_ms(marks.pop("shown") - started))
+            await pilot.press("ctrl+f", *["harbor", "acme", "north", "summit", "cedar"][index % 5])
+            while "shown" not in marks:
+                await pilot.pause(0.001)
+            out["filter_change"].append(_ms(marks.pop("shown") - marks.pop("asked")))
+            await pilot.press("escape", "escape")
+            await pilot.pause(0.1)
+        app.db.stop()
+    return out
+
+
+def _scratch_copy(db_dir: Path) -> Path:
+    """The app part creates a call: it runs on a copy, so the generated file stays as made."""
+    import sqlite3
+
+    scratch = Path(tempfile.mkdtemp(prefix="p2pcall-insights-"))
+    source = sqlite3.connect(db_dir / "p2pcall.sqlite3")
+    target = sqlite3.connect(scratch / "p2pcall.sqlite3")
+    source.backup(target)
+    source.close()
+    target.close()
+    return scratch
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--db-dir", help="where the generated database is kept (reused)")
@@ -157,13 +216,24 @@ def main(argv: list[str] | None = None) -> int:
     db_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     history_scale.ensure_database(db_dir, history_scale.CALLS, history_scale.NOTES, args.rebuild)
     store = store_level(db_dir)
-    app = asyncio.run(_app_level(db_dir))
+    scratch = _scratch_copy(db_dir)
+    try:
+        app = asyncio.run(_app_level(scratch))
+        screen = asyncio.run(_insights_level(scratch, args.runs))
+    finally:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
     cli = cli_level(db_dir, args.runs)
     print(f"database: {db_dir / 'p2pcall.sqlite3'}")
     print(f"suggestions ({len(store['suggest'])} prefixes)   {_summary(store['suggest'])}")
     print(f"suggestions in the app, key to shown ({len(app)} keys) {_summary(app)}")
     print(f"track record ({len(store['track'])} reviewers, up to {store['biggest']} earlier "
           f"calls)  {_summary(store['track'])}")  # fmt: skip
+    print(f"insights screen first paint ({len(screen['first_paint'])} opens)  "
+          f"{_summary(screen['first_paint'])}")  # fmt: skip
+    print(f"insights filter change (query sent until painted)  "
+          f"{_summary(screen['filter_change'])}")  # fmt: skip
     print("stats in the store (one run each):")
     for label, (ms, groups) in store["stats"].items():
         print(f"  {label:<10} {ms:>8.1f} ms  ({groups} groups)")
@@ -173,11 +243,15 @@ def main(argv: list[str] | None = None) -> int:
     suggest = statistics.median(store["suggest"])
     track = max(store["track"])
     stats = max(statistics.median(times) for times in cli.values())
+    paint = max(screen["first_paint"])
+    change = statistics.median(screen["filter_change"])
     ok = suggest < SUGGEST_MS and track < TRACK_MS and stats < STATS_S
+    ok = ok and paint < PAINT_MS and change < FILTER_MS
     print(
         f"{'PASS' if ok else 'MISS'}: suggestions median {suggest:.2f} ms (< {SUGGEST_MS:.0f}), "
         f"track record worst {track:.1f} ms (< {TRACK_MS:.0f}), "
-        f"stats --json {stats:.2f} s (< {STATS_S:.0f})"
+        f"stats --json {stats:.2f} s (< {STATS_S:.0f}), insights first paint worst "
+        f"{paint:.0f} ms (< {PAINT_MS:.0f}), filter change {change:.0f} ms (< {FILTER_MS:.0f})"
     )
     return 0 if ok else 1
 

@@ -246,3 +246,39 @@ def test_filters_and_bad_input(data: Path) -> None:
     assert lines[0].split() == ["Insurer", "Calls", "Appr", "Part", "Den", "Overt", "SameSp",
                                 "NoName", "Kept"]  # fmt: skip
     assert lines[1].split() == ["Acme", "7", "29%", "14%", "43%", "50%", "33%", "29%", "33%"]
+
+
+def test_reviewers_command_lists_merges_unmerges_and_unlinks(data: Path) -> None:
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "p2pcall", "--data-dir", str(data), "reviewers", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    listed = json.loads(cli("--json").stdout)["reviewers"]
+    ann, bob = listed
+    assert (ann["name"], ann["calls"], bob["name"], bob["calls"]) == (
+        "Ann Smith",
+        5,
+        "Bob Jones",
+        4,
+    )
+    merged = cli("merge", str(bob["id"]), str(ann["id"]))
+    assert merged.returncode == 0 and "9 calls" in merged.stdout
+    assert run_stats(data, "--by", "reviewer")["groups"][0]["calls"] == 9
+    assert cli("unmerge", str(bob["id"])).returncode == 0
+    assert run_stats(data, "--by", "reviewer")["groups"][0]["calls"] == 5
+    store = Store.open(data)
+    try:
+        first_of_ann = store.track_record(ann["id"]).earlier_call_ids[-1]
+    finally:
+        store.close()
+    unlinked = cli("unlink", str(first_of_ann))
+    assert unlinked.returncode == 0 and f"reviewer {ann['id']}" in unlinked.stdout
+    assert json.loads(cli("--json").stdout)["reviewers"][0]["calls"] == 4
+    bad = cli("merge", "1")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    missing = cli("unmerge", "99")
+    assert missing.returncode == 1 and "no reviewer number 99" in missing.stderr
