@@ -41,10 +41,9 @@ TABLE_COLUMNS = ("Calls", "Appr", "Part", "Den", "Overt", "SameSp", "NoName", "K
 
 def load_insights(store: Any, by: str, flt: HistoryFilter, tz: str) -> tuple[Any, Any]:
     """Database thread: months (for the charts) and the table's grouping."""
-    from p2pcall.store.stats import call_stats
+    from p2pcall.store.stats import call_stats_by
 
-    months = call_stats(store, "month", flt, tz)
-    table = months if by == "month" else call_stats(store, by, flt, tz)
+    months, table = call_stats_by(store, ["month", by], flt, tz)
     return months, table
 
 

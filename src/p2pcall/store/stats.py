@@ -95,26 +95,30 @@ _SUMS = """
 """.format(outcomes=", ".join(f"sum(outcome = '{key}')" for key in (*OUTCOME_KEYS, "none")))
 
 
-def _months(db: sqlite3.Connection, where: str, params: list[object], tz: str) -> str:
-    """A VALUES table of the local calendar months the calls span, as UTC bounds."""
+def _months(db: sqlite3.Connection, tz: str, where: str, params: list[object]) -> None:
+    """temp.stats_months: the local calendar months the calls span, as UTC bounds (indexed
+    by start, so each call finds its month with one index step)."""
     import pendulum
 
+    db.execute("DROP TABLE IF EXISTS temp.stats_months")
+    db.execute("CREATE TEMP TABLE stats_months (start TEXT PRIMARY KEY, label TEXT NOT NULL)")
     low, high = db.execute(
         f"SELECT min(c.created_at), max(c.created_at) FROM call c WHERE {where}", params
     ).fetchone()
     if low is None:
-        return "SELECT '' AS label, '' AS start, '' AS stop WHERE 0"
-    first = pendulum.parse(low).in_timezone(tz).start_of("month")  # type: ignore[union-attr]
+        return
+    month = pendulum.parse(low).in_timezone(tz).start_of("month")  # type: ignore[union-attr]
     last = pendulum.parse(high).in_timezone(tz).start_of("month")  # type: ignore[union-attr]
     rows = []
-    month = first
     while month <= last:
-        following = month.add(months=1)
-        rows.append(f"('{month.format('YYYY-MM')}', '{_stamp(month)}', '{_stamp(following)}')")
-        month = following
-    return "SELECT column1 AS label, column2 AS start, column3 AS stop FROM (VALUES " + (
-        ", ".join(rows) + ")"
-    )
+        rows.append((_stamp(month), month.format("YYYY-MM")))
+        month = month.add(months=1)
+    db.executemany("INSERT INTO stats_months (start, label) VALUES (?, ?)", rows)
+
+
+_MONTH_OF = (
+    "(SELECT label FROM stats_months WHERE start <= c.created_at ORDER BY start DESC LIMIT 1)"
+)
 
 
 def _group(row: tuple[Any, ...], criteria: dict[str, int], by: str | None) -> GroupStats:
@@ -148,53 +152,61 @@ def call_stats(
     store: Store, by: str | None, flt: HistoryFilter, tz: str, limit: int | None = None
 ) -> StatsReport:
     """The totals and one row per group (most calls first; months in order)."""
-    if by not in (None, *GROUPINGS):
-        raise ValueError(f"unknown grouping {by!r}")
+    return call_stats_by(store, [by], flt, tz, limit)[0]
+
+
+def call_stats_by(
+    store: Store, groupings: list[str | None], flt: HistoryFilter, tz: str, limit: int | None = None
+) -> list[StatsReport]:
+    """One report per grouping, from one pass over the calls (one read, one snapshot)."""
+    for by in groupings:
+        if by not in (None, *GROUPINGS):
+            raise ValueError(f"unknown grouping {by!r}")
     where, params = _conditions(flt)
+    reports = []
     with _reading(store) as db:
         # The facts once, in a temporary table of this read transaction (its rollback drops
         # it): the grouped sums, the criteria cited and the totals all read it.
         db.execute("DROP TABLE IF EXISTS temp.stats_facts")
-        db.execute(f"CREATE TEMP TABLE stats_facts AS {_FACTS} WHERE {where}", params)
-        source = "stats_facts AS facts LEFT JOIN reviewer rv ON rv.id = facts.reviewer_id"
-        if by == "month":
-            months = _months(db, where, params, tz)
-            source = (
-                f"(SELECT stats_facts.*, (SELECT label FROM ({months}) WHERE "
-                "stats_facts.created_at >= start AND stats_facts.created_at < stop) AS month "
-                "FROM stats_facts) AS facts LEFT JOIN reviewer rv ON rv.id = facts.reviewer_id"
-            )
-        group_key = _GROUP_KEY[by]
-        order = "1" if by == "month" else "3 DESC, 2"
-        rows = db.execute(
-            f"SELECT {group_key}, {_GROUP_LABEL[by]}, {_SUMS} FROM {source} "
-            f"GROUP BY 1 ORDER BY {order}"
-        ).fetchall()
-        cited: dict[str, dict[str, int]] = {}
-        for key, criteria, count in db.execute(
-            f"SELECT {group_key}, criteria, count(*) FROM {source} "
-            "WHERE criteria != '' GROUP BY 1, 2"
-        ):
-            cited.setdefault(key or "", {})[criteria] = count
+        month = "''"
+        if "month" in groupings:
+            _months(db, tz, where, params)
+            month = _MONTH_OF
+        facts = _FACTS.replace("SELECT c.id,", f"SELECT {month} AS month, c.id,", 1)
+        db.execute(f"CREATE TEMP TABLE stats_facts AS {facts} WHERE {where}", params)
         total_row = db.execute(f"SELECT 'all', 'All calls', {_SUMS} FROM stats_facts").fetchone()
         total_cited = dict(
             db.execute(
                 "SELECT criteria, count(*) FROM stats_facts WHERE criteria != '' GROUP BY 1"
             ).fetchall()
         )
-    groups = [_group(row, cited.get(row[0] or "", {}), by) for row in rows]
-    if by is None:
-        groups = []
-    if limit is not None:
-        groups = groups[:limit]
-    return StatsReport(
-        by=by,
-        since=flt.since,
-        until=flt.until,
-        time_zone=tz,
-        total=_group(total_row, total_cited, None),
-        groups=groups,
-    )
+        total = _group(total_row, total_cited, None)
+        for by in groupings:
+            groups = [] if by is None else _grouped(db, by)
+            if limit is not None:
+                groups = groups[:limit]
+            reports.append(
+                StatsReport(
+                    by=by, since=flt.since, until=flt.until, time_zone=tz, total=total,
+                    groups=groups,
+                )
+            )  # fmt: skip
+    return reports
+
+
+def _grouped(db: sqlite3.Connection, by: str) -> list[GroupStats]:
+    source = "stats_facts AS facts LEFT JOIN reviewer rv ON rv.id = facts.reviewer_id"
+    group_key = _GROUP_KEY[by]
+    order = "1" if by == "month" else "3 DESC, 2"
+    rows = db.execute(
+        f"SELECT {group_key}, {_GROUP_LABEL[by]}, {_SUMS} FROM {source} GROUP BY 1 ORDER BY {order}"
+    ).fetchall()
+    cited: dict[str, dict[str, int]] = {}
+    for key, criteria, count in db.execute(
+        f"SELECT {group_key}, criteria, count(*) FROM {source} WHERE criteria != '' GROUP BY 1, 2"
+    ):
+        cited.setdefault(key or "", {})[criteria] = count
+    return [_group(row, cited.get(row[0] or "", {}), by) for row in rows]
 
 
 def stats_filter(
