@@ -143,6 +143,10 @@ def test_track_record_counts_only_earlier_calls(store: Store) -> None:
             ),
             PlannedFollowUp(FollowUpAction.REVIEWER_COMMITMENT, note="decision", computed_due=late),
             PlannedFollowUp(FollowUpAction.INTERNAL_APPEAL, note="appeal", computed_due=late),
+            # Not yet due: its keeping is not known, so it is counted neither way.
+            PlannedFollowUp(
+                FollowUpAction.CHASE_DOCUMENTS, note="notes", computed_due=now_utc() + timedelta(5)
+            ),
         ],
     )
     store.set_followup_received(promised[1].id, True, late.date())  # on time

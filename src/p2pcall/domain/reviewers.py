@@ -80,7 +80,7 @@ class TrackRecord:
     not_same_specialty: int = 0
     declined: dict[str, int] = field(default_factory=dict)  # field key -> calls declined
     criteria: dict[str, int] = field(default_factory=dict)  # CriteriaSet value -> calls
-    commitments: int = 0  # promised documents and commitments followed up
+    commitments: int = 0  # promised documents and commitments whose keeping is known
     commitments_not_kept: int = 0  # not received, overdue and open, or received late
     earlier_call_ids: tuple[int, ...] = ()  # newest first
 

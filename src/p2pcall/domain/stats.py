@@ -75,7 +75,7 @@ class GroupStats:
     declined_to_identify: Rate  # reviewer's name declined, of all calls
     days_to_decision: Average  # call to the plan's written decision (its chase marked done)
     days_to_documents: Average  # call to a promised document or commitment received
-    promises_kept: Rate  # received on or before the date, of promises followed up
+    promises_kept: Rate  # received by the date, of promises settled (received, not, overdue)
     criteria: dict[str, int] = field(default_factory=dict)  # criteria set value -> calls
 
     def outcome_rate(self, key: str) -> Rate:
@@ -155,5 +155,6 @@ LEGEND = (
     "Appr/Part/Den: share of calls approved, partly approved, denied. Overt: calls after a "
     "denial approved or partly approved on the call. SameSp: reviewer of the same specialty, "
     "of calls where it was noted. NoName: reviewer declined to give a name. Kept: promised "
-    "documents and commitments received by their date, of those followed up."
+    "documents and commitments received by their date, of those whose keeping is known "
+    "(received, marked not received, or open past their date)."
 )

@@ -317,7 +317,8 @@ class ReviewersMixin:
                 "AND value != '' AND call_id IN (SELECT id FROM calls) GROUP BY value"
             )
             [(promises, not_kept)] = rows(
-                "SELECT count(*), coalesce(sum(" + NOT_KEPT + "), 0) FROM followup f "
+                "SELECT coalesce(sum(" + SETTLED + "), 0), coalesce(sum(" + NOT_KEPT + "), 0) "
+                "FROM followup f "
                 "WHERE f.call_id IN (SELECT id FROM calls) AND f.status != 'not_needed' "
                 f"AND f.action IN {PROMISE_ACTIONS!r}"
             )
@@ -335,6 +336,9 @@ class ReviewersMixin:
         )
 
 
+# A promise whose keeping is known: marked received or not, or still open past its date.
+SETTLED = "(f.received IS NOT NULL OR (f.status = 'planned' AND "
+SETTLED += "coalesce(f.due_override, f.computed_due) < :now))"
 # A promise not kept: marked not received; still open after its date; or received after it.
 # Dates compare as text: received_on is YYYY-MM-DD, the due date its first ten characters.
 _DUE = "coalesce(f.due_override, f.computed_due)"

@@ -36,6 +36,10 @@ def _field(key: str) -> str:
 _PROMISES = f"f.action IN {PROMISE_ACTIONS!r} AND f.status != 'not_needed'"
 _DUE = "coalesce(f.due_override, f.computed_due)"
 _KEPT = f"f.received = 'received' AND ({_DUE} IS NULL OR f.received_on <= substr({_DUE}, 1, 10))"
+# A promise whose keeping is known: marked received or not, or still open past its date.
+# NOW_MARK is replaced by the time of the query (a stamp this code formats, not user text).
+NOW_MARK = "'__now__'"
+_SETTLED = f"(f.received IS NOT NULL OR (f.status = 'planned' AND {_DUE} < {NOW_MARK}))"
 _CALL_DAY = "julianday(coalesce(c.started_at, c.created_at))"
 
 # One row of facts per call that passes the filter.
@@ -60,7 +64,8 @@ _FACTS = f"""
             AND f.received = 'received') AS documents_days,
         (SELECT count(*) FROM followup f WHERE f.call_id = c.id AND {_PROMISES}
             AND f.received = 'received') AS documents_received,
-        (SELECT count(*) FROM followup f WHERE f.call_id = c.id AND {_PROMISES}) AS promises,
+        (SELECT count(*) FROM followup f WHERE f.call_id = c.id AND {_PROMISES}
+            AND {_SETTLED}) AS promises,
         (SELECT count(*) FROM followup f WHERE f.call_id = c.id AND {_PROMISES}
             AND {_KEPT}) AS kept
     FROM call c
@@ -173,6 +178,9 @@ def call_stats_by(
             _months(db, tz, where, params)
             month = _MONTH_OF
         facts = _FACTS.replace("SELECT c.id,", f"SELECT {month} AS month, c.id,", 1)
+        from p2pcall.domain.timefmt import now_utc
+
+        facts = facts.replace(NOW_MARK, f"'{_stamp(now_utc())}'")
         db.execute(f"CREATE TEMP TABLE stats_facts AS {facts} WHERE {where}", params)
         total_row = db.execute(f"SELECT 'all', 'All calls', {_SUMS} FROM stats_facts").fetchone()
         total_cited = dict(
