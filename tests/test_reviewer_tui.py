@@ -68,7 +68,8 @@ async def test_suggestions_while_typing_then_link_and_track_record(data_dir: Pat
         await pilot.press(*"smi")
         await wait_until(pilot, lambda: screen.suggested_for == "smi")
         assert [r.id for r in screen.suggestions] == [ids["ann"], ids["sam"]]
-        assert "Known reviewer 1 of 3: \u25b6 Ann Smith, MD" in panel_text(screen)
+        assert "Known 1/3: \u25b6 Ann Smith, MD" in panel_text(screen)
+        assert "Alt+L links \u00b7 Alt+J next: Sam Smithers" in panel_text(screen)
         await pilot.press("alt+j")
         assert "\u25b6 Sam Smithers, DO" in panel_text(screen)
         await pilot.press("alt+j")
@@ -80,7 +81,7 @@ async def test_suggestions_while_typing_then_link_and_track_record(data_dir: Pat
         await settle(pilot)
         text = panel_text(screen)
         assert text.startswith("\u2713 Linked: Ann Smith, MD \u00b7 Psychiatry \u00b7 Evicore")
-        assert "2 calls before \u00b7 1 approved, 1 denied \u00b7 not same specialty 1/2" in text
+        assert "2 calls before: 1 approved, 1 denied \u00b7 not same specialty 1/2" in text
         assert "cited: MCG (Milliman) \u00d72" in text
         call_id = app.live.call.id
         assert app.live.call.value("reviewer_name") == "smi"  # the field keeps what was typed

@@ -167,7 +167,7 @@ def test_track_record_counts_only_earlier_calls(store: Store) -> None:
     assert store.track_record(ann.id, before_call=current).commitments_not_kept == 0
     assert store.track_record(ann.id, before_call=first).earlier_calls == 0
     lines = record.lines()
-    assert lines[0] == "2 calls before \u00b7 1 approved, 1 denied \u00b7 not same specialty 1/2"
+    assert lines[0] == "2 calls before: 1 approved, 1 denied \u00b7 not same specialty 1/2"
     assert lines[1] == (
         "declined: board cert. \u00d72, name \u00d71 \u00b7 cited: InterQual \u00d72 "
         "\u00b7 promises not kept 1/2"

@@ -60,6 +60,12 @@ class Reviewer:
     def name(self) -> str:
         return self.details.name
 
+    def short(self) -> str:
+        """Name, degree, specialty and vendor (no count: said beside it)."""
+        d = self.details
+        who = d.name + (f", {d.credentials}" if d.credentials else "")
+        return " \u00b7 ".join([who, d.specialty or "specialty ?", d.vendor or "vendor ?"])
+
     def summary(self) -> str:
         """One line: name, degree, specialty, vendor, calls so far."""
         d = self.details
@@ -88,13 +94,13 @@ class TrackRecord:
         """One or two lines for section B."""
         if self.earlier_calls == 0:
             return ["No earlier calls with this reviewer."]
-        first = [_calls(self.earlier_calls) + " before"]
+        first = [_calls(self.earlier_calls) + " before:"]
         outcome_words = [
             f"{count} {_outcome_word(value)}"
             for value, count in sorted(self.outcomes.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
         if outcome_words:
-            first.append(", ".join(outcome_words))
+            first[0] += " " + ", ".join(outcome_words)
         if self.specialty_answered:
             first.append(f"not same specialty {self.not_same_specialty}/{self.specialty_answered}")
         second = []
@@ -126,11 +132,18 @@ def _calls(count: int) -> str:
     return "1 call" if count == 1 else f"{count} calls"
 
 
+_OUTCOME_WORDS = {
+    Outcome.APPROVED.value: "approved",
+    Outcome.PARTIAL.value: "partly",
+    Outcome.DENIED.value: "denied",
+    Outcome.PENDING.value: "pending",
+    Outcome.EDUCATIONAL.value: "educational",
+    "": "not ended",
+}
+
+
 def _outcome_word(value: str) -> str:
-    if value == "":
-        return "no outcome"
-    member = Outcome.parse(value)
-    return member.label.split(" /")[0].lower() if member else value
+    return _OUTCOME_WORDS.get(value, value)
 
 
 def _field_label(key: str) -> str:

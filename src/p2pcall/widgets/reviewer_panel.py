@@ -16,7 +16,7 @@ class ReviewerPanel(Static):
     DEFAULT_CSS = """
     ReviewerPanel {
         height: auto;
-        max-height: 3;
+        max-height: 5;
         padding: 0 1;
         color: $text-muted;
         display: none;
@@ -29,8 +29,8 @@ class ReviewerPanel(Static):
     lines: tuple[str, ...] = ()
 
     def show_lines(self, lines: list[str], *, linked: bool) -> None:
-        width = max((self.size.width or self.app.size.width) - 2, 20)
-        self.lines = tuple(one_line(line, width) for line in lines)
+        # Each line visible as one line of text; long ones wrap (the panel grows to 4 lines).
+        self.lines = tuple(one_line(line) for line in lines)
         self.set_class(bool(lines), "-shown")
         self.set_class(linked, "-linked")
         self.update(Content("\n".join(self.lines)))
@@ -48,19 +48,19 @@ class ReviewerPanel(Static):
             head = "No known reviewer by that name."
             keys = "Alt+L records a new reviewer from these fields"
         else:
-            head = (
-                f"Known reviewer {selected + 1} of {total}:"
-                if selected < len(found)
-                else (f"Choice {selected + 1} of {total}:")
-            )
-            keys = LINK_KEYS
+            head = f"Known {selected + 1}/{total}:"
+            following = selected + 1
+            upcoming = found[following].name if following < len(found) else "new reviewer"
+            if following >= total:
+                upcoming = found[0].name
+            keys = f"{LINK_KEYS}: {upcoming}"
         self.show_lines([f"{head} {choice}", keys], linked=False)
 
     def show_linked(self, reviewer: Reviewer, record: TrackRecord) -> None:
-        head = f"\u2713 Linked: {reviewer.summary()}"
+        head = f"\u2713 Linked: {reviewer.short()} \u00b7 Alt+U undo"
         lines = [head, *record.lines()]
         if record.earlier_calls:
-            lines[0] += " \u00b7 Alt+H earlier calls"
+            lines[0] += " \u00b7 Alt+H calls"
         self.show_lines(lines, linked=True)
 
     def clear(self) -> None:
