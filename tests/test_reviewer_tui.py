@@ -80,9 +80,9 @@ async def test_suggestions_while_typing_then_link_and_track_record(data_dir: Pat
         await wait_until(pilot, lambda: screen.linked is not None)
         await settle(pilot)
         text = panel_text(screen)
-        assert text.startswith("\u2713 Linked: Ann Smith, MD \u00b7 Psychiatry \u00b7 Evicore")
+        assert text.startswith("\u2713 Ann Smith, MD \u00b7 Psychiatry \u00b7 Evicore (Alt+H calls")
         assert "2 calls before: 1 approved, 1 denied \u00b7 not same specialty 1/2" in text
-        assert "cited: MCG (Milliman) \u00d72" in text
+        assert "cited: MCG \u00d72" in text
         call_id = app.live.call.id
         assert app.live.call.value("reviewer_name") == "smi"  # the field keeps what was typed
         await pilot.press("alt+h")

@@ -153,4 +153,4 @@ def _field_label(key: str) -> str:
 
 def _criteria_label(value: str) -> str:
     member = CriteriaSet.parse(value)
-    return member.label if member else value
+    return member.label.split(" (")[0] if member else value

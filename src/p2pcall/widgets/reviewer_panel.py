@@ -16,7 +16,7 @@ class ReviewerPanel(Static):
     DEFAULT_CSS = """
     ReviewerPanel {
         height: auto;
-        max-height: 5;
+        max-height: 6;
         padding: 0 1;
         color: $text-muted;
         display: none;
@@ -57,10 +57,8 @@ class ReviewerPanel(Static):
         self.show_lines([f"{head} {choice}", keys], linked=False)
 
     def show_linked(self, reviewer: Reviewer, record: TrackRecord) -> None:
-        head = f"\u2713 Linked: {reviewer.short()} \u00b7 Alt+U undo"
-        lines = [head, *record.lines()]
-        if record.earlier_calls:
-            lines[0] += " \u00b7 Alt+H calls"
+        keys = "Alt+H calls, Alt+U undo" if record.earlier_calls else "Alt+U undo"
+        lines = [f"\u2713 {reviewer.short()} ({keys})", *record.lines()]
         self.show_lines(lines, linked=True)
 
     def clear(self) -> None:
