@@ -164,7 +164,7 @@ class InsightsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column(self.by.capitalize(), key="label", width=22)
+        table.add_column(self.by.capitalize(), key="label", width=18)
         for name in TABLE_COLUMNS:
             table.add_column(name, key=name)
         self.ask()
@@ -258,7 +258,7 @@ class InsightsScreen(Screen[None]):
         if column is not None:
             column.label = Content(self.by.capitalize())  # type: ignore[assignment]
         for group in report.groups:
-            table.add_row(Content(one_line(group.label, 22)), *table_cells(group))
+            table.add_row(Content(one_line(group.label, 18)), *table_cells(group))
         table.add_row(Content("All calls"), *table_cells(report.total))
 
     # -- actions ----------------------------------------------------------------------------
