@@ -97,12 +97,6 @@ class ReviewerSectionScreen(SectionScreen):
         self._asking = False  # a lookup is under way
         self._link_pending = False  # a link or unlink is queued: its answer decides
 
-    def compose_body(self) -> Any:
-        for widget in super().compose_body():
-            if widget.id == "draft-notice":
-                yield ReviewerPanel(id="reviewer-panel")
-            yield widget
-
     @property
     def panel(self) -> ReviewerPanel:
         return self.query_one(ReviewerPanel)
@@ -123,7 +117,9 @@ class ReviewerSectionScreen(SectionScreen):
 
     # Textual runs the on_mount / on_field_edited of every class in the MRO: the section
     # screen's own handlers run besides these ones, without a super() call.
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        # Above the notes, beside the fields: the fields keep their height and width.
+        await self.query_one("#notes-pane").mount(ReviewerPanel(id="reviewer-panel"), before=0)
         call_id = self._call_id()
         self._link_pending = True
         self.app.db.submit(  # type: ignore[attr-defined]

@@ -16,11 +16,10 @@ class ReviewerPanel(Static):
     DEFAULT_CSS = """
     ReviewerPanel {
         height: auto;
-        max-height: 6;
-        padding: 0 1;
+        max-height: 9;
         color: $text-muted;
         display: none;
-        border-top: hkey $panel-lighten-2;
+        border-bottom: hkey $panel-lighten-2;
     }
     ReviewerPanel.-shown { display: block; }
     ReviewerPanel.-linked { color: $text; }
