@@ -136,7 +136,10 @@ class DueScreen(Screen[None]):
                 options.append(Option(self._line(item), id=key))
         listing.add_options(options)
         if self.items:
-            text = "x done \u00b7 n not needed \u00b7 r received \u00b7 u not received \u00b7 Enter opens the call"
+            text = (
+                "x done \u00b7 n not needed \u00b7 r received \u00b7 u not received "
+                "\u00b7 Enter opens the call"
+            )
         else:
             text = f"Nothing overdue or due in the next {report.within_days} days."
         if report.undated:
