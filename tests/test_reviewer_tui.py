@@ -4,6 +4,7 @@ the earlier calls. A real database in a temporary data directory."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from conftest import wait_until
@@ -106,14 +107,22 @@ async def test_a_burst_of_keys_links_the_reviewer_the_whole_name_suggests(
     app = P2PCallApp(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _section_b(pilot)
-        # "Sam" alone would suggest Sam Smithers; the link key comes after "Sam Smith" and a
-        # second lookup has not answered yet: it must link what "Sam Smith" suggests.
-        burst(app, *letters("Sam Smith"), "alt+l")
+        await pilot.press(*"Smi")  # Ann Smith is shown first (most calls)
+        await wait_until(pilot, lambda: screen.suggested_for == "Smi")
+        assert screen.suggestions[0].id == ids["ann"]
+        # The rest of the name and the link key in one burst, while the database thread is
+        # held: Alt+L must link what "Smithers" suggests, not the Ann Smith still shown.
+        gate = threading.Event()
+        app.db.submit(lambda store: gate.wait(10))
+        burst(app, *letters("thers"), "alt+l")
+        await wait_until(pilot, lambda: screen._typed() == "Smithers")
+        await pilot.pause()
+        gate.set()
         await wait_until(pilot, lambda: screen.linked is not None)
         await settle(pilot)
         assert screen.linked.id == ids["sam"]
         call_id = app.live.call.id
-        assert app.live.call.value("reviewer_name") == "Sam Smith"
+        assert app.live.call.value("reviewer_name") == "Smithers"
         await app.action_quit()
     assert linked_reviewer(data_dir, call_id) == ids["sam"]
 
@@ -125,8 +134,17 @@ async def test_suggestions_shown_are_for_the_name_as_it_stands_after_a_burst(
     app = P2PCallApp(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _section_b(pilot)
-        # Every prefix up to "Sam Smith" has matches; the whole name has none.
-        burst(app, *letters("Sam Smithx"))
+        # Every prefix up to "Sam Smith" has matches; the whole name has none. The database
+        # thread is held while the keys arrive, so the first lookup ("S") answers only after
+        # the whole name is typed: that answer must not be shown.
+        gate = threading.Event()
+        app.db.submit(lambda store: gate.wait(10))
+        burst(app, "S")
+        await wait_until(pilot, lambda: screen._asking)  # "S" asked, behind the held thread
+        burst(app, *letters("am Smithx"))
+        await wait_until(pilot, lambda: screen._typed() == "Sam Smithx")
+        await pilot.pause()
+        gate.set()
         await wait_until(pilot, lambda: screen.suggested_for == "Sam Smithx")
         await settle(pilot)
         assert screen.suggested_for == "Sam Smithx"
