@@ -1,5 +1,8 @@
 """History at ten years' scale: 12,500 calls and 500,000 notes.
 
+The calls have about 600 reviewers across 40 insurers and 8 UM vendors, linked calls and
+followed-up promises (reviewer_population.py).
+
 Builds (once, then reuses) a realistic database: the schema and FTS triggers are the real
 ones (the file is created by Store.open), rows go in with executemany inside one
 transaction. Then measures, each a few times:
@@ -148,6 +151,12 @@ def generate(db_dir: Path, calls: int = CALLS, notes: int = NOTES) -> Path:
         per_call[index] += shift
         per_call[index + 1] -= shift
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from reviewer_population import MORE_INSURERS, Population
+
+    # Reviewers, 40 insurers and follow-through: a stream of their own (the notes and other
+    # fields come out as before).
+    people = Population(random.Random(SEED + 14), INSURERS + MORE_INSURERS)
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = OFF")  # a generator, not the app: durability not needed
@@ -184,6 +193,12 @@ def generate(db_dir: Path, calls: int = CALLS, notes: int = NOTES) -> Path:
             "criteria_set": rng.choice(["interqual", "mcg", "locus", "asam", "insurer_policy"]),
             "criterion_cited": f"{rng.choice(CRITERIA)}: {rng.choice(TOPICS)}",
         }
+        who = people.assign(number, start, not unfinished)
+        values["insurer"] = who.insurer
+        values.update(who.fields)
+        for key in who.declined:
+            values.pop(key, None)
+            field_rows.append((number, key, "", 1, _stamp(start), 0))
         for key, value in values.items():
             field_rows.append((number, key, value, 0, _stamp(start), 0))
         for index in range(count):
@@ -220,6 +235,7 @@ def generate(db_dir: Path, calls: int = CALLS, notes: int = NOTES) -> Path:
     )
     db.executemany(insert_note, note_rows)
     db.executemany(insert_note, late_rows)
+    people.insert(db)
     db.execute("COMMIT")
     db.execute("INSERT INTO note_search (note_search) VALUES ('optimize')")
     db.execute("INSERT INTO field_search (field_search) VALUES ('optimize')")
@@ -230,7 +246,7 @@ def generate(db_dir: Path, calls: int = CALLS, notes: int = NOTES) -> Path:
 
 
 def ensure_database(db_dir: Path, calls: int, notes: int, rebuild: bool) -> Path:
-    marker = db_dir / f"generated-{calls}-{notes}-{SEED}"
+    marker = db_dir / f"generated-{calls}-{notes}-{SEED}-reviewers"
     path = db_dir / "p2pcall.sqlite3"
     if marker.exists() and path.exists() and not rebuild:
         return path

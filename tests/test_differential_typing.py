@@ -148,8 +148,9 @@ async def test_slow_and_burst_give_the_same_result(script: Script, tmp_path: Pat
 # -- generated scripts ---------------------------------------------------------------------------
 
 APP_KEYS = [
-    "n", "p", "r", "h", "d", "slash", "e", "l", "x", "o", "y", "k",
-    "f1", "f2", "f3", "f8", "f9", "alt+q", "alt+m", "alt+n", "ctrl+n", "ctrl+b", "ctrl+f", "ctrl+r", "ctrl+t", "ctrl+l",
+    "n", "p", "r", "h", "d", "i", "t", "u", "slash", "e", "l", "x", "o", "y", "k",
+    "f1", "f2", "f3", "f8", "f9", "alt+q", "alt+m", "alt+n", "alt+l", "alt+j", "alt+u", "alt+h",
+    "ctrl+n", "ctrl+b", "ctrl+f", "ctrl+r", "ctrl+t", "ctrl+l",
     "ctrl+s", "ctrl+e", "ctrl+g", "ctrl+p", "ctrl+q",
 ]  # fmt: skip
 EDIT_KEYS = ["backspace", "delete", "left", "right", "home", "end", "ctrl+w", "ctrl+left"]

@@ -92,6 +92,8 @@ def test_domain_modules_do_not_import_tui_or_database(sandbox) -> None:
         "upcoming",
         "verify",
         "localzone",
+        "reviewers",
+        "stats",
     }
     expected |= {"export.strict_json", "export.digest"}
     assert {f"p2pcall.domain.{name}" for name in expected} <= modules
@@ -114,6 +116,22 @@ def test_record_checks_do_not_import_textual(sandbox) -> None:
     """What exports and `verify` use to check a record: store side, never the TUI."""
     root, env = sandbox
     code = "import p2pcall.store.integrity, p2pcall.store.exporting, p2pcall.commands.verify\n"
+    loaded = run_child(code + REPORT, env, root / "cwd")["loaded"]
+    assert "sqlalchemy" in loaded  # the check sees real imports
+    assert "textual" not in loaded and "rich" not in loaded, loaded
+
+
+def test_stats_command_does_not_import_textual(sandbox) -> None:
+    """`p2pcall stats` runs for real (on an empty data folder) without the TUI."""
+    root, env = sandbox
+    data = root / "data"
+    code = (
+        "from p2pcall.store import Store\n"
+        f"Store.open(__import__('pathlib').Path({str(data)!r})).close()\n"
+        "import p2pcall.store.stats, p2pcall.store.reviewers\n"
+        "from p2pcall.cli import main\n"
+        f"assert main(['--data-dir', {str(data)!r}, 'stats', '--by', 'month', '--json']) == 0\n"
+    )
     loaded = run_child(code + REPORT, env, root / "cwd")["loaded"]
     assert "sqlalchemy" in loaded  # the check sees real imports
     assert "textual" not in loaded and "rich" not in loaded, loaded

@@ -30,6 +30,7 @@ DB = "p2pcall.sqlite3"
 STAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 V1_TABLES = {"call", "call_field", "field_edit", "note", "draft"}
 MODEL_TABLES = V1_TABLES | {"followup", "letter_edit", "letter_file"}
+MODEL_TABLES |= {"reviewer", "call_reviewer", "reviewer_link_log"}  # schema v6
 SEARCH_TABLES = {"note_search", "field_search"}  # FTS5; their shadow tables are SQLite's
 
 

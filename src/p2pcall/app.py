@@ -253,8 +253,11 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         from p2pcall.domain.sections import Section
 
         self.install_screen(CallInfoScreen(), INFO_SCREEN)
+        from p2pcall.screens.reviewer_section import ReviewerSectionScreen
+
         for section in Section:
-            self.install_screen(SectionScreen(section), section_screen_name(section.value))
+            screen = ReviewerSectionScreen() if section is Section.B else SectionScreen(section)
+            self.install_screen(screen, section_screen_name(section.value))
         if first is None:
             drafted = sorted(self.live.drafts)
             first = section_screen_name(drafted[0].value if drafted else "A")

@@ -11,7 +11,7 @@ from p2pcall import __version__
 from p2pcall.commands import NAMES
 
 # Commands that print times in the local zone (verify and where do not).
-TIME_COMMANDS = ("list", "due", "show", "export", "letter")
+TIME_COMMANDS = ("list", "due", "show", "export", "letter", "stats")
 DATA_DIR_HELP = "folder for the records (default: $P2PCALL_DATA_DIR, else your user data folder)"
 
 

@@ -72,6 +72,20 @@ class DueScreen(Screen[None]):
             tooltip="Mark the follow-up as not needed (it leaves the list)",
         ),
         Binding(
+            "r",
+            "received(True)",
+            "Received",
+            id="due-received",
+            tooltip="A promised document or commitment came today (marks the chase done)",
+        ),
+        Binding(
+            "u",
+            "received(False)",
+            "Not received",
+            id="due-not-received",
+            tooltip="A promised document or commitment has not come: noted with today's date",
+        ),
+        Binding(
             "enter",
             "open_call",
             "Open call",
@@ -122,7 +136,10 @@ class DueScreen(Screen[None]):
                 options.append(Option(self._line(item), id=key))
         listing.add_options(options)
         if self.items:
-            text = "x done \u00b7 n not needed \u00b7 Enter opens the call \u00b7 Esc back"
+            text = (
+                "x done \u00b7 n not needed \u00b7 r received \u00b7 u not received "
+                "\u00b7 Enter opens the call"
+            )
         else:
             text = f"Nothing overdue or due in the next {report.within_days} days."
         if report.undated:
@@ -202,6 +219,13 @@ class DueScreen(Screen[None]):
 
         # The next key (x or n again) acts on the list as it is after this change.
         self.app.ask_store(lambda store: change(store, followup_id), done)  # type: ignore[attr-defined]
+
+    def action_received(self, received: bool) -> None:
+        from p2pcall.screens.followthrough import mark_received
+
+        item = self._current()
+        if item is not None:
+            mark_received(self, item, received)
 
     def action_open_call(self) -> None:
         item = self._current()

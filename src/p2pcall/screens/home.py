@@ -118,6 +118,13 @@ class HomeScreen(Screen[None]):
             id="show-due",
             tooltip="Follow-ups overdue, due today and due this week, across all calls",
         ),
+        Binding(
+            "i",
+            "insights",
+            "Insights",
+            id="show-insights",
+            tooltip="Patterns across calls: charts and tables per insurer, vendor, reviewer",
+        ),
     ]
 
     def compose(self) -> ComposeResult:
@@ -195,6 +202,13 @@ class HomeScreen(Screen[None]):
             self.app.open_call(unfinished[0].call_id)  # type: ignore[attr-defined]
         else:
             self.notify("There is no unfinished call.", timeout=3)
+
+    def action_insights(self) -> None:
+        if not self.app.records_open():  # type: ignore[attr-defined]
+            return
+        from p2pcall.screens.insights import InsightsScreen
+
+        self.app.push_screen(InsightsScreen())
 
     def action_history(self, search: bool = False) -> None:
         if not self.app.records_open():  # type: ignore[attr-defined]

@@ -342,3 +342,9 @@ def late_fields(store: Store, call_id: int) -> set[str]:
             "SELECT key FROM call_field WHERE call_id = ? AND late", (call_id,)
         ).fetchall()
     return {row[0] for row in rows}
+
+
+def summaries_of(store: Store, ids: list[int]) -> list[CallSummary]:
+    """The calls with these ids, newest first (a reviewer's earlier calls, a packet's calls)."""
+    with _reading(store) as db:
+        return _summaries_of(db, ids)

@@ -401,7 +401,57 @@ def _v5_letters(db: sqlite3.Connection) -> None:
     )
 
 
-STEPS: tuple[Step, ...] = (_v1, _v2, _v3_clock, _v4_guards, _v5_letters)
+def _v6_reviewers(db: sqlite3.Connection) -> None:
+    """Reviewers as entities across calls, the link of a call to one, and follow-through.
+
+    All of it is metadata outside the record and its hash chain: linking, unlinking or
+    merging never changes a call's fields (the reviewer details as given on that call stay
+    in section B's fields, finalized or not). name_key is the casefolded name the
+    suggestions match on. A merged entry keeps its id and its links (merged_into points at
+    the entry it was merged into), so a merge can be undone; reviewer_link_log keeps every
+    link, unlink, merge and unmerge with its time. followup.received says whether a promised
+    document or commitment came (received / not_received) and received_on the day.
+    """
+    _run(
+        db,
+        """
+        CREATE TABLE reviewer (
+            id INTEGER PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            name_key VARCHAR NOT NULL,
+            credentials VARCHAR NOT NULL DEFAULT '',
+            specialty VARCHAR NOT NULL DEFAULT '',
+            board VARCHAR NOT NULL DEFAULT '',
+            license_states VARCHAR NOT NULL DEFAULT '',
+            npi VARCHAR NOT NULL DEFAULT '',
+            vendor VARCHAR NOT NULL DEFAULT '',
+            created_at VARCHAR(27) NOT NULL,
+            merged_into INTEGER REFERENCES reviewer(id),
+            merged_at VARCHAR(27)
+        );
+        CREATE INDEX ix_reviewer_name ON reviewer (name_key);
+        CREATE INDEX ix_reviewer_merged ON reviewer (merged_into);
+        CREATE TABLE call_reviewer (
+            call_id INTEGER PRIMARY KEY REFERENCES call(id),
+            reviewer_id INTEGER NOT NULL REFERENCES reviewer(id),
+            linked_at VARCHAR(27) NOT NULL
+        );
+        CREATE INDEX ix_call_reviewer ON call_reviewer (reviewer_id, call_id);
+        CREATE TABLE reviewer_link_log (
+            id INTEGER PRIMARY KEY,
+            action VARCHAR NOT NULL,
+            call_id INTEGER REFERENCES call(id),
+            reviewer_id INTEGER NOT NULL REFERENCES reviewer(id),
+            other_id INTEGER REFERENCES reviewer(id),
+            at VARCHAR(27) NOT NULL
+        );
+        ALTER TABLE followup ADD COLUMN received VARCHAR;
+        ALTER TABLE followup ADD COLUMN received_on VARCHAR(10);
+        """,
+    )
+
+
+STEPS: tuple[Step, ...] = (_v1, _v2, _v3_clock, _v4_guards, _v5_letters, _v6_reviewers)
 
 
 CURRENT_VERSION = len(STEPS)

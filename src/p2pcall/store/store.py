@@ -26,6 +26,7 @@ from p2pcall.store import reading, schema
 from p2pcall.store.followups import FollowUpsMixin, followups_of_call
 from p2pcall.store.letters import LettersMixin
 from p2pcall.store.records import RecordsMixin
+from p2pcall.store.reviewers import ReviewersMixin
 from p2pcall.store.tables import CallRow, DraftRow, FieldEditRow, FieldRow, NoteRow
 
 BUSY_TIMEOUT_MS = 10_000
@@ -175,7 +176,7 @@ def _engine_on(connect: Callable[[], sqlite3.Connection]) -> Engine:
     return create_engine("sqlite://", creator=connect, poolclass=QueuePool)
 
 
-class Store(RecordsMixin, FollowUpsMixin, LettersMixin):
+class Store(RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin):
     def __init__(self, engine: Engine, path: Path, *, read_only: bool = False) -> None:
         self.engine = engine
         self.path = path

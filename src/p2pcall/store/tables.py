@@ -92,6 +92,8 @@ class FollowUpRow(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     note: str = ""
     legal_due: datetime | None = Field(default=None, sa_type=UTCDateTime)  # schema v3
+    received: str | None = None  # schema v6: "received" / "not_received" (promises)
+    received_on: str | None = None  # schema v6: YYYY-MM-DD
 
 
 class LetterEditRow(SQLModel, table=True):
@@ -117,3 +119,45 @@ class LetterFileRow(SQLModel, table=True):
     path: str
     edited: bool = False
     written_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReviewerRow(SQLModel, table=True):
+    """A reviewer met across calls (schema v6; not part of any call's record)."""
+
+    __tablename__ = "reviewer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    name_key: str
+    credentials: str = ""
+    specialty: str = ""
+    board: str = ""
+    license_states: str = ""
+    npi: str = ""
+    vendor: str = ""
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    merged_into: int | None = Field(default=None, foreign_key="reviewer.id")
+    merged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CallReviewerRow(SQLModel, table=True):
+    """Which reviewer a call is linked to (metadata beside the record)."""
+
+    __tablename__ = "call_reviewer"
+
+    call_id: int = Field(foreign_key="call.id", primary_key=True)
+    reviewer_id: int = Field(foreign_key="reviewer.id")
+    linked_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReviewerLinkLogRow(SQLModel, table=True):
+    """Every link, unlink, merge and unmerge, with its time."""
+
+    __tablename__ = "reviewer_link_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action: str
+    call_id: int | None = Field(default=None, foreign_key="call.id")
+    reviewer_id: int = Field(foreign_key="reviewer.id")
+    other_id: int | None = Field(default=None, foreign_key="reviewer.id")
+    at: datetime = Field(sa_type=UTCDateTime)
