@@ -6,8 +6,11 @@ the original stays visible, marked as corrected. An addendum carries its reason.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
 
 from p2pcall.domain.corrections import ADDENDUM_LABEL, threaded
@@ -100,6 +103,20 @@ class NoteItem(Static):
         item.state = "saved"
         return item
 
+    def copy(self) -> NoteItem:
+        """A new, unmounted widget showing the same note in the same state."""
+        item = NoteItem(
+            self.body,
+            self.kind,
+            self.when,
+            late=self.late,
+            reason=self.reason,
+            corrects=self.corrects,
+            note_id=self.note_id,
+        )
+        item.corrected, item.state = self.corrected, self.state
+        return item
+
     def on_mount(self) -> None:
         self._refresh()
 
@@ -132,54 +149,159 @@ class NoteItem(Static):
 
 
 class NotesList(VerticalScroll, can_focus=True):
+    """The notes; only the newest WINDOW (and what the reader scrolled back to) are mounted.
+
+    Every mounted widget is walked by each layout of the screen, so a call with thousands of
+    notes would make every saved note cost more than the one before. The rows not mounted are
+    kept as data (a saved Note, or a NoteItem that was mounted before) and mounted STEP at a
+    time when the reader reaches the top of what is mounted; adding a note at the end unmounts
+    the oldest saved ones again.
+    """
+
     DEFAULT_CSS = """
     NotesList { height: 1fr; }
     NotesList .note.-correction { padding-left: 2; }
     """
 
+    WINDOW = 60  # notes mounted at the end: several screens even at 24 lines
+    STEP = 40  # notes mounted at once when scrolling back past the top of the window
+
+    def __init__(self, *children: Widget, **kwargs: Any) -> None:
+        super().__init__(*children, **kwargs)
+        self._rows: list[NoteItem | Note] = []  # every note shown, in display order
+        self._first = 0  # index in _rows of the first mounted note
+        self._tz = "UTC"
+        self._corrected: set[int] = set()  # ids of saved notes a later note corrects
+        self._revealing = False
+
+    @property
+    def mounted_count(self) -> int:
+        return len(self._rows) - self._first
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
     def show_notes(self, notes: list[Note], tz: str) -> None:
-        """Mount a section's saved notes, corrections under the notes they correct."""
-        items = [NoteItem.from_note(note, tz) for note, _ in threaded(notes)]
-        by_id = {item.note_id: item for item in items}
-        for item in items:
-            if item.corrects in by_id:
-                by_id[item.corrects].corrected = True
-        if items:
-            self.mount_all(items)
+        """Show a section's saved notes, corrections under the notes they correct."""
+        self._tz = tz
+        self._rows = [note for note, _ in threaded(notes)]
+        self._corrected = {
+            n.corrects for n in self._rows if isinstance(n, Note) and n.corrects is not None
+        }
+        self._first = max(0, len(self._rows) - self.WINDOW)
+        if self._rows:
+            self.mount_all([self._item(i) for i in range(self._first, len(self._rows))])
             self.call_after_refresh(self.scroll_end, animate=False)
         else:
             self.show_empty()
+
+    def _item(self, index: int) -> NoteItem:
+        """The widget for row `index`, made from its saved note the first time it is needed."""
+        row = self._rows[index]
+        if isinstance(row, Note):
+            item = NoteItem.from_note(row, self._tz)
+            item.corrected = row.id in self._corrected
+            self._rows[index] = row = item
+        return row
 
     def add(self, item: NoteItem) -> NoteItem:
         empty = self.query("#no-notes")
         if empty:
             empty.remove()
         anchor = self._last_of_thread(item.corrects) if item.corrects is not None else None
-        if anchor is not None:
-            self.mount(item, after=anchor)
-            for original in self.query(NoteItem):
-                if original.note_id == item.corrects:
-                    original.mark_corrected()
+        if anchor is not None and item.corrects is not None:
+            original = self._index_of(item.corrects)
+            if original is not None and original < self._first:
+                self._mount_from(original)
+            self._rows.insert(anchor + 1, item)
+            self.mount(item, after=self._item(anchor))
+            if original is not None:
+                self._item(original).mark_corrected()
             self.call_after_refresh(item.scroll_visible, animate=False)
         else:
+            self._rows.append(item)
             self.mount(item)
+            self._trim()
             self.call_after_refresh(self.scroll_end, animate=False)
         return item
 
-    def _last_of_thread(self, note_id: int) -> NoteItem | None:
-        """The last item shown under note `note_id` (itself or its latest correction)."""
-        items = list(self.query(NoteItem))
-        start = next((i for i, item in enumerate(items) if item.note_id == note_id), None)
+    @staticmethod
+    def _ids(row: NoteItem | Note) -> tuple[int | None, int | None]:
+        return (row.id, row.corrects) if isinstance(row, Note) else (row.note_id, row.corrects)
+
+    def _index_of(self, note_id: int) -> int | None:
+        for index in range(len(self._rows) - 1, -1, -1):
+            if self._ids(self._rows[index])[0] == note_id:
+                return index
+        return None
+
+    def _last_of_thread(self, note_id: int) -> int | None:
+        """Index of the last row under note `note_id` (itself or its latest correction)."""
+        start = self._index_of(note_id)
         if start is None:
             return None
         thread = {note_id}
-        anchor = items[start]
-        for item in items[start + 1 :]:
-            if item.corrects not in thread:
+        anchor = start
+        for index in range(start + 1, len(self._rows)):
+            row_id, corrects = self._ids(self._rows[index])
+            if corrects not in thread:
                 break
-            thread.add(item.note_id or -1)
-            anchor = item
+            thread.add(row_id if row_id is not None else -1)
+            anchor = index
         return anchor
+
+    def _mount_from(self, index: int) -> list[NoteItem]:
+        """Mount the rows from `index` up to the first mounted one, above it."""
+        if index >= self._first:
+            return []
+        items = [self._item(i) for i in range(index, self._first)]
+        before = self._item(self._first) if self._first < len(self._rows) else None
+        self._first = index
+        if before is not None and before.is_attached:
+            self.mount_all(items, before=before)
+        else:
+            self.mount_all(items)
+        return items
+
+    def _trim(self) -> None:
+        """Unmount the oldest notes beyond the window; only saved ones (the app marks the rest)."""
+        if self.mounted_count <= self.WINDOW + self.STEP:
+            return
+        stop = len(self._rows) - self.WINDOW
+        gone: list[NoteItem] = []
+        index = self._first
+        while index < stop:
+            item = self._item(index)
+            if item.state != "saved":
+                break
+            gone.append(item)
+            self._rows[index] = item.copy()  # a removed widget cannot be mounted again
+            index += 1
+        if gone:
+            self._first = index
+            self.remove_children(gone)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(new_value) <= 0 and self._first > 0 and not self._revealing:
+            self._revealing = True
+            self.call_later(self._reveal_earlier)
+
+    async def _reveal_earlier(self) -> None:
+        """At the top of what is mounted: mount STEP earlier notes, keeping the view still."""
+        try:
+            keep = self._item(self._first)
+            items = [self._item(i) for i in range(max(0, self._first - self.STEP), self._first)]
+            self._first -= len(items)
+            await self.mount_all(items, before=keep)
+        finally:
+            self._revealing = False
+        self.call_after_refresh(self._keep_in_view, keep)
+
+    def _keep_in_view(self, keep: NoteItem) -> None:
+        if keep.is_attached:
+            self.scroll_to(y=keep.virtual_region.y + self.scroll_y, animate=False, immediate=True)
 
     def show_empty(self) -> None:
         self.mount(Static("No notes in this section yet.", id="no-notes", classes="hint"))
