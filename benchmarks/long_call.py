@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from save_latency import pct, realistic_body  # noqa: E402
+from save_latency import pct, realistic_body
 
 POLL = 0.0005
 
@@ -104,7 +104,7 @@ async def drive(data_dir: Path, notes: int, idle: float) -> dict[str, Any]:
             for k in (key, back):
                 t0 = time.perf_counter()
                 await pilot.press(k)
-                await _until(lambda k=k: app.screen.name.endswith(k == "f1" and "A" or "B"), k)
+                await _until(lambda k=k: app.screen.name.endswith((k == "f1" and "A") or "B"), k)
                 out["switch_ms"].append((await _painted(app) - t0) * 1000)
         await pilot.pause(0.5)
         c0, t0 = time.process_time(), time.perf_counter()
@@ -153,9 +153,9 @@ def main() -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     keys = ["resume_ms", "enter_ms", "enter_p90_ms", "cpu_ms", "switch_ms", "rss_mib"]
-    print(f"{'notes':>6} " + " ".join(f"{k:>13}" for k in keys + ["idle_cpu_pct"]))
+    print(f"{'notes':>6} " + " ".join(f"{k:>13}" for k in [*keys, "idle_cpu_pct"]))
     for row in rows:
-        print(f"{row['size']:>6} " + " ".join(f"{row[k]:>13.1f}" for k in keys + ["idle_cpu_pct"]))
+        print(f"{row['size']:>6} " + " ".join(f"{row[k]:>13.1f}" for k in [*keys, "idle_cpu_pct"]))
     first, last = rows[0], rows[-1]
     ratios = {k: last[k] / first[k] for k in keys}
     print("ratio  " + " ".join(f"{ratios[k]:>13.2f}" for k in keys))

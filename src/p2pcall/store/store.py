@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -327,8 +328,10 @@ class Store(RecordsMixin, FollowUpsMixin, LettersMixin):
         with self._session() as session:
             row = self._call_row(session, call_id)
             fields = session.scalars(select(FieldRow).where(FieldRow.call_id == call_id)).all()
-            notes = session.scalars(
-                select(NoteRow)
+            # Columns, not ORM objects: a long call's notes are read on every resume, and
+            # building (and tracking) an entity per note took most of the time.
+            notes = session.execute(
+                select(*_NOTE_COLUMNS)
                 .where(NoteRow.call_id == call_id)
                 .order_by(col(NoteRow.saved_at), col(NoteRow.id))
             ).all()
@@ -538,7 +541,22 @@ def _call(row: CallRow, fields: list[FieldRow]) -> Call:
     )
 
 
-def _note(row: NoteRow) -> Note:
+_NOTE_COLUMNS = (
+    NoteRow.id,
+    NoteRow.call_id,
+    NoteRow.section,
+    NoteRow.kind,
+    NoteRow.body,
+    NoteRow.started_at,
+    NoteRow.saved_at,
+    NoteRow.late,
+    NoteRow.reason,
+    NoteRow.corrects_id,
+)
+
+
+def _note(row: Any) -> Note:
+    """A saved note from its NoteRow, or from a row of _NOTE_COLUMNS (same attribute names)."""
     return Note(
         id=row.id or 0,
         call_id=row.call_id,

@@ -163,8 +163,8 @@ class NotesList(VerticalScroll, can_focus=True):
     NotesList .note.-correction { padding-left: 2; }
     """
 
-    WINDOW = 60  # notes mounted at the end: several screens even at 24 lines
-    STEP = 40  # notes mounted at once when scrolling back past the top of the window
+    WINDOW = 24  # notes mounted at the end: several screens of a 24-line terminal
+    STEP = 16  # notes mounted at once when scrolling back past the top of the window
 
     def __init__(self, *children: Widget, **kwargs: Any) -> None:
         super().__init__(*children, **kwargs)
@@ -193,6 +193,7 @@ class NotesList(VerticalScroll, can_focus=True):
         if self._rows:
             self.mount_all([self._item(i) for i in range(self._first, len(self._rows))])
             self.call_after_refresh(self.scroll_end, animate=False)
+            self.call_after_refresh(self._fill)
         else:
             self.show_empty()
 
@@ -284,9 +285,35 @@ class NotesList(VerticalScroll, can_focus=True):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        if round(new_value) <= 0 and self._first > 0 and not self._revealing:
+        if round(new_value) <= 0:
+            self._reveal_if_at_top()
+
+    def _reveal_if_at_top(self) -> None:
+        if round(self.scroll_y) <= 0 and self._first > 0 and not self._revealing:
             self._revealing = True
             self.call_later(self._reveal_earlier)
+
+    def _fill(self) -> None:
+        """Mount earlier notes while the mounted ones do not fill the list (a tall terminal)."""
+        if self.max_scroll_y <= 0:
+            self._reveal_if_at_top()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fill)
+
+    # At the top (or with nothing to scroll) these keys would do nothing: they mount earlier
+    # notes first. Textual's own action may then skip (no scrolling possible), as it did before.
+    def action_scroll_up(self) -> None:
+        self._reveal_if_at_top()
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self._reveal_if_at_top()
+        super().action_page_up()
+
+    def action_scroll_home(self) -> None:
+        self._reveal_if_at_top()
+        super().action_scroll_home()
 
     async def _reveal_earlier(self) -> None:
         """At the top of what is mounted: mount STEP earlier notes, keeping the view still."""
@@ -302,6 +329,7 @@ class NotesList(VerticalScroll, can_focus=True):
     def _keep_in_view(self, keep: NoteItem) -> None:
         if keep.is_attached:
             self.scroll_to(y=keep.virtual_region.y + self.scroll_y, animate=False, immediate=True)
+        self._fill()
 
     def show_empty(self) -> None:
         self.mount(Static("No notes in this section yet.", id="no-notes", classes="hint"))

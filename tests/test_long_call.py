@@ -1,0 +1,174 @@
+"""A long call through the real app: only a window of notes is mounted, the rest stay reachable.
+
+The window is made small here (10 notes, 5 more at a time) so a few dozen notes show what a
+few thousand would; the behaviour does not depend on the sizes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import wait_until
+from p2pcall.app import P2PCallApp
+from p2pcall.domain.sections import Section
+from p2pcall.domain.timefmt import now_utc
+from p2pcall.domain.vocab import NoteKind
+from p2pcall.screens.record_modals import CorrectNoteScreen
+from p2pcall.screens.section import SectionScreen
+from p2pcall.store import Store
+from p2pcall.widgets.callbar import CallClock, SaveState
+from p2pcall.widgets.composer import NoteField
+from p2pcall.widgets.notes import NoteItem, NotesList
+from pilot_helpers import open_app, settle, start_call
+
+WINDOW, STEP = 10, 5
+
+
+@pytest.fixture(autouse=True)
+def small_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(NotesList, "WINDOW", WINDOW)
+    monkeypatch.setattr(NotesList, "STEP", STEP)
+
+
+def seed(data_dir: Path, count: int) -> None:
+    store = Store.open(data_dir)
+    try:
+        call = store.start_call("UTC")
+        for i in range(count):
+            store.add_note(call.id, Section.A, NoteKind.NOTE, f"note {i:03d}", now_utc())
+    finally:
+        store.close()
+
+
+def shown(app: P2PCallApp) -> list[NoteItem]:
+    return list(app.screen.query(NoteItem))
+
+
+async def resume(pilot) -> NotesList:
+    app = await open_app(pilot)
+    await pilot.press("r")
+    await wait_until(pilot, lambda: isinstance(app.screen, SectionScreen) and shown(app))
+    await settle(pilot)
+    return app.screen.query_one(NotesList)
+
+
+async def scroll_to_first(pilot, notes: NotesList) -> None:
+    """Home on the notes list until the first note is mounted and in view."""
+    notes.focus()
+    for _ in range(40):
+        await pilot.press("home")
+        await pilot.pause()
+        if notes._first == 0 and notes.scroll_y == 0:
+            return
+    raise AssertionError("never reached the first note")
+
+
+async def test_resumed_long_call_mounts_a_window_and_scrolls_back_to_the_first(
+    data_dir: Path,
+) -> None:
+    seed(data_dir, 40)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        notes = await resume(pilot)
+        bodies = [item.body for item in shown(app)]
+        # The newest notes, enough to fill the list, not the whole call.
+        assert WINDOW <= len(bodies) < 40
+        assert bodies == [f"note {i:03d}" for i in range(40 - len(bodies), 40)]
+        assert all(item.state == "saved" for item in shown(app))
+
+        await scroll_to_first(pilot, notes)
+        bodies = [item.body for item in shown(app)]
+        assert bodies == [f"note {i:03d}" for i in range(40)]  # in order, none twice
+        first = shown(app)[0]
+        assert notes.region.contains_region(first.region)  # painted in view
+        assert "\u2713" in str(first.render())
+
+
+async def test_typing_past_the_window_keeps_it_bounded_and_every_note_saved(
+    data_dir: Path,
+) -> None:
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, SectionScreen))
+        field = app.screen.query_one("#note-field", NoteField)
+        notes = app.screen.query_one(NotesList)
+        for i in range(32):
+            await pilot.press("t")
+            field.insert(f"yped {i:03d}")
+            await pilot.press("enter")
+            assert notes.mounted_count <= WINDOW + STEP + 1
+        await settle(pilot)
+        await wait_until(pilot, lambda: all(item.state == "saved" for item in shown(app)))
+        assert notes.row_count == 32
+        assert shown(app)[-1].body == "typed 031"
+
+        await scroll_to_first(pilot, notes)
+        assert [item.body for item in shown(app)] == [f"typed {i:03d}" for i in range(32)]
+        assert all(item.state == "saved" and item.note_id for item in shown(app))
+
+    store = Store.open(data_dir)
+    try:
+        [call] = store.unfinished_calls()
+        stored = [n.body for n in store.load_call(call.id).notes]
+    finally:
+        store.close()
+    assert stored == [f"typed {i:03d}" for i in range(32)]
+
+
+async def test_correcting_a_note_outside_the_window_shows_it_under_its_original(
+    data_dir: Path,
+) -> None:
+    seed(data_dir, 30)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await resume(pilot)
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: isinstance(app.screen, CorrectNoteScreen))
+        await pilot.press(*["ctrl+e"] * 29)  # back to the first note of the section
+        field = app.screen.query_one(NoteField)
+        assert field.text == "note 000"
+        field.clear()
+        field.insert("note zero, corrected")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, SectionScreen))
+        await settle(pilot)
+        items = shown(app)
+        assert [(i.body, i.corrected) for i in items[:3]] == [
+            ("note 000", True),
+            ("note zero, corrected", False),
+            ("note 001", False),
+        ]
+        assert items[1].state == "saved" and items[1].corrects == items[0].note_id
+        assert items[-1].body == "note 029"
+
+
+async def test_the_clock_and_save_mark_repaint_without_a_layout(data_dir: Path) -> None:
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, SectionScreen))
+        await settle(pilot)
+        clock = app.screen.query_one(CallClock)
+        save = app.screen.query_one(SaveState)
+        layouts: list[bool] = []
+        for widget in (clock, save):
+            plain = widget.refresh
+
+            def spy(*args, layout: bool = False, _plain=plain, **kwargs):
+                layouts.append(layout)
+                return _plain(*args, layout=layout, **kwargs)
+
+            widget.refresh = spy  # type: ignore[method-assign]
+        clock.tick()
+        clock.tick()
+        save.show(app.save_state)
+        assert layouts == [False, False, False]
+        save.show(("busy", "\u2026 saving a much longer message than before"))
+        assert layouts[-1] is True  # its width changed: the bar is laid out again
