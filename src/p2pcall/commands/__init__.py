@@ -4,4 +4,4 @@ These modules are imported to build the parser, so they import nothing heavy at 
 level (no SQLAlchemy, no pendulum) and never Textual.
 """
 
-NAMES = ("where", "list", "show", "export", "letter", "verify", "due", "deadlines")
+NAMES = ("where", "list", "show", "export", "letter", "verify", "due", "deadlines", "check")
