@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
@@ -489,9 +489,7 @@ class Store(RecordsMixin, FollowUpsMixin, LettersMixin):
             raise StoreError("An empty note is not saved.")
         try:
             with self.engine.begin() as conn:
-                ended = conn.execute(
-                    select(CallRow.ended_at, CallRow.finalized_at).where(CallRow.id == call_id)
-                ).one_or_none()
+                ended = conn.execute(_CALL_STATE, {"call_id": call_id}).one_or_none()
                 if ended is None:
                     raise StoreError(f"There is no call number {call_id}.")
                 if ended[1] is not None and not reason.strip():
@@ -507,12 +505,8 @@ class Store(RecordsMixin, FollowUpsMixin, LettersMixin):
                     "reason": reason.strip(),
                     "corrects_id": corrects,
                 }
-                note_id = conn.execute(insert(NoteRow).values(**values)).inserted_primary_key[0]
-                conn.execute(
-                    delete(DraftRow).where(
-                        col(DraftRow.call_id) == call_id, col(DraftRow.section) == section.value
-                    )
-                )
+                note_id = conn.execute(_INSERT_NOTE, values).inserted_primary_key[0]
+                conn.execute(_DROP_DRAFT, {"call_id": call_id, "section": section.value})
         except (OperationalError, SADatabaseError) as exc:
             if is_damage(exc):
                 raise DamagedError(self.describe(exc)) from None
@@ -565,6 +559,16 @@ def _call(row: CallRow, fields: list[FieldRow]) -> Call:
         chain_head=row.chain_head,
     )
 
+
+# The hot path's statements, built once: building them per note (and SQLAlchemy's cache
+# lookup of values-bearing statements) was most of add_note's CPU beside the commit.
+_CALL_STATE = select(CallRow.ended_at, CallRow.finalized_at).where(
+    CallRow.id == bindparam("call_id")
+)
+_INSERT_NOTE = insert(NoteRow)
+_DROP_DRAFT = delete(DraftRow).where(
+    col(DraftRow.call_id) == bindparam("call_id"), col(DraftRow.section) == bindparam("section")
+)
 
 _NOTE_COLUMNS = (
     NoteRow.id,
