@@ -32,12 +32,20 @@ def small_window(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(NotesList, "STEP", STEP)
 
 
+FILLER = ": the reviewer asked for the dates of each trial of therapy and the imaging"
+
+
+def body(i: int) -> str:
+    """Note i: long enough to wrap, so a window of notes is taller than the list."""
+    return f"note {i:03d}{FILLER}"
+
+
 def seed(data_dir: Path, count: int) -> None:
     store = Store.open(data_dir)
     try:
         call = store.start_call("UTC")
         for i in range(count):
-            store.add_note(call.id, Section.A, NoteKind.NOTE, f"note {i:03d}", now_utc())
+            store.add_note(call.id, Section.A, NoteKind.NOTE, body(i), now_utc())
     finally:
         store.close()
 
@@ -55,14 +63,18 @@ async def resume(pilot) -> NotesList:
 
 
 async def scroll_to_first(pilot, notes: NotesList) -> None:
-    """Home on the notes list until the first note is mounted and in view."""
+    """Page Up on the notes list until the first note is mounted and in view."""
     notes.focus()
-    for _ in range(40):
-        await pilot.press("home")
+    for _ in range(80):
+        await pilot.press("pageup")
         await pilot.pause()
         if notes._first == 0 and notes.scroll_y == 0:
             return
     raise AssertionError("never reached the first note")
+
+
+def bodies_in_view(app: P2PCallApp, notes: NotesList) -> list[str]:
+    return [item.body for item in shown(app) if notes.region.overlaps(item.region)]
 
 
 async def test_resumed_long_call_mounts_a_window_and_scrolls_back_to_the_first(
@@ -75,15 +87,44 @@ async def test_resumed_long_call_mounts_a_window_and_scrolls_back_to_the_first(
         bodies = [item.body for item in shown(app)]
         # The newest notes, enough to fill the list, not the whole call.
         assert WINDOW <= len(bodies) < 40
-        assert bodies == [f"note {i:03d}" for i in range(40 - len(bodies), 40)]
+        assert bodies == [body(i) for i in range(40 - len(bodies), 40)]
         assert all(item.state == "saved" for item in shown(app))
 
         await scroll_to_first(pilot, notes)
         bodies = [item.body for item in shown(app)]
-        assert bodies == [f"note {i:03d}" for i in range(40)]  # in order, none twice
+        # In order, none twice, and never the whole call at once.
+        assert bodies == [body(i) for i in range(len(bodies))]
+        assert len(bodies) <= WINDOW + STEP
         first = shown(app)[0]
         assert notes.region.contains_region(first.region)  # painted in view
         assert "\u2713" in str(first.render())
+
+        # Back down note by note past the window's end: every note comes by once, in order.
+        seen: list[str] = []
+        for _ in range(200):
+            for text in bodies_in_view(app, notes):
+                if text not in seen:
+                    seen.append(text)
+            if body(39) in seen:
+                break
+            await pilot.press("down")
+            await pilot.pause()
+        assert seen == [body(i) for i in range(40)]
+        assert notes.mounted_count <= WINDOW + STEP
+
+        # Home and End jump to the first and the newest note.
+        await pilot.press("end")
+        await wait_until(pilot, lambda: body(39) in bodies_in_view(app, notes))
+        await pilot.press("home")
+        await wait_until(pilot, lambda: body(0) in bodies_in_view(app, notes))
+        assert notes.mounted_count <= WINDOW + STEP
+        # A note typed while reading back lands at the end, and the end is shown.
+        await pilot.press("escape")
+        await pilot.press(*"late one")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "late one" in bodies_in_view(app, notes))
+        await settle(pilot)
+        assert [i.body for i in shown(app)][-2:] == [body(39), "late one"]
 
 
 async def test_typing_past_the_window_keeps_it_bounded_and_every_note_saved(
@@ -99,16 +140,17 @@ async def test_typing_past_the_window_keeps_it_bounded_and_every_note_saved(
         notes = app.screen.query_one(NotesList)
         for i in range(32):
             await pilot.press("t")
-            field.insert(f"yped {i:03d}")
+            field.insert(f"yped {i:03d}{FILLER}")
             await pilot.press("enter")
             assert notes.mounted_count <= WINDOW + STEP + 1
         await settle(pilot)
         await wait_until(pilot, lambda: all(item.state == "saved" for item in shown(app)))
         assert notes.row_count == 32
-        assert shown(app)[-1].body == "typed 031"
+        assert shown(app)[-1].body == f"typed 031{FILLER}"
 
         await scroll_to_first(pilot, notes)
-        assert [item.body for item in shown(app)] == [f"typed {i:03d}" for i in range(32)]
+        shown_now = [item.body for item in shown(app)]
+        assert shown_now == [f"typed {i:03d}{FILLER}" for i in range(len(shown_now))]
         assert all(item.state == "saved" and item.note_id for item in shown(app))
 
     store = Store.open(data_dir)
@@ -117,7 +159,7 @@ async def test_typing_past_the_window_keeps_it_bounded_and_every_note_saved(
         stored = [n.body for n in store.load_call(call.id).notes]
     finally:
         store.close()
-    assert stored == [f"typed {i:03d}" for i in range(32)]
+    assert stored == [f"typed {i:03d}{FILLER}" for i in range(32)]
 
 
 async def test_correcting_a_note_outside_the_window_shows_it_under_its_original(
@@ -131,7 +173,7 @@ async def test_correcting_a_note_outside_the_window_shows_it_under_its_original(
         await wait_until(pilot, lambda: isinstance(app.screen, CorrectNoteScreen))
         await pilot.press(*["ctrl+e"] * 29)  # back to the first note of the section
         field = app.screen.query_one(NoteField)
-        assert field.text == "note 000"
+        assert field.text == body(0)
         field.clear()
         field.insert("note zero, corrected")
         await pilot.press("enter")
@@ -139,12 +181,12 @@ async def test_correcting_a_note_outside_the_window_shows_it_under_its_original(
         await settle(pilot)
         items = shown(app)
         assert [(i.body, i.corrected) for i in items[:3]] == [
-            ("note 000", True),
+            (body(0), True),
             ("note zero, corrected", False),
-            ("note 001", False),
+            (body(1), False),
         ]
         assert items[1].state == "saved" and items[1].corrects == items[0].note_id
-        assert items[-1].body == "note 029"
+        assert len(items) < 31  # the whole call was not mounted to show it
 
 
 async def test_the_clock_and_save_mark_repaint_without_a_layout(data_dir: Path) -> None:
