@@ -127,6 +127,27 @@ async def test_resumed_long_call_mounts_a_window_and_scrolls_back_to_the_first(
         assert [i.body for i in shown(app)][-2:] == [body(39), "late one"]
 
 
+async def test_a_burst_of_scroll_keys_then_typing_keeps_every_key(data_dir: Path) -> None:
+    """Page Down forty times in one burst from the first note, then a note: the window
+    follows the keys and comes to rest, and the note typed after them is saved and shown."""
+    seed(data_dir, 40)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        notes = await resume(pilot)
+        notes.focus()
+        await pilot.press("home")
+        await wait_until(pilot, lambda: body(0) in bodies_in_view(app, notes))
+        await pilot.press(*["pagedown"] * 40, "escape", *"after the burst", "enter")
+        await wait_until(pilot, lambda: "after the burst" in bodies_in_view(app, notes))
+        await settle(pilot)
+        assert shown(app)[-1].state == "saved"
+        assert [i.body for i in shown(app)][-2:] == [body(39), "after the burst"]
+        assert notes.mounted_count <= WINDOW + STEP + 1
+        await pilot.press(*["pageup"] * 60)
+        await pilot.press("escape", *"and once more", "enter")
+        await wait_until(pilot, lambda: "and once more" in bodies_in_view(app, notes))
+
+
 async def test_typing_past_the_window_keeps_it_bounded_and_every_note_saved(
     data_dir: Path,
 ) -> None:

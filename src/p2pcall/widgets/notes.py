@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.await_remove import AwaitRemove
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
@@ -228,12 +229,11 @@ class NotesList(VerticalScroll, can_focus=True):
     def _items(self, start: int, stop: int) -> list[NoteItem]:
         return [self._item(i) for i in range(start, stop)]
 
-    def _unmount(self, start: int, stop: int) -> None:
+    def _unmount(self, start: int, stop: int) -> AwaitRemove | None:
         gone = [row for row in self._rows[start:stop] if isinstance(row, NoteItem)]
         for item in gone:
             item.unmounted = True
-        if gone:
-            self.remove_children(gone)
+        return self.remove_children(gone) if gone else None
 
     def _window(self, start: int, stop: int) -> None:
         """Mount exactly rows [start, stop), unmounting the rest."""
@@ -334,35 +334,40 @@ class NotesList(VerticalScroll, can_focus=True):
             if overflowing and self.mounted_count > self.WINDOW + self.STEP:
                 stop, self._last = self._last, self._first + self.WINDOW + self.STEP
                 self._unmount(self._last, stop)
-        finally:
+        except BaseException:
             self._moving = False
-        self.call_after_refresh(self._scroll_to_top_of, keep)
+            raise
+        # Still moving until the view is back on the note it showed: the scroll made here
+        # must not ask for another reveal.
+        self.call_after_refresh(self._keep_at, keep, 0)
 
     async def _reveal_later(self) -> None:
         """At the bottom of the window: mount STEP later notes below, unmount as many above."""
         try:
             overflowing = self.max_scroll_y > 0
             keep = self._item(self._last - 1)
+            offset = keep.virtual_region.y - round(self.scroll_y)  # where it is in the view
             stop = min(len(self._rows), self._last + self.STEP)
             items = self._items(self._last, stop)
             self._last = stop
             await self.mount_all(items, after=keep)
             if overflowing and self.mounted_count > self.WINDOW + self.STEP:
                 start, self._first = self._first, self._last - self.WINDOW - self.STEP
-                # Removing what is above moves the view: measure it first, scroll back by it.
-                removed = [self._item(i) for i in range(start, self._first)]
-                height = sum(item.outer_size.height for item in removed)
-                self._unmount(start, self._first)
-                self.call_after_refresh(self._scroll_by, -height)
+                removal = self._unmount(start, self._first)
+                if removal is not None:
+                    await removal
+        except BaseException:
+            self._moving = False
+            raise
+        self.call_after_refresh(self._keep_at, keep, offset)
+
+    def _keep_at(self, keep: NoteItem, offset: int) -> None:
+        """Scroll so that `keep` is `offset` lines below the top of the view, as before."""
+        try:
+            if keep.is_attached:
+                self.scroll_to(y=keep.virtual_region.y - offset, animate=False, immediate=True)
         finally:
             self._moving = False
-
-    def _scroll_by(self, lines: int) -> None:
-        self.scroll_to(y=self.scroll_y + lines, animate=False, immediate=True)
-
-    def _scroll_to_top_of(self, keep: NoteItem) -> None:
-        if keep.is_attached:
-            self.scroll_to(y=keep.virtual_region.y, animate=False, immediate=True)
         self._fill()
 
     def _fill(self) -> None:
