@@ -214,10 +214,6 @@ def _search(
     """
     need = offset + limit + 1
     start, _end = utc_bounds(flt)
-    if _end is not None:
-        # Newest first, the matches after the end date would all be read and dropped: read
-        # only the spans of the calls in range instead.
-        return _search_all(db, query, where, params, offset, limit, dated=True)
     floor = _stamp(start) if start else ""
     streams = [
         _Stream("note", db.execute(_NOTE_HITS, (query,))),
@@ -236,8 +232,7 @@ def _search(
         if scanned > (STREAM_BUDGET_UNTIL if flt.until else STREAM_BUDGET):
             for each in streams:
                 each.cursor.close()  # an open FTS5 cursor slows later MATCH queries
-            dated = start is not None or _end is not None
-            return _search_all(db, query, where, params, offset, limit, dated=dated)
+            return _search_all(db, query, where, params, offset, limit)
         stream = max((s for s in streams if not s.done), key=lambda s: s.bound)
         rows = stream.take()
         scanned += len(rows)
@@ -259,64 +254,14 @@ def _search(
     return page, hits, len(ranked) > offset + limit
 
 
-# The same two MATCHes, each limited to a span of rowids (FTS5 reads only that part of the
-# word's list): six parameters, MATCH, low, high for notes then for fields.
-_HITS_IN_SPANS = (
-    "SELECT n.call_id FROM note_search s JOIN note n ON n.id = s.rowid "
-    "WHERE note_search MATCH ? AND s.rowid BETWEEN ? AND ? UNION SELECT f.call_id "
-    "FROM field_search fs JOIN call_field f ON f.rowid = fs.rowid "
-    "WHERE field_search MATCH ? AND fs.rowid BETWEEN ? AND ?"
-)
-
-
-def _spans(
-    db: sqlite3.Connection, where: str, params: list[object]
-) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """The rowid spans holding every note and every field of the calls passing `where`
-    (None: no such call has any). Found through the call and note indexes: a date range
-    reads the calls created in it, not the whole history."""
-    note = db.execute(
-        f"SELECT min(n.id), max(n.id) FROM call c JOIN note n ON n.call_id = c.id WHERE {where}",
-        params,
-    ).fetchone()
-    field = db.execute(
-        "SELECT min(f.rowid), max(f.rowid) FROM call c JOIN call_field f ON f.call_id = c.id "
-        f"WHERE {where}",
-        params,
-    ).fetchone()
-    if note[0] is None and field[0] is None:
-        return None
-    none = (0, -1)  # an empty span
-    return (note if note[0] is not None else none), (field if field[0] is not None else none)
-
-
 def _search_all(
-    db: sqlite3.Connection,
-    query: str,
-    where: str,
-    params: list[object],
-    offset: int,
-    limit: int,
-    *,
-    dated: bool = False,
+    db: sqlite3.Connection, query: str, where: str, params: list[object], offset: int, limit: int
 ) -> tuple[list[int], dict[int, tuple[str, int]], bool]:
-    """Every matching call at once: for searches the newest-first scan cannot end early.
-
-    With dates (`dated`), the MATCHes read only the rowids of the notes and fields of the
-    calls in the range: the rest of the history is not scanned. The span is a bound, the
-    conditions on the call still decide.
-    """
-    if dated:
-        spans = _spans(db, where, params)
-        if spans is None:
-            return [], {}, False
-        (note_low, note_high), (field_low, field_high) = spans
-        hits_sql = _HITS_IN_SPANS
-        hits_params: tuple[object, ...] = (query, note_low, note_high, query, field_low, field_high)
-    else:
-        hits_sql, hits_params = _ALL_HITS, (query, query)
-    sql = f"SELECT c.id FROM call c WHERE {where} AND c.id IN ({hits_sql}){_ORDER} LIMIT ? OFFSET ?"
-    ids = [row[0] for row in db.execute(sql, (*params, *hits_params, limit + 1, offset))]
+    """Every matching call at once: for searches the newest-first scan cannot end early."""
+    sql = (
+        f"SELECT c.id FROM call c WHERE {where} AND c.id IN ({_ALL_HITS}){_ORDER} LIMIT ? OFFSET ?"
+    )
+    ids = [row[0] for row in db.execute(sql, (*params, query, query, limit + 1, offset))]
     page = ids[:limit]
     return page, _hits_in(db, query, page), len(ids) > limit
 
