@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from conftest import wait_until
 from p2pcall.app import P2PCallApp
@@ -235,3 +236,30 @@ async def test_the_clock_and_save_mark_repaint_without_a_layout(data_dir: Path) 
         assert layouts == [False, False, False]
         save.show(("busy", "\u2026 saving a much longer message than before"))
         assert layouts[-1] is True  # its width changed: the bar is laid out again
+
+
+async def test_ctrl_e_right_after_enter_waits_for_the_note_being_saved(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Enter then Ctrl+E in one burst, on a slow disk: Ctrl+E offers the note just typed
+    (it waits for the save), and the keys after it go to the correction dialog."""
+    import time
+
+    add_note = Store.add_note
+
+    def slow_add_note(self, *args, **kwargs):
+        time.sleep(0.3)  # in the database thread: a slow commit
+        return add_note(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "add_note", slow_add_note)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, SectionScreen))
+        for key in [*"Patient is 34", "enter", "ctrl+e", "backspace", "backspace", *"43"]:
+            app.key_order.take(events.Key(key, key if len(key) == 1 else None))
+        await wait_until(pilot, lambda: isinstance(app.screen, CorrectNoteScreen))
+        await wait_until(pilot, lambda: app.key_order.idle)
+        assert app.screen.query_one(NoteField).text == "Patient is 43"

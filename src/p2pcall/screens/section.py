@@ -217,6 +217,15 @@ class SectionScreen(CallScreen):
         self.app.push_screen(AddendumReasonScreen(body), answered)
 
     def action_correct_note(self) -> None:
+        if self.app.db.pending:  # type: ignore[attr-defined]
+            # What Ctrl+E offers are the saved notes: with notes still being saved (Enter,
+            # then Ctrl+E at once), open it once the database has answered them; the keys
+            # typed meanwhile wait, and then go to the dialog.
+            self.app.ask_store(lambda store: None, lambda _: self._open_correction())  # type: ignore[attr-defined]
+            return
+        self._open_correction()
+
+    def _open_correction(self) -> None:
         from p2pcall.domain.corrections import correctable
         from p2pcall.screens.record_modals import CorrectNoteScreen
 
