@@ -336,3 +336,25 @@ def test_snippet_near_the_start_begins_at_the_first_word() -> None:
     long_first_word = "x" * 40 + " lithium " + "y " * 40
     line, _marks = snippet(long_first_word, "lithium")
     assert line.startswith("\u2026") and "lithium" in line  # the cut is inside a 40-letter word
+
+
+def test_search_with_dates_finds_late_notes_and_fields_of_calls_in_range(store: Store) -> None:
+    """A date range reads only the rows of the calls created in it; a note added to such a
+    call much later (an addendum), or a field set later, is still found, and matches in
+    calls outside the range are not."""
+    before = make_call(store, T0.subtract(days=40), notes=("plain words",))
+    inside = make_call(store, T0.subtract(days=20), notes=("nothing here",))
+    after = make_call(store, T0, notes=("zebrafish mention",))
+    # Later: a late note in the call inside the range, a field on it, and more matches
+    # outside it on both sides of the id order.
+    at(T0.add(days=2))
+    store.add_note(inside, Section.A, NoteKind.NOTE, "zebrafish added late", T0.add(days=2))
+    store.add_note(before, Section.A, NoteKind.NOTE, "zebrafish too", T0.add(days=2))
+    store.set_field(inside, "insurer", "Okapi Mutual")
+    store.set_field(after, "insurer", "Okapi Mutual")
+    in_range = {"since": date(2026, 2, 1), "until": date(2026, 2, 28)}
+    assert find(store, search="zebrafish", **in_range) == [inside]
+    assert find(store, search="okapi", **in_range) == [inside]
+    assert find(store, search="zebrafish", until=date(2026, 2, 28)) == [inside, before]
+    assert find(store, search="zebrafish", since=date(2026, 3, 10)) == [after]
+    assert find(store, search="nothing", until=date(2026, 1, 1)) == []  # no call in range

@@ -206,27 +206,3 @@ def test_sigterm_takes_the_keys_already_read_before_saving(data_dir: Path) -> No
         assert db.execute("SELECT section, body FROM draft").fetchall() == [("A", text)]
     finally:
         db.close()
-
-
-async def test_a_correction_right_after_enter_waits_for_the_save(data_dir: Path) -> None:
-    """`Enter Ctrl+E` in one burst while the database is slow: the dialog lists the note just
-    saved instead of saying there is none (and the correction landing as a new note)."""
-    import threading
-
-    app = P2PCallApp(data_dir)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await section_a(pilot)
-        gate = threading.Event()
-        app.db.submit(lambda store: gate.wait(10), lambda _: None)  # the database is busy
-        burst(app, *letters("Patient is 34"), "enter", "ctrl+e")
-        burst(app, *["backspace"] * 2, *letters("43"), "enter")
-        await pilot.pause(0.2)
-        gate.set()
-        await wait_until(pilot, lambda: keys_taken(app))
-        await settle(pilot)
-        await wait_until(pilot, lambda: len(app.live.notes) == 2)
-    notes = load_latest(data_dir, unfinished=True).notes
-    assert [(n.body, n.corrects) for n in notes] == [
-        ("Patient is 34", None),
-        ("Patient is 43", notes[0].id),
-    ]

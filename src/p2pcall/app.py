@@ -106,6 +106,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
     def on_store_failed(self, message: StoreFailed) -> None:
         from p2pcall.screens.problem import ProblemScreen
 
+        self.store_ready = False
         self.save_state = ("error", "records not open")
         self.push_screen(ProblemScreen(message.reason, str(self.data_dir)))
 

@@ -120,6 +120,7 @@ class DatabaseThread:
 
     def _serve(self) -> None:
         from p2pcall.store import Store, StoreError
+        from p2pcall.store.store import DamagedError
 
         try:
             store = Store.open(self._data_dir)
@@ -146,15 +147,27 @@ class DatabaseThread:
                     job.reached.set()
                     continue
                 assert isinstance(job, Job)
-                self._app.post_message(self._execute(store, job, StoreError))
+                try:
+                    finished = self._execute(store, job, StoreError)
+                except DamagedError as exc:
+                    # SQLite met a damaged page: stop here, before anything else is written
+                    # to the file; the app shows what it shows when opening finds damage.
+                    self._app.post_message(JobFinished(job, error=str(exc)))
+                    self._app.post_message(StoreFailed(str(exc)))
+                    break
+                self._app.post_message(finished)
         finally:
             self.running = False
             store.close()
 
     @staticmethod
     def _execute(store: Store, job: Job, store_error: type[Exception]) -> JobFinished:
+        from p2pcall.store.store import DamagedError
+
         try:
             return JobFinished(job, result=job.run(store))
+        except DamagedError:
+            raise
         except store_error as exc:
             return JobFinished(job, error=str(exc))
         except Exception as exc:

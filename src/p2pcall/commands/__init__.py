@@ -15,4 +15,5 @@ NAMES = (
     "deadlines",
     "stats",
     "reviewers",
+    "check",
 )

@@ -217,6 +217,15 @@ class SectionScreen(CallScreen):
         self.app.push_screen(AddendumReasonScreen(body), answered)
 
     def action_correct_note(self) -> None:
+        if self.app.db.pending:  # type: ignore[attr-defined]
+            # What Ctrl+E offers are the saved notes: with notes still being saved (Enter,
+            # then Ctrl+E at once), open it once the database has answered them; the keys
+            # typed meanwhile wait, and then go to the dialog.
+            self.app.ask_store(lambda store: None, lambda _: self._open_correction())  # type: ignore[attr-defined]
+            return
+        self._open_correction()
+
+    def _open_correction(self) -> None:
         from p2pcall.domain.corrections import correctable
         from p2pcall.screens.record_modals import CorrectNoteScreen
 
@@ -229,31 +238,23 @@ class SectionScreen(CallScreen):
                 timeout=6,
             )
             return
+        candidates = correctable(live.notes_in(self.section))
+        if not candidates:
+            self.notify("No saved note in this section to correct yet.", timeout=3)
+            return
         opened = now_utc()
 
-        # The notes typed just before Ctrl+E (Enter, then Ctrl+E in one burst) may still be
-        # on their way to the database: the dialog lists saved notes, so it opens once every
-        # save asked for before it has been answered (the database thread answers in order),
-        # and the keys after Ctrl+E wait for it.
-        def choose(_: object) -> None:
-            candidates = correctable(live.notes_in(self.section))
-            if not candidates:
-                self.notify("No saved note in this section to correct yet.", timeout=3)
+        def corrected(answer: tuple[int, str] | None) -> None:
+            self.composer.field.focus()
+            if answer is None:
                 return
+            note_id, body = answer
+            original = next(n for n in candidates if n.id == note_id)
+            item = NoteItem(body, original.kind, clock_time(now_utc()), corrects=note_id)
+            self.query_one(NotesList).add(item)
+            self.app.correct_note(note_id, body, opened, item)  # type: ignore[attr-defined]
 
-            def corrected(answer: tuple[int, str] | None) -> None:
-                self.composer.field.focus()
-                if answer is None:
-                    return
-                note_id, body = answer
-                original = next(n for n in candidates if n.id == note_id)
-                item = NoteItem(body, original.kind, clock_time(now_utc()), corrects=note_id)
-                self.query_one(NotesList).add(item)
-                self.app.correct_note(note_id, body, opened, item)  # type: ignore[attr-defined]
-
-            self.app.push_screen(CorrectNoteScreen(candidates, live.call.tz), corrected)
-
-        self.app.ask_store(lambda store: None, choose, label="notes saved so far")  # type: ignore[attr-defined]
+        self.app.push_screen(CorrectNoteScreen(candidates, live.call.tz), corrected)
 
     def action_cycle_kind(self) -> None:
         self.composer.kind = self.composer.kind.next()

@@ -31,4 +31,22 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: str | None, dialect: object) -> datetime | None:
         if value is None:
             return None
+        if len(value) == 27 and value[-1] == "Z":
+            # What process_bind_param writes: read without pendulum's general parser, which
+            # cost ~20 us a value (a 2,000-note call holds 4,000 of them).
+            try:
+                t = datetime.fromisoformat(value)
+            except ValueError:
+                t = None
+            if t is not None and t.utcoffset() is not None and not t.utcoffset():
+                return pendulum.DateTime(
+                    t.year,
+                    t.month,
+                    t.day,
+                    t.hour,
+                    t.minute,
+                    t.second,
+                    t.microsecond,
+                    tzinfo=pendulum.UTC,
+                )
         return pendulum.parse(value).in_timezone("UTC")  # type: ignore[union-attr]

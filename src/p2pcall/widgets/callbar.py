@@ -14,7 +14,22 @@ from p2pcall.domain.text import one_line
 from p2pcall.domain.timefmt import call_length, elapsed
 
 
-class CallClock(Static):
+class SteadyStatic(Static):
+    """A Static whose updates lay out the screen only when its width changes.
+
+    A full layout walks every widget on the screen; the clock ticks every second and the save
+    mark changes on every note, and neither needs one unless it grows or shrinks.
+    """
+
+    _shown_cells: int | None = None
+
+    def show_content(self, content: Content) -> None:
+        cells = content.cell_length
+        self.update(content, layout=cells != self._shown_cells)
+        self._shown_cells = cells
+
+
+class CallClock(SteadyStatic):
     def on_mount(self) -> None:
         self.tick()
         self.set_interval(1, self.tick)
@@ -26,25 +41,27 @@ class CallClock(Static):
         call = live.call
         if call.started_at is None:
             if call.ended_at is not None:
-                self.update(Content.assemble(("AFTER CALL ", "bold $warning"), "not connected"))
+                self.show_content(
+                    Content.assemble(("AFTER CALL ", "bold $warning"), "not connected")
+                )
             else:
-                self.update(Content.assemble(("\u25cc PREPARING", "bold $warning")))
+                self.show_content(Content.assemble(("\u25cc PREPARING", "bold $warning")))
         elif call.ended_at is not None:
             duration = call_length(call.started_at, call.ended_at)
-            self.update(Content.assemble(("AFTER CALL ", "bold $warning"), duration))
+            self.show_content(Content.assemble(("AFTER CALL ", "bold $warning"), duration))
         else:
             since = time.time() - call.started_at.timestamp()
-            self.update(Content.assemble(("\u25cf LIVE ", "bold $error"), elapsed(since)))
+            self.show_content(Content.assemble(("\u25cf LIVE ", "bold $error"), elapsed(since)))
 
 
-class SaveState(Static):
+class SaveState(SteadyStatic):
     def on_mount(self) -> None:
         self.watch(self.app, "save_state", self.show)
 
     def show(self, state: tuple[str, str]) -> None:
         level, message = state
         style = {"ok": "$success", "busy": "$text-muted", "error": "bold $error"}[level]
-        self.update(Content.assemble((message, style)))
+        self.show_content(Content.assemble((message, style)))
         self.set_class(level == "error", "-error")
 
 
@@ -88,7 +105,7 @@ class CallBar(Horizontal):
         yield SaveState(id="save-state")
 
 
-class AgendaStrip(Static):
+class AgendaStrip(SteadyStatic):
     """A..G with note counts; the current section stands out, with its name."""
 
     def __init__(self, current: Section | None, **kwargs: object) -> None:
@@ -116,4 +133,4 @@ class AgendaStrip(Static):
                 else ("$text" if count else "$text-muted")
             )
             parts.extend([(label, style), " "])
-        self.update(Content.assemble(*parts))
+        self.show_content(Content.assemble(*parts))
