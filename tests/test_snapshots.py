@@ -87,11 +87,19 @@ async def _home(pilot) -> None:
     await pilot.pause()
 
 
+async def _quiet(pilot) -> None:
+    """Every key taken and every database answer painted (section B asks for the reviewer's
+    track record in the database thread: on a loaded machine it came after the picture)."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.key_order.idle and not app.db.pending)
+    await pilot.pause()
+
+
 async def _section_b(pilot) -> None:
     await _home(pilot)
     await pilot.press("r")
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, SectionScreen))
-    await pilot.pause()
+    await _quiet(pilot)
 
 
 async def _end_call(pilot) -> None:
@@ -237,7 +245,7 @@ def test_correct_note_with_emoji(snap_compare, data_dir: Path, frozen: None) -> 
 async def _section_b_typing(pilot) -> None:
     await _section_b(pilot)
     await pilot.press("alt+m", *" by Friday")
-    await pilot.pause()
+    await _quiet(pilot)
 
 
 def test_live_call_at_60x20(snap_compare, data_dir: Path, frozen: None) -> None:
