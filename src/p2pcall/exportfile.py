@@ -78,7 +78,7 @@ def write_export(
         with contextlib.suppress(OSError):  # gone after a rename; the old file after an exchange
             if stat.S_ISREG(os.lstat(temp).st_mode):
                 temp.unlink()
-    _sync_folder(folder)
+    fsync_path(folder)
     return target
 
 
@@ -216,10 +216,11 @@ def _renameat2():  # type: ignore[no-untyped-def]
     return function
 
 
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (best effort: not every platform can open a folder)."""
+def fsync_path(path: Path) -> None:
+    """Flush a file or folder to disk: a folder makes a rename in it durable (best effort:
+    not every platform can open a folder)."""
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
     try:

@@ -129,8 +129,9 @@ TEXT_COLUMNS = (
 )
 
 
-def text_row(label: str, group: GroupStats, label_width: int) -> str:
-    cells = (
+def rate_cells(group: GroupStats) -> tuple[str, ...]:
+    """The group's count and rates, in TEXT_COLUMNS order (the CLI and the insights table)."""
+    return (
         str(group.calls),
         group.outcome_rate("approved").percent(),
         group.outcome_rate("partially_approved").percent(),
@@ -140,6 +141,10 @@ def text_row(label: str, group: GroupStats, label_width: int) -> str:
         group.declined_to_identify.percent(),
         group.promises_kept.percent(),
     )
+
+
+def text_row(label: str, group: GroupStats, label_width: int) -> str:
+    cells = rate_cells(group)
     return label.ljust(label_width)[:label_width] + "".join(
         cell.rjust(width) for cell, (_name, width) in zip(cells, TEXT_COLUMNS, strict=True)
     )

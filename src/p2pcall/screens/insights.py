@@ -22,7 +22,7 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Label, Sparkline,
 from textual_plotext import PlotextPlot
 
 from p2pcall.domain.history import FilterError, HistoryFilter, parse_day
-from p2pcall.domain.stats import GROUPINGS, OUTCOME_KEYS, GroupStats, StatsReport
+from p2pcall.domain.stats import GROUPINGS, OUTCOME_KEYS, GroupStats, StatsReport, rate_cells
 from p2pcall.domain.text import one_line
 from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
@@ -76,17 +76,7 @@ def monthly_counts(months: StatsReport) -> list[int]:
 
 
 def table_cells(group: GroupStats) -> tuple[str, ...]:
-    return (
-        str(group.calls),
-        group.outcome_rate("approved").percent(),
-        group.outcome_rate("partially_approved").percent(),
-        group.outcome_rate("denied").percent(),
-        group.overturned.percent(),
-        group.same_specialty.percent(),
-        group.declined_to_identify.percent(),
-        group.promises_kept.percent(),
-        group.days_to_decision.days().replace(" d", ""),
-    )
+    return (*rate_cells(group), group.days_to_decision.days().replace(" d", ""))
 
 
 class ChartsView(Vertical, can_focus=True):

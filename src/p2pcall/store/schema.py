@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from p2pcall.exportfile import fsync_path
+
 Step = Callable[[sqlite3.Connection], None]
 
 
@@ -497,9 +499,9 @@ def backup(db: sqlite3.Connection, folder: Path, name: str) -> Path:
             source.close()
         if ok != "ok" or not same:
             raise SchemaError(f"the backup copy in {folder} failed its check")
-        _fsync(temp)
+        fsync_path(temp)
         target = _link_unused(temp, folder, name)
-        _fsync(folder)
+        fsync_path(folder)
         return target
     finally:
         _remove_temp(temp)
@@ -538,19 +540,6 @@ def _link_unused(temp: Path, folder: Path, name: str) -> Path:
             continue
         return target
     raise SchemaError(f"too many backups named {name} in {folder}")
-
-
-def _fsync(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def check_openable(db: sqlite3.Connection) -> None:
