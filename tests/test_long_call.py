@@ -263,3 +263,17 @@ async def test_ctrl_e_right_after_enter_waits_for_the_note_being_saved(
         await wait_until(pilot, lambda: isinstance(app.screen, CorrectNoteScreen))
         await wait_until(pilot, lambda: app.key_order.idle)
         assert app.screen.query_one(NoteField).text == "Patient is 43"
+
+
+async def test_the_newest_note_stays_in_view_when_the_list_gets_shorter(data_dir: Path) -> None:
+    """A smaller terminal (or a message line, the reviewer panel) shortens the notes list:
+    the newest note stays in view instead of the list staying where it was scrolled."""
+    seed(data_dir, 12)
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 30)) as pilot:
+        notes = await resume(pilot)
+        await wait_until(pilot, lambda: notes.max_scroll_y > 0 and notes._at_bottom())
+        await pilot.resize_terminal(80, 20)
+        await settle(pilot)
+        await wait_until(pilot, lambda: notes._at_bottom())
+        assert body(11) in bodies_in_view(app, notes)

@@ -187,6 +187,7 @@ class NotesList(VerticalScroll, can_focus=True):
         self._tz = "UTC"
         self._corrected: set[int] = set()  # ids of saved notes a later note corrects
         self._moving = False  # a reveal is under way: the scroll it makes asks for no other
+        self._following = True  # the newest note is in view (see on_resize)
 
     @property
     def mounted_count(self) -> int:
@@ -305,6 +306,7 @@ class NotesList(VerticalScroll, can_focus=True):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
+        self._following = self._last == len(self._rows) and self._at_bottom()
         if round(new_value) <= 0:
             self._reveal("earlier")
         elif round(new_value) >= self.max_scroll_y:
@@ -376,6 +378,10 @@ class NotesList(VerticalScroll, can_focus=True):
             self._reveal("earlier" if self._first > 0 else "later")
 
     def on_resize(self) -> None:
+        # The newest note in view stays in view when the list gets shorter (a message line
+        # or the reviewer panel appearing above it, a smaller terminal).
+        if self._following:
+            self.call_after_refresh(self.scroll_end, animate=False)
         self.call_after_refresh(self._fill)
 
     # At an end of the window (or with nothing to scroll) these keys would do nothing: they
