@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# The session-scoped `pg_cluster` fixture: a throwaway PostgreSQL server (tests/pg_cluster.py).
+pytest_plugins = ("pg_cluster",)
+
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:

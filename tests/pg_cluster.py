@@ -1,0 +1,263 @@
+"""A throwaway PostgreSQL cluster for the tests: a temporary folder, a Unix socket, no TCP port.
+
+Started once per test session from the Debian server binaries (`postgresql` package:
+/usr/lib/postgresql/<version>/bin), stopped with `pg_ctl stop -m fast` at the end, also
+when tests fail or the run is interrupted, and its folder removed.
+
+initdb and postgres refuse to run as root (CI runs as root), so as root the cluster runs as
+an unprivileged system user: `postgres` when the package created it, else `nobody`. The
+tests themselves stay root and connect through the socket, which root can always open.
+
+Without server binaries (or psycopg) the PostgreSQL tests are skipped with the reason in
+pytest's summary; with P2PCALL_REQUIRE_POSTGRES=1 (CI) the same condition fails them.
+The fixture (`pg_cluster`) is registered in tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REQUIRE_ENV = "P2PCALL_REQUIRE_POSTGRES"
+BINDIR_ENV = "P2PCALL_PG_BINDIR"  # another server build than the Debian one
+SUPERUSER = "postgres"
+DATABASE = "p2pcall_test"
+PASSWORD_ROLE = "pw_user"  # the one role that must give a password
+# Every command gets this long at most: a server that cannot start says so, never hangs.
+COMMAND_TIMEOUT = 120
+
+
+class ClusterUnavailable(Exception):
+    """No server can be started here; the message says why, in one line."""
+
+
+def required() -> bool:
+    return os.environ.get(REQUIRE_ENV, "") == "1"
+
+
+def find_bindir() -> Path:
+    """The folder holding initdb, pg_ctl and postgres: P2PCALL_PG_BINDIR, else the newest
+    Debian server under /usr/lib/postgresql, else what `pg_config --bindir` says."""
+    candidates: list[Path] = []
+    if os.environ.get(BINDIR_ENV):
+        candidates.append(Path(os.environ[BINDIR_ENV]))
+    else:
+        debian = Path("/usr/lib/postgresql")
+        if debian.is_dir():
+            versions = [p for p in debian.iterdir() if p.name.isdigit()]
+            candidates += [p / "bin" for p in sorted(versions, key=lambda p: -int(p.name))]
+        pg_config = shutil.which("pg_config")
+        if pg_config:
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                out = subprocess.run(
+                    [pg_config, "--bindir"], capture_output=True, text=True, timeout=30
+                )
+                candidates.append(Path(out.stdout.strip()))
+    for bindir in candidates:
+        if all(os.access(bindir / tool, os.X_OK) for tool in ("initdb", "pg_ctl", "postgres")):
+            return bindir
+    looked = ", ".join(str(c) for c in candidates) or "/usr/lib/postgresql/*/bin"
+    raise ClusterUnavailable(
+        f"no PostgreSQL server binaries (initdb, pg_ctl, postgres) in {looked}; "
+        "install the Debian package `postgresql` (apt-get install postgresql)"
+    )
+
+
+def server_account() -> pwd.struct_passwd | None:
+    """The account the server runs as: None means "as this process" (not root)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name)
+    raise ClusterUnavailable("running as root and there is no `postgres` or `nobody` account")
+
+
+@dataclass
+class PgCluster:
+    """A running cluster; `dsn(user)` is a libpq connection string for one of its roles."""
+
+    bindir: Path
+    root: Path
+    account: pwd.struct_passwd | None
+    running: bool = False
+    _stopped: bool = field(default=False, repr=False)
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root / "socket"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
+
+    def dsn(self, user: str = SUPERUSER, dbname: str = DATABASE) -> str:
+        return f"host={self.socket_dir} port=5432 user={user} dbname={dbname}"
+
+    def url(self, user: str = SUPERUSER, dbname: str = DATABASE) -> str:
+        """The same as a URL, as `--database` takes it (socket folder as the host query)."""
+        from urllib.parse import quote
+
+        return f"postgresql://{user}@/{dbname}?host={quote(str(self.socket_dir), safe='/')}"
+
+    def _as_server(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if self.account is not None:
+            command = [
+                "setpriv",
+                f"--reuid={self.account.pw_uid}",
+                f"--regid={self.account.pw_gid}",
+                "--clear-groups",
+                *command,
+            ]
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "HOME": str(self.root),
+            "TZ": "UTC",
+        }
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=self.root,
+            timeout=COMMAND_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def _check(self, what: str, args: list[str]) -> None:
+        try:
+            done = self._as_server(args)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ClusterUnavailable(f"{what} could not run: {exc}") from None
+        if done.returncode != 0:
+            detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            log_tail = (
+                self.log.read_text(errors="replace").splitlines()[-5:] if self.log.exists() else []
+            )
+            raise ClusterUnavailable(f"{what} failed: {' | '.join(detail + log_tail)}")
+
+    def start(self) -> None:
+        self.socket_dir.mkdir()
+        if self.account is not None:
+            for path in (self.root, self.socket_dir):
+                os.chown(path, self.account.pw_uid, self.account.pw_gid)
+        self._check(
+            "initdb",
+            [
+                "initdb",
+                "--pgdata",
+                str(self.data),
+                "--username",
+                SUPERUSER,
+                "--auth",
+                "trust",  # only through the socket below, in a 0700 folder
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C.UTF-8",
+                "--no-sync",  # a throwaway cluster: no fsync of the template files
+            ],
+        )
+        self._configure()
+        options = (
+            f"-c listen_addresses='' -c unix_socket_directories='{self.socket_dir}' "
+            "-c unix_socket_permissions=0700 -c fsync=off -c max_connections=40 "
+            "-c shared_buffers=32MB -c timezone=UTC"
+        )
+        self._check(
+            "pg_ctl start",
+            [
+                "pg_ctl",
+                "start",
+                "--wait",
+                "--timeout",
+                "90",
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-o",
+                options,
+            ],
+        )
+        self.running = True
+        self._check("createdb", ["createdb", "-h", str(self.socket_dir), "-U", SUPERUSER, DATABASE])
+
+    def _configure(self) -> None:
+        """Trust on the socket for the test roles, but a password for PASSWORD_ROLE, so the
+        tests can check libpq's own password sources (.pgpass, PGPASSWORD...)."""
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(f"local all {PASSWORD_ROLE} scram-sha-256\nlocal all all trust\n")
+
+    def stop(self) -> None:
+        """`pg_ctl stop -m fast`, then the folder goes. Safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            if self.running:
+                with contextlib.suppress(ClusterUnavailable):
+                    self._check(
+                        "pg_ctl stop",
+                        ["pg_ctl", "stop", "-m", "fast", "--wait", "-D", str(self.data)],
+                    )
+                self.running = False
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_cluster() -> PgCluster:
+    bindir = find_bindir()
+    account = server_account()
+    # Not under pytest's tmp_path: that is 0700 root's, and the server account must reach it.
+    root = Path(tempfile.mkdtemp(prefix="p2pcall-pg-"))
+    cluster = PgCluster(bindir=bindir, root=root, account=account)
+    atexit.register(cluster.stop)  # an interrupted run (Ctrl+C) still stops the server
+    try:
+        cluster.start()
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+def unavailable(reason: str) -> None:
+    """Fail (CI: P2PCALL_REQUIRE_POSTGRES=1) or skip, saying why."""
+    message = f"PostgreSQL tests not run: {reason}"
+    if required():
+        pytest.fail(f"{message} ({REQUIRE_ENV}=1)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        unavailable('psycopg is not installed (pip install -e ".[test]" brings it)')
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as exc:
+        unavailable(str(exc))
+        raise  # unreachable: unavailable() always raises
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
