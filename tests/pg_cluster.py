@@ -266,3 +266,39 @@ def pg_cluster() -> Iterator[PgCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+_databases = iter(range(1, 1_000_000))
+
+
+def fresh_database(cluster: PgCluster, stem: str) -> str:
+    """A new empty database on the shared cluster (one per test module or test); its name."""
+    import psycopg
+
+    name = f"{stem}_{next(_databases)}"
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+# The people of the role tests: login roles, each a member of one group (or none).
+PEOPLE = {
+    "dr_lee": "p2pcall_clinician",
+    "dr_park": "p2pcall_clinician",
+    "coord_kim": "p2pcall_coordinator",
+    "admin_ray": "p2pcall_admin",
+    "outsider": None,
+}
+
+
+def add_people(cluster: PgCluster) -> None:
+    """Create the login roles of PEOPLE once per cluster (roles are cluster-wide)."""
+    import psycopg
+
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+        for person, group in PEOPLE.items():
+            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (person,)).fetchone():
+                continue
+            conn.execute(f"CREATE ROLE {person} LOGIN")
+            if group is not None:
+                conn.execute(f"GRANT {group} TO {person}")

@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pg_cluster
 import pytest
+
+import pg_cluster
 
 
 def test_cluster_answers_on_its_socket(pg_cluster: pg_cluster.PgCluster) -> None:

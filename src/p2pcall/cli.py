@@ -12,6 +12,8 @@ from p2pcall.commands import NAMES
 
 # Commands that print times in the local zone (verify and where do not).
 TIME_COMMANDS = ("list", "due", "show", "export", "letter", "stats")
+# Commands that work on a PostgreSQL server only, never on the local data folder.
+SERVER_COMMANDS = ("db",)
 DATA_DIR_HELP = "folder for the records (default: $P2PCALL_DATA_DIR, else your user data folder)"
 
 
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command:
         from p2pcall.paths import data_dir_problem
 
-        problem = data_dir_problem(data_dir)
+        problem = None if args.command in SERVER_COMMANDS else data_dir_problem(data_dir)
         if problem is not None:  # a file given as --data-dir: not "no records yet"
             if args.command == "where":
                 importlib.import_module("p2pcall.commands.where").run(args, data_dir)

@@ -16,4 +16,5 @@ NAMES = (
     "stats",
     "reviewers",
     "check",
+    "db",
 )

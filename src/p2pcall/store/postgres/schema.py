@@ -5,6 +5,7 @@ one transaction with the version rows it adds to `p2pcall.schema_version`: a fai
 the database as it was. Every step runs as the role p2pcall_owner, which owns the schema and
 everything in it; the roles people connect as are members of the three group roles below,
 never of the owner, so none of them can drop, alter or disable a table, trigger or policy.
+Only a superuser runs init and upgrade (the owner role cannot log in and has no members).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def upgrade(conn: psycopg.Connection[tuple[object, ...]]) -> Outcome:
             raise ServerSchemaError(
                 "this database has no p2pcall schema yet; run `p2pcall db init` first"
             )
-        _require_owner_member(conn)
+        _require_superuser(conn)
         outcome = _run_steps(conn)
         _check_roles(conn)
     return outcome
@@ -97,7 +98,6 @@ def _run_steps(conn: psycopg.Connection[tuple[object, ...]]) -> Outcome:
             f"this database was set up by a newer p2pcall (server schema {found}, this one "
             f"knows {CURRENT_VERSION}); upgrade p2pcall rather than this database"
         )
-    _require_owner_member(conn)
     conn.execute(f"SET LOCAL ROLE {OWNER}")
     conn.execute(
         f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_version (
@@ -115,20 +115,13 @@ def _run_steps(conn: psycopg.Connection[tuple[object, ...]]) -> Outcome:
 
 
 def _require_superuser(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Only a superuser changes the schema: the owner role has no members (see role_problems),
+    so none of the roles people work as can."""
     row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
     if row is None or not row[0]:
         raise ServerSchemaError(
-            "`p2pcall db init` creates roles, a schema and an extension: connect as a "
-            "superuser (for example the server's `postgres` role)"
-        )
-
-
-def _require_owner_member(conn: psycopg.Connection[tuple[object, ...]]) -> None:
-    row = conn.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", (OWNER,)).fetchone()
-    if row is None or not row[0]:
-        raise ServerSchemaError(
-            f"changing the p2pcall schema takes a superuser or a member of {OWNER}; "
-            "the roles people work as cannot"
+            "setting up or upgrading the p2pcall schema creates roles, tables and guards: "
+            "connect as a superuser (for example the server's `postgres` role)"
         )
 
 
