@@ -292,9 +292,17 @@ PEOPLE = {
 
 
 def add_people(cluster: PgCluster) -> None:
-    """Create the login roles of PEOPLE once per cluster (roles are cluster-wide)."""
+    """Create the login roles of PEOPLE once per cluster (roles are cluster-wide). The
+    group roles come from `db init`'s own code, run on a scratch database."""
     import psycopg
 
+    from p2pcall.store.postgres import schema
+
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'outsider'").fetchone():
+            return
+    with psycopg.connect(cluster.dsn(dbname=fresh_database(cluster, "people"))) as conn:
+        schema.init(conn)
     with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
         for person, group in PEOPLE.items():
             if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (person,)).fetchone():

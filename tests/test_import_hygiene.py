@@ -266,3 +266,42 @@ def test_the_read_only_opening_needs_no_orm(sandbox) -> None:
     loaded = run_child(code, env, root / "cwd")["loaded"]
     for package in ("sqlalchemy", "sqlmodel", "textual", "pendulum"):
         assert package not in loaded, f"store/reading.py imports {package}: {loaded}"
+
+
+def test_server_modules_stay_off_textual_and_psycopg_until_used(sandbox) -> None:
+    """`p2pcall db` and the server schema: no TUI; psycopg (an optional extra) only once a
+    command runs, so the parser builds without it. (SQLAlchemy still comes along through
+    p2pcall/store/__init__.py, which imports the SQLite store.)"""
+    root, env = sandbox
+    code = (
+        "import p2pcall.commands.db, p2pcall.store.postgres.schema\n"
+        "import p2pcall.store.postgres.connection\n"
+        "from p2pcall.cli import build_parser\n"
+        "build_parser()\n"
+        "import sys\n"
+        "assert 'psycopg' not in sys.modules, 'psycopg at import time'\n"
+    )
+    loaded = run_child(code + REPORT, env, root / "cwd")["loaded"]
+    assert "textual" not in loaded and "rich" not in loaded, loaded
+    assert everything_under(root / "cwd") == []
+
+
+def test_server_modules_never_import_the_sqlite_store() -> None:
+    """The PostgreSQL side stands apart: none of its modules names the SQLite store's."""
+    import ast
+
+    import p2pcall
+
+    src = Path(p2pcall.__file__).parent
+    modules = [*sorted((src / "store" / "postgres").glob("*.py")), src / "commands" / "db.py"]
+    assert len(modules) >= 4
+    for module in modules:
+        for node in ast.walk(ast.parse(module.read_text())):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                if name.startswith("p2pcall.store"):
+                    assert name.startswith("p2pcall.store.postgres"), f"{module.name}: {name}"

@@ -1,0 +1,307 @@
+"""`p2pcall db init` and `p2pcall db upgrade` as a subprocess, against the real server.
+
+Also the upgrade machinery itself (in process): a later version applied on top of the first
+server schema, and a failing step that leaves everything as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+import pg_cluster as pgc
+from p2pcall.store.postgres import connection, schema
+
+SECRET = "correct horse battery 9f3a"  # the password of pgc.PASSWORD_ROLE
+
+# Everything a schema is made of, with owners and privileges: equal before and after a
+# second `db init` or a no-op upgrade means nothing changed.
+FINGERPRINT = """
+SELECT md5(string_agg(x, E'\\n' ORDER BY x)) FROM (
+    SELECT format('%s %s %s %s', c.relname, c.relkind, pg_get_userbyid(c.relowner), c.relacl)
+    FROM pg_class c WHERE c.relnamespace = 'p2pcall'::regnamespace
+    UNION ALL SELECT format('%s %s %s', t.tgname, t.tgrelid::regclass, t.tgenabled)
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+    WHERE c.relnamespace = 'p2pcall'::regnamespace
+    UNION ALL SELECT format('%s %s %s', p.polname, p.polrelid::regclass,
+        pg_get_expr(p.polqual, p.polrelid)) FROM pg_policy p
+    UNION ALL SELECT format('%s %s', p.proname, p.proacl) FROM pg_proc p
+    WHERE p.pronamespace = 'p2pcall'::regnamespace
+    UNION ALL SELECT format('%s %s %s', version, applied_at, applied_by) FROM p2pcall.schema_version
+) AS parts(x)
+"""
+
+
+@pytest.fixture(scope="module")
+def cluster(pg_cluster: pgc.PgCluster) -> Iterator[pgc.PgCluster]:
+    pgc.add_people(pg_cluster)
+    with psycopg.connect(pg_cluster.dsn(), autocommit=True) as conn:
+        if not conn.execute(
+            "SELECT 1 FROM pg_roles WHERE rolname = %s", (pgc.PASSWORD_ROLE,)
+        ).fetchone():
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN SUPERUSER PASSWORD {}").format(
+                    sql.Identifier(pgc.PASSWORD_ROLE), sql.Literal(SECRET)
+                )
+            )
+    yield pg_cluster
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> dict[str, str]:
+    """An environment with its own HOME (no ~/.pgpass of the machine) and data folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.pop(connection.URL_ENV, None)
+    env["HOME"] = str(tmp_path / "home")
+    env["P2PCALL_DATA_DIR"] = str(tmp_path / "data")
+    (tmp_path / "home").mkdir()
+    return env
+
+
+def db(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "p2pcall", "db", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+
+
+def fingerprint(cluster: pgc.PgCluster, name: str) -> str:
+    with psycopg.connect(cluster.dsn(dbname=name)) as conn:
+        row = conn.execute(FINGERPRINT).fetchone()
+    assert row is not None and row[0]
+    return str(row[0])
+
+
+def has_schema(cluster: pgc.PgCluster, name: str) -> bool:
+    with psycopg.connect(cluster.dsn(dbname=name)) as conn:
+        row = conn.execute("SELECT to_regnamespace('p2pcall') IS NOT NULL").fetchone()
+    return bool(row and row[0])
+
+
+def test_init_twice_is_safe_and_upgrade_of_a_current_schema_changes_nothing(
+    cluster: pgc.PgCluster, home: dict[str, str]
+) -> None:
+    name = pgc.fresh_database(cluster, "cli")
+    url = cluster.url(dbname=name)
+    first = db(home, "init", "--database", url)
+    assert first.returncode == 0, first.stderr
+    assert (
+        first.stdout == f"{name} on {cluster.socket_dir} as postgres: "
+        "set up at server schema 1 (roles, tables, guards)\n"
+    )
+    assert first.stderr == ""
+    before = fingerprint(cluster, name)
+    again = db(home, "init", "--database", url)
+    assert again.returncode == 0, again.stderr
+    assert "server schema 1 is current, already set up; roles checked" in again.stdout
+    assert fingerprint(cluster, name) == before
+    home[connection.URL_ENV] = url  # the environment instead of --database
+    upgraded = db(home, "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "server schema 1 is current, nothing to change" in upgraded.stdout
+    assert fingerprint(cluster, name) == before
+
+
+def test_upgrade_before_init_is_refused_and_creates_nothing(
+    cluster: pgc.PgCluster, home: dict[str, str]
+) -> None:
+    name = pgc.fresh_database(cluster, "cli")
+    done = db(home, "upgrade", "--database", cluster.url(dbname=name))
+    assert done.returncode == 1
+    assert "run `p2pcall db init` first" in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert not has_schema(cluster, name)
+
+
+def test_init_as_a_working_role_is_refused_and_creates_nothing(
+    cluster: pgc.PgCluster, home: dict[str, str]
+) -> None:
+    name = pgc.fresh_database(cluster, "cli")
+    done = db(home, "init", "--database", cluster.url(user="dr_lee", dbname=name))
+    assert done.returncode == 1
+    assert "connect as a superuser" in done.stderr and "nothing was changed" in done.stderr
+    assert not has_schema(cluster, name)
+
+
+def test_a_member_of_the_owner_role_is_refused(
+    cluster: pgc.PgCluster, home: dict[str, str]
+) -> None:
+    """A working role that could drop the guards: init says so and changes nothing."""
+    name = pgc.fresh_database(cluster, "cli")
+    url = cluster.url(dbname=name)
+    assert db(home, "init", "--database", url).returncode == 0
+    before = fingerprint(cluster, name)
+    with psycopg.connect(cluster.dsn(), autocommit=True) as su:
+        su.execute(f"GRANT {schema.OWNER} TO dr_park")
+        try:
+            for action in ("init", "upgrade"):
+                done = db(home, action, "--database", url)
+                assert done.returncode == 1
+                assert "dr_park is a member of p2pcall_owner" in done.stderr
+        finally:
+            su.execute(f"REVOKE {schema.OWNER} FROM dr_park")
+    assert fingerprint(cluster, name) == before
+
+
+def test_a_password_in_the_url_is_refused_and_never_printed(
+    cluster: pgc.PgCluster, home: dict[str, str]
+) -> None:
+    name = pgc.fresh_database(cluster, "cli")
+    secret = SECRET.replace(" ", "%20")
+    url = f"postgresql://{pgc.PASSWORD_ROLE}:{secret}@/{name}?host={cluster.socket_dir}"
+    done = db(home, "init", "--database", url)
+    assert done.returncode == 1
+    assert "holds a password" in done.stderr and "~/.pgpass" in done.stderr
+    home[connection.URL_ENV] = f"host={cluster.socket_dir} dbname={name} password='{SECRET}'"
+    from_env = db(home, "init")
+    assert from_env.returncode == 1 and "P2PCALL_DATABASE_URL holds a password" in from_env.stderr
+    for output in (done.stdout, done.stderr, from_env.stdout, from_env.stderr):
+        assert "horse" not in output and "9f3a" not in output
+    assert not has_schema(cluster, name)
+
+
+def test_the_password_comes_from_pgpass(
+    cluster: pgc.PgCluster, home: dict[str, str], tmp_path: Path
+) -> None:
+    name = pgc.fresh_database(cluster, "cli")
+    url = cluster.url(user=pgc.PASSWORD_ROLE, dbname=name)
+    asked = db(home, "init", "--database", url)  # no password anywhere, no terminal
+    assert asked.returncode == 1
+    assert "wants a password" in asked.stderr and "~/.pgpass" in asked.stderr
+    passfile = tmp_path / "home" / ".pgpass"
+    passfile.write_text(f"*:*:{name}:{pgc.PASSWORD_ROLE}:{SECRET}\n")
+    passfile.chmod(0o600)
+    done = db(home, "init", "--database", url)
+    assert done.returncode == 0, done.stderr
+    assert f"as {pgc.PASSWORD_ROLE}: set up at server schema 1" in done.stdout
+    assert SECRET not in done.stdout + done.stderr + asked.stdout + asked.stderr
+
+
+def test_the_password_prompt_hands_the_answer_to_libpq(cluster: pgc.PgCluster) -> None:
+    name = pgc.fresh_database(cluster, "cli")
+    questions: list[str] = []
+
+    def prompt(question: str) -> str:
+        questions.append(question)
+        return SECRET
+
+    with connection.connect(
+        cluster.url(user=pgc.PASSWORD_ROLE, dbname=name), prompt=prompt
+    ) as conn:
+        assert conn.execute("SELECT session_user").fetchone() == (pgc.PASSWORD_ROLE,)
+    assert questions == [f"Password for {name} on {cluster.socket_dir} as {pgc.PASSWORD_ROLE}: "]
+
+    with pytest.raises(connection.ConnectionProblem) as wrong:
+        connection.connect(
+            cluster.url(user=pgc.PASSWORD_ROLE, dbname=name), prompt=lambda _: "not it"
+        )
+    assert "password authentication failed" in str(wrong.value)
+    assert "not it" not in str(wrong.value)
+
+
+def test_an_unreachable_server_is_one_line(home: dict[str, str], tmp_path: Path) -> None:
+    done = db(home, "init", "--database", f"postgresql://someone@/p2pcall?host={tmp_path}")
+    assert done.returncode == 1
+    assert done.stderr.startswith("p2pcall db init: cannot connect to p2pcall on ")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_an_unverified_tls_connection_gets_a_note(home: dict[str, str]) -> None:
+    done = db(home, "upgrade", "--database", "postgresql://someone@127.0.0.1:1/p2pcall")
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert "sslmode=prefer" in lines[0] and "verify-full" in lines[0]
+    assert lines[1].startswith("p2pcall db upgrade: cannot connect")
+
+
+def test_without_psycopg_the_command_says_which_extra(home: dict[str, str]) -> None:
+    code = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from p2pcall.cli import main\n"
+        "sys.exit(main(['db', 'init', '--database', 'postgresql:///x']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=home, timeout=60
+    )
+    assert done.returncode == 1
+    assert 'pip install "p2pcall[postgres]"' in done.stderr
+
+
+# -- the upgrade machinery ----------------------------------------------------------------------
+
+V2 = """
+ALTER TABLE p2pcall.note ADD COLUMN client_key uuid;
+CREATE UNIQUE INDEX ix_note_client_key ON p2pcall.note (client_key);
+"""
+V2_BROKEN = """
+ALTER TABLE p2pcall.note ADD COLUMN client_key uuid;
+SELECT no_such_function();
+"""
+
+
+def later_version(monkeypatch: pytest.MonkeyPatch, sql: str) -> None:
+    """Pretend this p2pcall ships a version 2 after the first server schema."""
+    shipped = schema.step_sql
+    monkeypatch.setattr(schema, "STEP_FILES", (*schema.STEP_FILES, "v2-test.sql"))
+    monkeypatch.setattr(schema, "CURRENT_VERSION", 2)
+    monkeypatch.setattr(schema, "step_sql", lambda v: sql if v == 2 else shipped(v))
+
+
+def test_upgrade_from_the_first_server_schema(
+    cluster: pgc.PgCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = pgc.fresh_database(cluster, "up")
+    with psycopg.connect(cluster.dsn(dbname=name)) as conn:
+        assert schema.init(conn) == schema.Outcome(before=0, after=1)
+        later_version(monkeypatch, V2)
+        assert schema.upgrade(conn) == schema.Outcome(before=1, after=2)
+        assert schema.upgrade(conn) == schema.Outcome(before=2, after=2)
+        versions = [r[0] for r in conn.execute("SELECT version FROM p2pcall.schema_version")]
+        owner = conn.execute(
+            "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'ix_note_client_key'"
+        ).fetchone()
+    assert versions == [1, 2]
+    assert owner == (schema.OWNER,)
+
+
+def test_a_failing_upgrade_leaves_the_schema_as_it_was(
+    cluster: pgc.PgCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = pgc.fresh_database(cluster, "up")
+    with psycopg.connect(cluster.dsn(dbname=name)) as conn:
+        schema.init(conn)
+    before = fingerprint(cluster, name)
+    later_version(monkeypatch, V2_BROKEN)
+    with psycopg.connect(cluster.dsn(dbname=name)) as conn:
+        with pytest.raises(psycopg.errors.UndefinedFunction):
+            schema.upgrade(conn)
+        assert schema.version_of(conn) == 1
+        column = conn.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = 'note' "
+            "AND column_name = 'client_key'"
+        ).fetchone()
+    assert column is None
+    assert fingerprint(cluster, name) == before
+
+
+def test_a_newer_server_schema_is_left_alone(cluster: pgc.PgCluster) -> None:
+    name = pgc.fresh_database(cluster, "up")
+    with psycopg.connect(cluster.dsn(dbname=name)) as conn:
+        schema.init(conn)
+        conn.execute("INSERT INTO p2pcall.schema_version (version) VALUES (99)")
+        conn.commit()
+        with pytest.raises(schema.ServerSchemaError, match="newer p2pcall"):
+            schema.upgrade(conn)
+        with pytest.raises(schema.ServerSchemaError, match="newer p2pcall"):
+            schema.init(conn)
