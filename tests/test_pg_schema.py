@@ -54,10 +54,14 @@ def one(conn: psycopg.Connection[tuple[object, ...]], sql: str, *params: object)
     return row[0]
 
 
+def new_id(conn: psycopg.Connection[tuple[object, ...]], sql: str, *params: object) -> int:
+    value = one(conn, sql, *params)
+    assert isinstance(value, int)
+    return value
+
+
 def new_call(conn: psycopg.Connection[tuple[object, ...]]) -> int:
-    return int(
-        one(conn, "INSERT INTO call (created_at, tz) VALUES (%s, 'UTC') RETURNING id", T0)  # type: ignore[arg-type]
-    )
+    return new_id(conn, "INSERT INTO call (created_at, tz) VALUES (%s, 'UTC') RETURNING id", T0)
 
 
 def add_note(
@@ -70,8 +74,8 @@ def add_note(
     columns = ["call_id", "section", "kind", "body", "started_at", "saved_at", *extra]
     values = [call, "B", "note", body, saved, saved, *extra.values()]
     marks = ", ".join(["%s"] * len(values))
-    return int(
-        one(conn, f"INSERT INTO note ({', '.join(columns)}) VALUES ({marks}) RETURNING id", *values)  # type: ignore[arg-type]
+    return new_id(
+        conn, f"INSERT INTO note ({', '.join(columns)}) VALUES ({marks}) RETURNING id", *values
     )
 
 
@@ -158,13 +162,11 @@ def test_clinician_sees_nothing_of_another_clinicians_call(server: Connect) -> N
 
 def test_clinician_reads_the_practice_wide_reviewer_track_record(server: Connect) -> None:
     lee, park = server("dr_lee"), server("dr_park")
-    reviewer = int(
-        one(  # type: ignore[arg-type]
-            park,
-            "INSERT INTO reviewer (name, name_key, created_at) VALUES ('Dr Ames', "
-            "'dr ames', %s) RETURNING id",
-            T0,
-        )
+    reviewer = new_id(
+        park,
+        "INSERT INTO reviewer (name, name_key, created_at) VALUES ('Dr Ames', "
+        "'dr ames', %s) RETURNING id",
+        T0,
     )
     call = new_call(lee)
     lee.execute(
@@ -193,14 +195,11 @@ def test_coordinator_works_every_calls_followups_but_writes_no_note(server: Conn
     lee, kim = server("dr_lee"), server("coord_kim")
     call = new_call(lee)
     add_note(lee, call, "peer agreed to send criteria")
-    followup = int(
-        one(  # type: ignore[arg-type]
-            lee,
-            "INSERT INTO followup (call_id, action, created_at) VALUES (%s, 'appeal', %s) "
-            "RETURNING id",
-            call,
-            T0,
-        )
+    followup = new_id(
+        lee,
+        "INSERT INTO followup (call_id, action, created_at) VALUES (%s, 'appeal', %s) RETURNING id",
+        call,
+        T0,
     )
     lee.execute(
         "INSERT INTO draft (call_id, section, kind, body, started_at, updated_at) "
@@ -446,14 +445,11 @@ def test_author_cannot_be_forged(server: Connect) -> None:
     assert "the author of a row is the role that connected" in refused(
         park, "INSERT INTO call (created_at, tz, author) VALUES (%s, 'UTC', 'dr_lee')", T0
     )
-    followup = int(
-        one(  # type: ignore[arg-type]
-            lee,
-            "INSERT INTO followup (call_id, action, created_at) VALUES (%s, 'appeal', %s) "
-            "RETURNING id",
-            call,
-            T0,
-        )
+    followup = new_id(
+        lee,
+        "INSERT INTO followup (call_id, action, created_at) VALUES (%s, 'appeal', %s) RETURNING id",
+        call,
+        T0,
     )
     assert "cannot be changed" in refused(
         kim, "UPDATE followup SET author = 'dr_park', status = 'done' WHERE id = %s", followup

@@ -21,7 +21,10 @@ EXIT_PROBLEM = 1
 EXTRA_HINT = 'install the PostgreSQL extra first: pip install "p2pcall[postgres]"'
 
 
-def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    parents: list[argparse.ArgumentParser],
+) -> None:
     db = sub.add_parser(
         "db",
         help="set up or upgrade a practice's PostgreSQL server (db init, db upgrade)",

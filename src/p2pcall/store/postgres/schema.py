@@ -49,7 +49,7 @@ def version_of(conn: psycopg.Connection[tuple[object, ...]]) -> int:
         return 0
     found = conn.execute(f"SELECT coalesce(max(version), 0) FROM {SCHEMA}.schema_version")
     value = found.fetchone()
-    return int(value[0]) if value is not None else 0  # type: ignore[call-overload]
+    return value[0] if value is not None and isinstance(value[0], int) else 0
 
 
 def init(conn: psycopg.Connection[tuple[object, ...]]) -> Outcome:
