@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     except connection.ConnectionProblem as exc:
         print(error_line(prefix, str(exc)), file=sys.stderr)
         return EXIT_PROBLEM
-    where = shown(connection.shown(url))
+    where = shown(connection.shown_connected(conn))
     try:
         with conn:
             step = schema.init if args.db_action == "init" else schema.upgrade

@@ -70,6 +70,14 @@ def shown(url: str) -> str:
     return f"{parts.get('dbname') or user} on {where} as {user}"
 
 
+def shown_connected(conn: psycopg.Connection[tuple[object, ...]]) -> str:
+    """The database actually reached, in the words of `shown` (libpq fills in what the URL
+    left to defaults: the socket folder, the login name)."""
+    info = conn.info
+    host = info.host if info.host.startswith("/") else f"{info.host}:{info.port}"
+    return f"{info.dbname} on {host} as {info.user}"
+
+
 def tls_warning(url: str) -> str | None:
     """A line to print when a TCP connection is not verified TLS (see docs/team.md)."""
     parts = parse(url)
