@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +37,17 @@ DATABASE = "p2pcall_test"
 PASSWORD_ROLE = "pw_user"  # the one role that must give a password
 # Every command gets this long at most: a server that cannot start says so, never hangs.
 COMMAND_TIMEOUT = 120
+
+
+# Run by the watchdog process (see PgCluster._watch): argv = stop command (JSON), folder.
+WATCHDOG = """
+import json, os, shutil, subprocess, sys
+sys.stdin.buffer.read()  # returns when the test run closes the pipe or dies
+stop, root = json.loads(sys.argv[1]), sys.argv[2]
+if os.path.exists(os.path.join(root, "data", "postmaster.pid")):
+    subprocess.run(stop, capture_output=True, timeout=120)
+shutil.rmtree(root, ignore_errors=True)
+"""
 
 
 class ClusterUnavailable(Exception):
@@ -92,6 +105,7 @@ class PgCluster:
     account: pwd.struct_passwd | None
     running: bool = False
     _stopped: bool = field(default=False, repr=False)
+    _watchdog: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def data(self) -> Path:
@@ -114,16 +128,20 @@ class PgCluster:
 
         return f"postgresql://{user}@/{dbname}?host={quote(str(self.socket_dir), safe='/')}"
 
-    def _as_server(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+    def _command(self, args: list[str]) -> list[str]:
         command = [str(self.bindir / args[0]), *args[1:]]
-        if self.account is not None:
-            command = [
-                "setpriv",
-                f"--reuid={self.account.pw_uid}",
-                f"--regid={self.account.pw_gid}",
-                "--clear-groups",
-                *command,
-            ]
+        if self.account is None:
+            return command
+        return [
+            "setpriv",
+            f"--reuid={self.account.pw_uid}",
+            f"--regid={self.account.pw_gid}",
+            "--clear-groups",
+            *command,
+        ]
+
+    def _as_server(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        command = self._command(args)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
@@ -176,6 +194,7 @@ class PgCluster:
             ],
         )
         self._configure()
+        self._watch()
         options = (
             f"-c listen_addresses='' -c unix_socket_directories='{self.socket_dir}' "
             "-c unix_socket_permissions=0700 -c fsync=off -c max_connections=40 "
@@ -206,21 +225,50 @@ class PgCluster:
         hba = self.data / "pg_hba.conf"
         hba.write_text(f"local all {PASSWORD_ROLE} scram-sha-256\nlocal all all trust\n")
 
+    def _watch(self) -> None:
+        """A watchdog process that outlives this one: when the test run dies without
+        stopping the server (kill -9, a CI timeout), the pipe it reads closes and it stops
+        the server (`pg_ctl stop -m immediate`) and removes the folder."""
+        stop = self._command(["pg_ctl", "stop", "-m", "immediate", "--wait", "-D", str(self.data)])
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", WATCHDOG, json.dumps(stop), str(self.root)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl+C to the test run does not end it first
+        )
+
     def stop(self) -> None:
         """`pg_ctl stop -m fast`, then the folder goes. Safe to call twice."""
         if self._stopped:
             return
         self._stopped = True
         try:
-            if self.running:
-                with contextlib.suppress(ClusterUnavailable):
-                    self._check(
-                        "pg_ctl stop",
-                        ["pg_ctl", "stop", "-m", "fast", "--wait", "-D", str(self.data)],
-                    )
-                self.running = False
+            self._stop_server()
         finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+            watchdog = self._watchdog
+            if watchdog is not None and watchdog.stdin is not None:
+                watchdog.stdin.close()  # the server is stopped: it finds nothing to do
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    watchdog.wait(timeout=COMMAND_TIMEOUT)
+
+    def _stop_server(self) -> None:
+        """Fast (disconnect everyone, clean shutdown), else immediate. A server that would
+        not stop keeps its folder (the watchdog tries again) and fails the teardown."""
+        if self.running:
+            for mode in ("fast", "immediate"):
+                try:
+                    self._check(
+                        f"pg_ctl stop -m {mode}",
+                        ["pg_ctl", "stop", "-m", mode, "--wait", "-D", str(self.data)],
+                    )
+                except ClusterUnavailable:
+                    if mode == "immediate":
+                        raise
+                    continue
+                break
+            self.running = False
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def start_cluster() -> PgCluster:
