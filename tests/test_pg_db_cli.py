@@ -154,6 +154,23 @@ def test_a_member_of_the_owner_role_is_refused(
     assert fingerprint(cluster, name) == before
 
 
+def test_a_working_role_that_bypasses_row_security_is_refused(
+    cluster: pgc.PgCluster, home: dict[str, str]
+) -> None:
+    name = pgc.fresh_database(cluster, "cli")
+    url = cluster.url(dbname=name)
+    with psycopg.connect(cluster.dsn(), autocommit=True) as su:
+        su.execute("ALTER ROLE coord_kim BYPASSRLS")
+        try:
+            done = db(home, "init", "--database", url)
+        finally:
+            su.execute("ALTER ROLE coord_kim NOBYPASSRLS")
+    assert done.returncode == 1
+    assert "coord_kim has bypassrls" in done.stderr
+    assert not has_schema(cluster, name)
+    assert db(home, "init", "--database", url).returncode == 0
+
+
 def test_a_password_in_the_url_is_refused_and_never_printed(
     cluster: pgc.PgCluster, home: dict[str, str]
 ) -> None:

@@ -146,8 +146,9 @@ _POWERS = ("rolsuper", "rolbypassrls", "rolcreaterole", "rolreplication")
 
 
 def role_problems(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
-    """What would let a person get past the guards: a group with special powers, a group (or
-    a member of one) that is a member of the owner, a login role in the owner itself."""
+    """What would let a person get past the guards: a group with special powers, a role
+    other than a superuser in the owner role, a member of a group that bypasses row-level
+    security. (A superuser gets past everything; docs/team.md says to keep those few.)"""
     problems: list[str] = []
     for role in (OWNER, *GROUPS):
         row = conn.execute(
@@ -173,6 +174,16 @@ def role_problems(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
         problems.append(
             f"the role {name} is a member of {OWNER}: it could drop or disable the record's guards"
         )
+    bypassing = conn.execute(
+        """SELECT m.rolname FROM pg_roles m
+           WHERE m.rolbypassrls AND NOT m.rolsuper
+             AND (pg_has_role(m.oid, %s, 'MEMBER') OR pg_has_role(m.oid, %s, 'MEMBER')
+                  OR pg_has_role(m.oid, %s, 'MEMBER'))
+           ORDER BY 1""",
+        GROUPS,
+    ).fetchall()
+    for (name,) in bypassing:
+        problems.append(f"the role {name} has bypassrls: it would read every clinician's calls")
     return problems
 
 
