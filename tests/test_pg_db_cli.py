@@ -226,6 +226,12 @@ def test_the_password_prompt_hands_the_answer_to_libpq(cluster: pgc.PgCluster) -
     assert "password authentication failed" in str(wrong.value)
     assert "not it" not in str(wrong.value)
 
+    def end_of_input(question: str) -> str:
+        raise EOFError  # what getpass does on Ctrl+D
+
+    with pytest.raises(connection.ConnectionProblem, match="no password given"):
+        connection.connect(cluster.url(user=pgc.PASSWORD_ROLE, dbname=name), prompt=end_of_input)
+
 
 def test_an_unreachable_server_is_one_line(home: dict[str, str], tmp_path: Path) -> None:
     done = db(home, "init", "--database", f"postgresql://someone@/p2pcall?host={tmp_path}")

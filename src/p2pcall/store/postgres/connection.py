@@ -113,7 +113,10 @@ def connect(
             f"the server wants a password for {shown(url)} and there is no terminal to ask "
             "on: put it in ~/.pgpass"
         )
-    password = ask(f"Password for {shown(url)}: ")
+    try:
+        password = ask(f"Password for {shown(url)}: ")
+    except EOFError:  # Ctrl+D at the prompt
+        raise ConnectionProblem(f"no password given for {shown(url)}") from None
     try:
         return psycopg.connect(
             url, password=password, connect_timeout=CONNECT_TIMEOUT, autocommit=autocommit
