@@ -104,7 +104,7 @@ def connect(
 
     try:
         return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT, autocommit=autocommit)
-    except psycopg.OperationalError as exc:
+    except psycopg.Error as exc:
         if not _wants_password(exc):
             raise ConnectionProblem(_reason(exc, url)) from None
     ask = prompt if prompt is not None else _terminal_prompt()
@@ -121,7 +121,7 @@ def connect(
         return psycopg.connect(
             url, password=password, connect_timeout=CONNECT_TIMEOUT, autocommit=autocommit
         )
-    except psycopg.OperationalError as exc:
+    except psycopg.Error as exc:
         raise ConnectionProblem(_reason(exc, url)) from None
 
 
