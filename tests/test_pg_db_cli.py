@@ -113,6 +113,32 @@ def test_init_twice_is_safe_and_upgrade_of_a_current_schema_changes_nothing(
     assert fingerprint(cluster, name) == before
 
 
+def test_two_inits_at_once_set_up_once(cluster: pgc.PgCluster, home: dict[str, str]) -> None:
+    """The second waits for the first (an advisory lock), then finds the schema current."""
+    name = pgc.fresh_database(cluster, "cli")
+    command = [
+        sys.executable,
+        "-m",
+        "p2pcall",
+        "db",
+        "init",
+        "--database",
+        cluster.url(dbname=name),
+    ]
+    running = [
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=home
+        )
+        for _ in range(2)
+    ]
+    results = [proc.communicate(timeout=120) for proc in running]
+    assert [proc.returncode for proc in running] == [0, 0], results
+    said = sorted(out for out, _err in results)
+    assert "already set up" in said[0] and "set up at server schema 1" in said[1], said
+    with psycopg.connect(cluster.dsn(dbname=name)) as conn:
+        assert conn.execute("SELECT count(*) FROM p2pcall.schema_version").fetchone() == (1,)
+
+
 def test_upgrade_before_init_is_refused_and_creates_nothing(
     cluster: pgc.PgCluster, home: dict[str, str]
 ) -> None:
