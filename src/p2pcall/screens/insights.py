@@ -21,9 +21,11 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, Sparkline, Static
 from textual_plotext import PlotextPlot
 
+from p2pcall import queries
 from p2pcall.domain.history import FilterError, HistoryFilter, parse_day
 from p2pcall.domain.stats import GROUPINGS, OUTCOME_KEYS, GroupStats, StatsReport, rate_cells
 from p2pcall.domain.text import one_line
+from p2pcall.host import host
 from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
 
@@ -37,14 +39,6 @@ OUTCOME_SHORT = {
     "educational_only": "Educational",
 }
 TABLE_COLUMNS = ("Calls", "Appr", "Part", "Den", "Overt", "SameSp", "NoName", "Kept", "Dec.d")
-
-
-def load_insights(store: Any, by: str, flt: HistoryFilter, tz: str) -> tuple[Any, Any]:
-    """Database thread: months (for the charts) and the table's grouping."""
-    from p2pcall.store.stats import call_stats_by
-
-    months, table = call_stats_by(store, ["month", by], flt, tz)
-    return months, table
 
 
 def quarters(months: StatsReport) -> list[tuple[str, dict[str, int]]]:
@@ -183,8 +177,8 @@ class InsightsScreen(Screen[None]):
             return
         self.generation += 1
         generation, by, tz = self.generation, self.by, flt.tz or ""
-        self.app.db.submit(  # type: ignore[attr-defined]
-            lambda store: load_insights(store, by, flt, tz),
+        host(self).db.read(
+            lambda store: queries.call_stats(store, by, flt, tz),
             lambda result: self._show(generation, result),
             self._failed,
         )
