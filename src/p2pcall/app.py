@@ -331,7 +331,8 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         from p2pcall.domain.vocab import Outcome
 
         # An ended call keeps its recorded outcome unless the user picks another.
-        default = live.call.outcome or Outcome.parse(live.call.value("coverage_status"))
+        stated = Outcome.parse(live.call.value("coverage_status"))
+        default = live.call.outcome or (stated if isinstance(stated, Outcome) else None)
         self.push_screen(EndCallScreen(summary, unsent, default), self._end_call)
 
     def _end_call(self, outcome: Outcome | None) -> None:

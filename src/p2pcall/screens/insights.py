@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, Sparkline, Static
+from textual.widgets.data_table import ColumnKey
 from textual_plotext import PlotextPlot
 
 from p2pcall import queries
@@ -231,15 +232,18 @@ class InsightsScreen(Screen[None]):
         if rows:
             labels = [quarter for quarter, _ in rows]
             series = [[counts[key] for _, counts in rows] for key in OUTCOME_KEYS]
-            plt.stacked_bar(labels, series, labels=[OUTCOME_SHORT[key] for key in OUTCOME_KEYS])
+            # plotext's stacked_bar takes `labels`; textual-plotext's typed wrapper says `label`.
+            legend = [OUTCOME_SHORT[key] for key in OUTCOME_KEYS]
+            plt.stacked_bar(labels, series, labels=legend)  # type: ignore[call-arg]
         plt.title("Outcomes per quarter")
         plot.refresh()
 
     def _fill_table(self, report: StatsReport) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        column = table.columns.get("label")  # type: ignore[call-overload]
+        column = table.columns.get(ColumnKey("label"))
         if column is not None:
+            # Typed as Rich Text; DataTable draws Content (our literal text) just the same.
             column.label = Content(self.by.capitalize())  # type: ignore[assignment]
         for group in report.groups:
             table.add_row(Content(one_line(group.label, 18)), *table_cells(group))

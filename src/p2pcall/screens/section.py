@@ -283,7 +283,7 @@ class SectionScreen(CallScreen):
         self._draft.poke()
 
     def action_set_kind(self, value: str) -> None:
-        kind = NoteKind(value)
+        kind = next(k for k in NoteKind if k.value == value)
         self.composer.kind = NoteKind.NOTE if self.composer.kind is kind else kind
         self._draft.poke()
 

@@ -8,7 +8,7 @@ finishes the call. Nothing here touches the database except through ``app.db``.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -538,7 +538,7 @@ class DueDateScreen(ModalScreen[UserDate | str | None]):
             return
         self._submit(day)
 
-    def _typed_day(self) -> date | bool | None:
+    def _typed_day(self) -> date | Literal[False] | None:
         """The typed date, None when empty, False (with the reason shown) when unusable."""
         try:
             return parse_typed_date(self.query_one("#due-date", Input).value, "Due date")
