@@ -356,7 +356,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
                 self.uninstall_screen(name)
         session, self._session = self._session, None
         if session is not None:
-            session.open = False
+            session.close()
             if session.unsaved:
                 self._retrying.append(session)  # its failed notes are still retried
         self.refresh_home()

@@ -148,7 +148,16 @@ class CallSession:
         self._tickets = itertools.count(1)
         self._failed: list[FailedSave] = []
         self._field_throttles: dict[str, Throttle] = {}
-        self.open = True  # False once the App has ended it (its retries may go on)
+        self._mark_watchers: list[Callable[[SaveMark], None]] = []
+        self.open = True  # False once the App has closed it (its retries may go on)
+
+    def close(self) -> None:
+        """The call's screens are gone: stop telling them anything (failed notes are still
+        retried by `retry_failed`, and their answers go nowhere but the record)."""
+        self.open = False
+        for watcher in self._mark_watchers:
+            self.status.mark.unwatch(watcher)
+        self._mark_watchers.clear()
 
     # -- what the screens read -------------------------------------------------------------
 
@@ -165,6 +174,11 @@ class CallSession:
                 continue  # a correction replaces nothing and adds no note to the section
             counts[note.section.value] = counts.get(note.section.value, 0) + 1
         return counts
+
+    def watch_save_mark(self, watcher: Callable[[SaveMark], None]) -> None:
+        """Watch the app's save mark while this call is open (see `close`)."""
+        self._mark_watchers.append(watcher)
+        self.status.mark.watch(watcher)
 
     @property
     def unsaved(self) -> int:

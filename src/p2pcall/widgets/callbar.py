@@ -65,11 +65,7 @@ class CallClock(SessionStatic, SteadyStatic):
 
 class SaveState(SessionStatic, SteadyStatic):
     def on_mount(self) -> None:
-        self.session.status.mark.watch(self.show)
-
-    def on_unmount(self) -> None:
-        # The save mark is the app's: it outlives this call's screens.
-        self.session.status.mark.unwatch(self.show)
+        self.session.watch_save_mark(self.show)
 
     def show(self, state: SaveMark) -> None:
         level, message = state
