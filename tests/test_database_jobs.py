@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from conftest import wait_until
-from pilot_helpers import open_app, settle
-
 from p2pcall.app import P2PCallApp
+from pilot_helpers import open_app, settle
 
 
 def _fail_selects_on(engine: Any, table: str) -> Any:
