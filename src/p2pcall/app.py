@@ -396,9 +396,25 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         then: Callable[[Any], None] | None = None,
         on_error: Callable[[str], None] | None = None,
     ) -> None:
-        """Finalize the open call's record (see `CallSession.finalize`)."""
-        if self._session is not None and self._session.call.id == call_id:
-            self._session.finalize(then, on_error)
+        """Finalize a call's record: the open call's through its session (`finalize`
+        there), any other one here. Finalizing twice changes nothing, so a retry is safe."""
+        from p2pcall.session import finalized_notice
+
+        session = self._session
+        if session is not None and session.call.id == call_id:
+            session.finalize(then, on_error)
+            return
+
+        def done(call: Any) -> None:
+            self.notify(finalized_notice(call), timeout=8)
+            self.status.saved()
+            if then is not None:
+                then(call)
+
+        self.status.saving()
+        self.ask_store(
+            lambda store: store.finalize_call(call_id), done, on_error, "finalize", "write"
+        )
 
     # -- leaving -------------------------------------------------------------------------
 

@@ -41,6 +41,18 @@ SaveMark = tuple[str, str]  # (level: "ok" | "busy" | "error", what the call bar
 FIELD_SAVE_SECONDS = 1.0  # a field being typed is written at most once a second
 
 
+def finalized_notice(call: Call) -> str:
+    """What the app says when a record is finalized."""
+    from p2pcall.domain.chain import short
+
+    # Short: a 15-second toast with the full head covered half the screen at 80x24.
+    # The full head is on the call's detail and in every export.
+    return (
+        f"Call #{call.id} finalized. Chain head {short(call.chain_head or '')}\u2026 "
+        "(in full on its detail and exports): keep a copy outside this computer."
+    )
+
+
 class Watched(Generic[T]):
     """A value whose watchers are called, at once, each time it is set."""
 
@@ -344,10 +356,9 @@ class CallSession:
         call.started_at = at
 
         def done(stored: Call) -> None:
-            call.started_at = stored.started_at
+            call.started_at = stored.started_at or at
             self.status.saved()
-            assert stored.started_at is not None
-            self._app.notify(f"Connected at {clock_time(stored.started_at, stored.tz)}.", timeout=3)
+            self._app.notify(f"Connected at {clock_time(call.started_at, stored.tz)}.", timeout=3)
 
         def failed(error: str) -> None:
             call.started_at = None
@@ -413,18 +424,10 @@ class CallSession:
         call_id = self.call.id
 
         def done(stored: Call) -> None:
-            from p2pcall.domain.chain import short
-
             self.call.finalized_at = stored.finalized_at
             self.call.chain_head = stored.chain_head
             self.chain_head.set(stored.chain_head)
-            # Short: a 15-second toast with the full head covered half the screen at 80x24.
-            # The full head is on the call's detail and in every export.
-            self._app.notify(
-                f"Call #{stored.id} finalized. Chain head {short(stored.chain_head or '')}\u2026 "
-                "(in full on its detail and exports): keep a copy outside this computer.",
-                timeout=8,
-            )
+            self._app.notify(finalized_notice(stored), timeout=8)
             self.status.saved()
             if then is not None:
                 then(stored)
