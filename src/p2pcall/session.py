@@ -158,7 +158,10 @@ class CallSession:
         self._app = app
         self._db = db
         self._tickets = itertools.count(1)
-        self._failed: list[FailedSave] = []
+        # Every note whose save failed, by ticket, until a retry commits it; and those of them
+        # sent again whose answer is not back yet.
+        self._failed: dict[int, FailedSave] = {}
+        self._resending: set[int] = set()
         self._field_throttles: dict[str, Throttle] = {}
         self._mark_watchers: list[Callable[[SaveMark], None]] = []
         self.open = True  # False once the App has closed it (its retries may go on)
@@ -194,7 +197,7 @@ class CallSession:
 
     @property
     def unsaved(self) -> int:
-        """Notes whose save failed and that wait for a retry."""
+        """Notes whose save failed and that no retry has committed yet."""
         return len(self._failed)
 
     @property
@@ -217,11 +220,14 @@ class CallSession:
         call_id = self.call.id
 
         def done(note: Note) -> None:
+            self._failed.pop(save.ticket, None)
+            self._resending.discard(save.ticket)
             self.drafts.pop(save.section, None)
             self._committed(save.ticket, note)
 
         def failed(error: str) -> None:
-            self._failed.append(save)
+            self._failed[save.ticket] = save
+            self._resending.discard(save.ticket)
             self._app.post_message(NoteFailed(self, save.ticket, save.section, error, retried=True))
             self._app.notify(
                 f"Note not saved: {error} It is kept on screen and retried every few seconds.",
@@ -239,10 +245,12 @@ class CallSession:
         )
 
     def retry_failed(self) -> None:
-        """Send every failed note again (each fails back into the queue if it fails again)."""
-        waiting, self._failed = self._failed, []
-        for save in waiting:
-            self._submit_note(save)
+        """Send every failed note again, in the order they failed (once: not while its
+        last retry is still waiting for its answer)."""
+        for ticket, save in list(self._failed.items()):
+            if ticket not in self._resending:
+                self._resending.add(ticket)
+                self._submit_note(save)
 
     def correct_note(self, original: Note, body: str, started_at: datetime) -> int:
         """Queue a correction (a new note pointing at `original`; the original is kept)."""
