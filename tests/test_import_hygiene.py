@@ -305,3 +305,45 @@ def test_server_modules_never_import_the_sqlite_store() -> None:
             for name in names:
                 if name.startswith("p2pcall.store"):
                     assert name.startswith("p2pcall.store.postgres"), f"{module.name}: {name}"
+
+
+def test_screens_and_widgets_never_import_the_store() -> None:
+    """They ask for data through `p2pcall.queries` (and the open call's `CallSession`): an
+    import of the store, even one for a type only, ties a screen to the store's insides."""
+    import ast
+
+    import p2pcall
+
+    root = Path(p2pcall.__file__).parent
+    found = []
+    for folder in ("screens", "widgets"):
+        for path in sorted((root / folder).glob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    names = [node.module or ""]
+                else:
+                    continue
+                found += [
+                    f"{folder}/{path.name}:{node.lineno} {name}"
+                    for name in names
+                    if name == "p2pcall.store" or name.startswith("p2pcall.store.")
+                ]
+    assert found == []
+
+
+def test_the_call_session_and_queries_import_no_database(sandbox) -> None:
+    """Screens import these before the first frame: SQLAlchemy loads after it, in the thread."""
+    root, env = sandbox
+    code = (
+        "import pkgutil, importlib, p2pcall.screens, p2pcall.widgets\n"
+        "import p2pcall.session, p2pcall.queries, p2pcall.host\n"
+        "for package in (p2pcall.screens, p2pcall.widgets):\n"
+        "    for m in pkgutil.iter_modules(package.__path__, package.__name__ + '.'):\n"
+        "        importlib.import_module(m.name)\n"
+    )
+    loaded = run_child(code + REPORT, env, root / "cwd")["loaded"]
+    assert "textual" in loaded  # the check sees real imports
+    for package in ("sqlalchemy", "sqlmodel"):
+        assert package not in loaded, f"the screens or the session load {package}: {loaded}"

@@ -14,6 +14,7 @@ screen (text at 80x24, which screen, which widget has focus; clock readings mask
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sqlite3
@@ -242,6 +243,9 @@ async def _run_pilot(script: Script, data_dir: Path, mode: str) -> Outcome:
             await pilot.pause()
             screen = screen_text(app)
             await app.action_quit()
+    # The app has left, but its database thread may still be committing what quitting
+    # queued (the last draft): read the records once it has ended.
+    await asyncio.to_thread(app.db.wait_closed, 30)
     return Outcome(dump_records(data_dir), screen)
 
 

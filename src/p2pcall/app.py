@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.reactive import reactive
 from textual.screen import Screen
 
 from p2pcall.key_order import OrderedKeysApp
 from p2pcall.message_lines import NewestMessages
 from p2pcall.safe_exit import SafeExit
-from p2pcall.screens.home import HomeScreen, home_lines, zone_notice
+from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.names import INFO_SCREEN, SECTION_LETTERS, section_screen_name
-from p2pcall.worker import DatabaseThread, JobFinished, StoreFailed, StoreOpened
+from p2pcall.worker import DatabaseThread, Job, JobFinished, JobKind, StoreFailed, StoreOpened
 
 if TYPE_CHECKING:
-    from p2pcall.domain.sections import Section
-    from p2pcall.domain.vocab import NoteKind, Outcome
+    from p2pcall.domain.models import CallRecord
+    from p2pcall.domain.vocab import Outcome
+    from p2pcall.host import CallHost
+    from p2pcall.screens.section import SectionScreen
+    from p2pcall.session import CallSession, NoteFailed, NoteSaved, SaveMark, SaveStatus
+    from p2pcall.store import Store
 
 # Call screens and the domain are imported when a call opens, not before the first frame.
 RETRY_SECONDS = 3.0
@@ -49,18 +51,48 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         ),
     ]
 
-    save_state: reactive[tuple[str, str]] = reactive(("busy", "opening records\u2026"))
-    note_counts: reactive[dict[str, int]] = reactive(dict, always_update=True)
-
     def __init__(self, data_dir: Path) -> None:
         super().__init__()
         self.data_dir = data_dir
-        self.db = DatabaseThread(self, data_dir)
-        self.live: Any = None  # LiveCall while a call is open
+        self.db = DatabaseThread(
+            self, data_dir, on_failure=self._job_failed, key_holds=lambda: self.key_order
+        )
+        self._session: CallSession | None = None  # the open call
+        # Ended calls whose failed notes are still being retried (nothing typed is dropped).
+        self._retrying: list[CallSession] = []
+        self._status: SaveStatus | None = None
         self.store_ready = False
-        self._failed_notes: list[tuple[Any, ...]] = []
-        self._field_throttles: dict[str, Any] = {}
         self._quit_armed = False
+
+    # -- what tests and the exit path read -------------------------------------------------
+
+    @property
+    def live(self) -> CallSession | None:
+        """The open call's session, if a call is open."""
+        return self._session
+
+    @property
+    def status(self) -> SaveStatus:
+        """The save mark of the call bar (imported with the first call, not before)."""
+        if self._status is None:
+            from p2pcall.session import SaveStatus
+
+            self._status = SaveStatus(self.db, self._unsaved_notes)
+        return self._status
+
+    @property
+    def save_state(self) -> SaveMark:
+        return self.status.mark.value
+
+    @property
+    def note_counts(self) -> dict[str, int]:
+        return self._session.note_counts() if self._session is not None else {}
+
+    def _sessions(self) -> list[CallSession]:
+        return ([self._session] if self._session is not None else []) + self._retrying
+
+    def _unsaved_notes(self) -> int:
+        return sum(session.unsaved for session in self._sessions())
 
     # -- command palette: every action, with its key --------------------------------------
 
@@ -96,7 +128,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
 
     def on_store_opened(self, message: StoreOpened) -> None:
         self.store_ready = True
-        self.save_state = ("ok", "records open")
+        self.status.set(("ok", "records open"))
         self.refresh_home()
         # SQLAlchemy's import leaves ~hundreds of thousands of long-lived objects; full
         # collections kept walking them (100-250 ms pauses mid-typing). Collect once, on the
@@ -107,21 +139,19 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         from p2pcall.screens.problem import ProblemScreen
 
         self.store_ready = False
-        self.save_state = ("error", "records not open")
+        self.status.set(("error", "records not open"))
         self.push_screen(ProblemScreen(message.reason, str(self.data_dir)))
 
     def on_job_finished(self, message: JobFinished) -> None:
-        self.db.pending -= 1
-        job = message.job
-        if message.error is not None:
-            self.save_state = ("error", f"\u26a0 NOT SAVED: {message.error}")
-            if job.on_error:
-                job.on_error(message.error)
-            else:
-                self.notify(message.error, severity="error", timeout=8)
-            return
-        if job.on_done:
-            job.on_done(message.result)
+        if message.error is not None and message.job.kind == "write":
+            self.status.not_saved(message.error)
+        self.db.finish(message)
+
+    def _job_failed(self, job: Job, error: str) -> None:
+        """A failed job with no handler of its own: a read says what could not be done."""
+        if job.kind == "read" and job.what:
+            error = f"Could not {job.what}: {error}"
+        self.notify(error, severity="error", timeout=8)
 
     def records_open(self) -> bool:
         """True once the store is open; otherwise tell the user and say no."""
@@ -132,11 +162,16 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
     def refresh_home(self) -> None:
         home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
         if home is not None and self.store_ready:
-            from p2pcall.screens.due import load_due
+            from p2pcall import queries
+            from p2pcall.screens.home import home_lines
 
-            self.ask_store(home_lines, home.show_calls)
-            self.ask_store(load_due, home.show_due)
-            self.db.submit(zone_notice, home.show_zone_notice)
+            self.ask_store(
+                lambda store: home_lines(queries.home_calls(store)),
+                home.show_calls,
+                what="list your calls",
+            )
+            self.ask_store(queries.due_soon, home.show_due, what="list what is due")
+            self.db.read(queries.zone_notice, home.show_zone_notice, what="check the time zone")
 
     def show_due(self) -> None:
         from p2pcall.screens.due import DueScreen
@@ -155,7 +190,9 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         from p2pcall.domain.timefmt import local_tz_name
 
         tz = local_tz_name()
-        self._load_then_enter(lambda store: CallRecord(store.start_call(tz)), INFO_SCREEN)
+        self._load_then_enter(
+            lambda store: CallRecord(store.start_call(tz)), INFO_SCREEN, "write", "start a call"
+        )
 
     def prepare_call(self) -> None:
         """A call prepared ahead: call info first; the clock starts at F9 when connected."""
@@ -165,143 +202,104 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         from p2pcall.domain.timefmt import local_tz_name
 
         tz = local_tz_name()
-        self._load_then_enter(lambda store: CallRecord(store.prepare_call(tz)), INFO_SCREEN)
+        self._load_then_enter(
+            lambda store: CallRecord(store.prepare_call(tz)), INFO_SCREEN, "write", "prepare a call"
+        )
 
     def connect_call(self) -> None:
         """The reviewer is on the line: stamp the connected time (once)."""
-        live = self.live
-        if live is None:
-            return
-        if live.call.started_at is not None:
-            from p2pcall.domain.timefmt import clock_time
-
-            self.notify(
-                f"Connected at {clock_time(live.call.started_at, live.call.tz)}; that stays.",
-                timeout=4,
-            )
-            return
-        if live.call.ended_at is not None:
-            self.notify("This call has ended: it can no longer be marked connected.", timeout=5)
-            return
-        from p2pcall.domain.timefmt import now_utc
-
-        call_id = live.call.id
-        # Stamped at the key press and shown at once: keys typed right after F9 (Ctrl+G in
-        # the same burst) already see the call as connected.
-        at = now_utc()
-        live.call.started_at = at
-
-        def done(call: Any) -> None:
-            from p2pcall.domain.timefmt import clock_time
-
-            live.call.started_at = call.started_at
-            self._saved()
-            self.notify(f"Connected at {clock_time(call.started_at, call.tz)}.", timeout=3)
-
-        def failed(error: str) -> None:
-            live.call.started_at = None
-            self.notify(f"Connected time not saved: {error}", severity="error", timeout=8)
-
-        self._saving()
-        self.db.submit(lambda store: store.connect_call(call_id, at), done, failed)
+        if self._session is not None:
+            self._session.connect()
 
     def open_call(self, call_id: int) -> None:
-        self._load_then_enter(lambda store: store.load_call(call_id), None)
+        self._load_then_enter(lambda store: store.load_call(call_id), None, "read", "open the call")
 
-    def _load_then_enter(self, load: Any, first: str | None) -> None:
+    def _load_then_enter(
+        self,
+        load: Callable[[Store], CallRecord],
+        first: str | None,
+        kind: JobKind,
+        what: str,
+    ) -> None:
         # Keys typed while the call loads belong to the call's first screen: they wait.
-        self.ask_store(load, lambda record: self.enter_call(record, first))
+        self.ask_store(load, lambda record: self.enter_call(record, first), what=what, kind=kind)
 
     def ask_store(
         self,
-        run: Callable[[Any], Any],
+        run: Callable[[Store], Any],
         on_done: Callable[[Any], None],
         on_error: Callable[[str], None] | None = None,
-        label: str = "",
+        what: str = "",
+        kind: JobKind = "read",
     ) -> None:
-        """A database question whose answer the next keys act on (rows to pick from, a call
-        to open, a file written): keys typed meanwhile wait for the answer, so Enter picks
-        from the rows asked for before it. Saving never does this: notes, drafts and fields
-        are written while typing goes on."""
-        token = self.key_order.hold()
+        """A database job whose answer the next keys act on: see `DatabaseThread.ask`."""
+        self.db.ask(run, on_done, on_error, what, kind)
 
-        def done(result: Any) -> None:
-            try:
-                on_done(result)
-            finally:
-                self.key_order.release(token)
-
-        def failed(error: str) -> None:
-            try:
-                if on_error is not None:
-                    on_error(error)
-                else:
-                    self.notify(error, severity="error", timeout=8)
-            finally:
-                self.key_order.release(token)
-
-        self.db.submit(run, done, failed, label)
-
-    def enter_call(self, record: Any, first: str | None) -> None:
-        from p2pcall.live import LiveCall
-        from p2pcall.screens.call_info import CallInfoScreen
-        from p2pcall.screens.section import SectionScreen
-
-        if self.live is not None:
-            return
-        self.live = LiveCall(record)
-        self.note_counts = self.live.counts()
+    def enter_call(self, record: CallRecord, first: str | None) -> None:
         from p2pcall.domain.sections import Section
-
-        self.install_screen(CallInfoScreen(), INFO_SCREEN)
+        from p2pcall.screens.call_info import CallInfoScreen
         from p2pcall.screens.reviewer_section import ReviewerSectionScreen
+        from p2pcall.screens.section import SectionScreen
+        from p2pcall.session import CallSession
 
+        if self._session is not None:
+            return
+        session = self._session = CallSession(record, self, self.db, self.status)
+        self.install_screen(CallInfoScreen(session), INFO_SCREEN)
         for section in Section:
-            screen = ReviewerSectionScreen() if section is Section.B else SectionScreen(section)
+            screen = (
+                ReviewerSectionScreen(session)
+                if section is Section.B
+                else SectionScreen(session, section)
+            )
             self.install_screen(screen, section_screen_name(section.value))
         if first is None:
-            drafted = sorted(self.live.drafts)
+            drafted = sorted(session.drafts)
             first = section_screen_name(drafted[0].value if drafted else "A")
         self.push_screen(first)
-        if self.live.call.finalized:
+        if session.call.finalized:
             self.notify(
                 "This call is finalized. A note you save now is an addendum: it asks for a "
                 "reason and is marked as added after the call.",
                 timeout=6,
             )
-        elif self.live.call.ended_at is not None:
+        elif session.call.ended_at is not None:
             self.notify(
                 "This call has ended. Anything you add now is marked as added after the call.",
                 timeout=6,
             )
 
     def goto(self, target: str) -> None:
-        if self.live is None:
+        if self._session is None:
             return
         name = INFO_SCREEN if target == "info" else section_screen_name(target)
         if self.screen.name != name:
             self.switch_screen(name)
 
-    def _call_screens(self) -> list[Any]:
+    def _call_screens(self) -> list[SectionScreen]:
+        """The open call's section screens (the info screen has no note field)."""
         from p2pcall.screens.section import SectionScreen
 
-        names = [INFO_SCREEN] + [section_screen_name(s) for s in SECTION_LETTERS]
+        names = [section_screen_name(s) for s in SECTION_LETTERS]
         screens = [self.get_screen(name) for name in names if self.is_screen_installed(name)]
         return [s for s in screens if isinstance(s, SectionScreen)]
 
     def flush_all(self) -> None:
+        """Write every draft and field edit still waiting for its throttle."""
         for screen in self._call_screens():
             if screen.is_mounted:
                 screen.flush_draft()
-        for throttle in self._field_throttles.values():
-            throttle.flush()
+        if self._session is not None:
+            self._session.flush_fields()
 
     def ask_end_call(self) -> None:
         from p2pcall.domain.text import count
         from p2pcall.domain.timefmt import call_length, now_utc
         from p2pcall.screens.end_call import EndCallScreen
 
-        live = self.live
+        live = self._session
+        if live is None:
+            return
         if live.call.finalized:  # nothing to stamp: its end and outcome are part of the record
             self.notify(f"Call #{live.call.id} closed; its record is finalized.", timeout=4)
             self.leave_call()
@@ -333,48 +331,21 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         from p2pcall.domain.vocab import Outcome
 
         # An ended call keeps its recorded outcome unless the user picks another.
-        default = live.call.outcome or Outcome.parse(live.call.value("coverage_status"))
-        self.push_screen(EndCallScreen(summary, unsent, default), self._end_call)  # type: ignore[arg-type]
+        stated = Outcome.parse(live.call.value("coverage_status"))
+        default = live.call.outcome or (stated if isinstance(stated, Outcome) else None)
+        self.push_screen(EndCallScreen(summary, unsent, default), self._end_call)
 
     def _end_call(self, outcome: Outcome | None) -> None:
-        if outcome is None:
+        session = self._session
+        if outcome is None or session is None:
             return
-        call_id = self.live.call.id
-        # The keys after the outcome belong to the wrap-up it opens.
-        self.ask_store(lambda store: store.end_call(call_id, outcome), self._call_ended)
+        session.end(outcome, lambda: self._call_ended(session))
 
-    def _call_ended(self, call: Any) -> None:
+    def _call_ended(self, session: CallSession) -> None:
         from p2pcall.screens.wrap_up import WrapUpScreen
 
-        live = self.live
-        if live is None:
-            return
-        # Keep one Call object: the wrap-up's field edits go through edit_field on live.call.
-        live.call.ended_at = call.ended_at
-        live.call.outcome = call.outcome
-        self.push_screen(WrapUpScreen(live.call, list(live.notes)))
-
-    def finish_wrap_up(
-        self, call_id: int, planned: list[Any], on_error: Callable[[str], None]
-    ) -> None:
-        """Store the ticked follow-ups (never twice), then leave the call."""
-        from p2pcall.store.followups import save_wrap_up
-
-        self.flush_all()
-
-        def saved(followups: list[Any]) -> None:
-            count = len(followups)
-            self.notify(
-                f"Call #{call_id}: {count} follow-up{'s' if count != 1 else ''} saved. "
-                "d on the home screen shows what is due.",
-                timeout=5,
-            )
-            # Finishing the wrap-up finalizes the record; a retry after an error is safe
-            # (no follow-up is stored twice, finalizing twice changes nothing).
-            self.finalize_call(call_id, lambda _call: self.leave_call(), on_error)
-
-        # Keys after Ctrl+S belong to wherever finishing leads (home), or back to the wrap-up.
-        self.ask_store(lambda store: save_wrap_up(store, call_id, planned), saved, on_error)
+        if session is self._session:
+            self.push_screen(WrapUpScreen(session))
 
     def leave_call(self) -> None:
         self.flush_all()
@@ -383,189 +354,76 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         for name in [INFO_SCREEN] + [section_screen_name(s) for s in SECTION_LETTERS]:
             if self.is_screen_installed(name):
                 self.uninstall_screen(name)
-        self.live = None
-        self._field_throttles.clear()
-        self.note_counts = {}
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
+            if session.unsaved:
+                self._retrying.append(session)  # its failed notes are still retried
         self.refresh_home()
 
-    # -- saving ------------------------------------------------------------------------
+    # -- saving ---------------------------------------------------------------------------
 
-    def _saving(self) -> None:
-        self.save_state = ("busy", "\u2026 saving")
+    def on_note_saved(self, message: NoteSaved) -> None:
+        screen = self._section_screen(message.session, message.note.section)
+        if screen is not None:
+            screen.note_saved(message)
 
-    def _saved(self, _: Any = None) -> None:
-        from p2pcall.domain.timefmt import clock_time, now_utc
+    def on_note_failed(self, message: NoteFailed) -> None:
+        screen = self._section_screen(message.session, message.section)
+        if screen is not None:
+            screen.note_failed(message)
 
-        if self.db.pending == 0 and not self._failed_notes:
-            self.save_state = ("ok", f"\u2713 saved {clock_time(now_utc())}")
+    def _section_screen(self, session: CallSession, section: Any) -> SectionScreen | None:
+        """The screen showing `section` of `session`, if that call is still open."""
+        from p2pcall.screens.section import SectionScreen
 
-    def save_note(
-        self,
-        section: Section,
-        kind: NoteKind,
-        body: str,
-        started_at: datetime,
-        item: Any,
-        *,
-        reason: str = "",
-    ) -> None:
-        call_id = self.live.call.id
-        live = self.live
-
-        def done(note: Any) -> None:
-            live.drafts.pop(section, None)
-            self._note_saved(live, note, item)
-
-        def failed(error: str) -> None:
-            item.mark("failed")
-            self._failed_notes.append(
-                (call_id, section, kind, body, started_at, reason, done, failed)
-            )
-            self.notify(
-                f"Note not saved: {error} It is kept on screen and retried every few seconds.",
-                severity="error",
-                timeout=8,
-            )
-
-        self._saving()
-        self.db.submit(
-            lambda store: store.add_note(call_id, section, kind, body, started_at, reason=reason),
-            done,
-            failed,
-        )
-
-    def _note_saved(self, live: Any, note: Any, item: Any) -> None:
-        """A note (or correction) is committed: keep the live call in step, mark it saved."""
-        from p2pcall.domain.timefmt import clock_time
-
-        live.notes.append(note)
-        if live is self.live:
-            self.note_counts = live.counts()
-        item.late = note.late
-        item.mark("saved", clock_time(note.saved_at, live.call.tz), note.id)
-        self._saved()
+        name = section_screen_name(section.value)
+        if session is not self._session or not self.is_screen_installed(name):
+            return None
+        screen = self.get_screen(name)
+        return screen if isinstance(screen, SectionScreen) else None
 
     def _retry_failed_notes(self) -> None:
-        if not self._failed_notes or not self.store_ready:
+        if not self.store_ready:
             return
-        waiting, self._failed_notes = self._failed_notes, []
-        for call_id, section, kind, body, started_at, reason, done, failed in waiting:
-            self.db.submit(
-                lambda store, c=call_id, s=section, k=kind, b=body, t=started_at, r=reason: (
-                    store.add_note(c, s, k, b, t, reason=r)
-                ),
-                done,
-                failed,
-            )
-
-    def correct_note(self, note_id: int, body: str, started_at: datetime, item: Any) -> None:
-        """Save a correction (a new note pointing at the original) off the UI thread."""
-        live = self.live
-
-        def done(note: Any) -> None:
-            self._note_saved(live, note, item)
-
-        def failed(error: str) -> None:
-            item.mark("failed")
-            self.notify(f"Correction not saved: {error}", severity="error", timeout=8)
-
-        self._saving()
-        self.db.submit(lambda store: store.correct_note(note_id, body, started_at), done, failed)
+        for session in self._sessions():
+            session.retry_failed()
+        self._retrying = [session for session in self._retrying if session.unsaved]
 
     def finalize_call(
-        self, call_id: int, then: Any = None, on_error: Callable[[str], None] | None = None
+        self,
+        call_id: int,
+        then: Callable[[Any], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
-        """Finalize a call's record and show its chain head; `then(call)` after, if given.
+        """Finalize a call's record: the open call's through its session (`finalize`
+        there), any other one here. Finalizing twice changes nothing, so a retry is safe."""
+        from p2pcall.session import finalized_notice
 
-        Finalizing an already finalized call is a no-op in the store, so a retry is safe.
-        `on_error(message)` replaces the default error notice (the wrap-up stays open).
-        """
+        session = self._session
+        if session is not None and session.call.id == call_id:
+            session.finalize(then, on_error)
+            return
 
         def done(call: Any) -> None:
-            from p2pcall.domain.chain import short
-
-            if self.live is not None and self.live.call.id == call.id:
-                self.live.call.finalized_at = call.finalized_at
-                self.live.call.chain_head = call.chain_head
-                self.refresh_chain_head()
-            # Short: a 15-second toast with the full head covered half the screen at 80x24.
-            # The full head is on the call's detail and in every export.
-            self.notify(
-                f"Call #{call.id} finalized. Chain head {short(call.chain_head)}\u2026 "
-                "(in full on its detail and exports): keep a copy outside this computer.",
-                timeout=8,
-            )
-            self._saved()
+            self.notify(finalized_notice(call), timeout=8)
+            self.status.saved()
             if then is not None:
                 then(call)
 
-        self._saving()
-        self.ask_store(lambda store: store.finalize_call(call_id), done, on_error)
-
-    def refresh_chain_head(self) -> None:
-        from p2pcall.widgets.callbar import ChainHead
-
-        for screen in self.screen_stack:
-            for widget in screen.query(ChainHead):
-                widget.refresh_head()
-
-    def save_draft(self, section: Section, kind: NoteKind, body: str, started_at: datetime) -> None:
-        if self.live is None:
-            return
-        call_id = self.live.call.id
-        self._saving()
-        self.db.submit(
-            lambda store: store.save_draft(call_id, section, kind, body, started_at), self._saved
+        self.status.saving()
+        self.ask_store(
+            lambda store: store.finalize_call(call_id), done, on_error, "finalize", "write"
         )
-
-    def edit_field(self, key: str, value: str, declined: bool, *, final: bool) -> None:
-        from p2pcall.throttle import Throttle
-
-        live = self.live
-        if live is None:
-            return
-        if live.call.finalized:
-            self.notify(
-                "This call is finalized: its fields cannot change. Add an addendum note instead.",
-                severity="warning",
-                timeout=6,
-            )
-            return
-        if value:
-            live.call.values[key] = value
-        else:
-            live.call.values.pop(key, None)
-        if declined:
-            live.call.declined.add(key)
-        else:
-            live.call.declined.discard(key)
-        call_id = live.call.id
-
-        def write(log: bool) -> None:
-            current = live.call.values.get(key, "")
-            is_declined = key in live.call.declined
-            self._saving()
-            self.db.submit(
-                lambda store: store.set_field(call_id, key, current, declined=is_declined, log=log),
-                self._saved,
-            )
-
-        throttle = self._field_throttles.get(key)
-        if throttle is None:
-            throttle = self._field_throttles[key] = Throttle(self, 1.0, lambda: write(False))
-        if final:
-            throttle.cancel()
-            write(True)
-        else:
-            throttle.poke()
 
     # -- leaving -------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        if self._failed_notes and not self._quit_armed:
+        unsaved = self._unsaved_notes()
+        if unsaved and not self._quit_armed:
             self._quit_armed = True
             self.notify(
-                f"{len(self._failed_notes)} note(s) are NOT saved. Press Ctrl+Q again to quit "
+                f"{unsaved} note(s) are NOT saved. Press Ctrl+Q again to quit "
                 "anyway, or wait for the retry.",
                 severity="error",
                 timeout=8,
@@ -574,3 +432,10 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         self.flush_all()
         self.db.stop()
         self.exit()
+
+
+if TYPE_CHECKING:
+
+    def _is_host(app: P2PCallApp) -> CallHost:
+        """For mypy only: the app gives screens everything `CallHost` promises."""
+        return app

@@ -2,6 +2,12 @@
 
 One long-lived thread (a Textual thread worker) owns the Store, so notes commit in the
 order they were sent and SQLAlchemy is imported after the first frame, never before.
+
+Jobs are reads or writes. Both run in the one thread, in the order they were asked for (a
+read sees every write asked for before it); they differ in what a failure means: a failed
+write is data NOT SAVED, a failed read is something that could not be shown ("Could not
+load history: ..."). `DatabaseThread.finish` is the one place a finished job is counted and
+its callback run; the app only decides how a failure is shown.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from textual.message import Message
 from textual.worker import get_current_worker
@@ -22,12 +28,25 @@ if TYPE_CHECKING:
     from p2pcall.store import Store
 
 
+JobKind = Literal["read", "write"]
+
+
+class KeyHolds(Protocol):
+    """What `ask` needs of the app's key order (p2pcall.key_order.KeyOrder)."""
+
+    def hold(self) -> object: ...
+
+    def release(self, token: object) -> None: ...
+
+
 @dataclass
 class Job:
     run: Callable[[Store], Any]
     on_done: Callable[[Any], None] | None = None
     on_error: Callable[[str], None] | None = None
-    label: str = field(default="")
+    # What the job does, for a failure message: "load history" -> "Could not load history".
+    what: str = field(default="")
+    kind: JobKind = "write"
 
 
 class StoreOpened(Message):
@@ -63,8 +82,19 @@ class _Barrier:
 
 
 class DatabaseThread:
-    def __init__(self, app: App[Any], data_dir: Path) -> None:
+    def __init__(
+        self,
+        app: App[Any],
+        data_dir: Path,
+        *,
+        on_failure: Callable[[Job, str], None],
+        key_holds: Callable[[], KeyHolds] | None = None,
+    ) -> None:
+        """`on_failure(job, error)` shows a failed job that has no `on_error` of its own;
+        `key_holds` gives the key order that `ask` holds keys in."""
         self._app = app
+        self._on_failure = on_failure
+        self._key_holds = key_holds
         self._data_dir = data_dir
         self._jobs: queue.Queue[Job | object] = queue.Queue()
         self.pending = 0
@@ -86,10 +116,76 @@ class DatabaseThread:
         run: Callable[[Store], Any],
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[str], None] | None = None,
-        label: str = "",
+        what: str = "",
+        kind: JobKind = "write",
     ) -> None:
+        """Queue a job; its answer comes back as a `JobFinished` message to the app, which
+        hands it to `finish`. A write unless `kind` says "read"."""
+        self._put(Job(run, on_done, on_error, what, kind))
+
+    def _put(self, job: Job) -> None:
         self.pending += 1
-        self._jobs.put(Job(run, on_done, on_error, label))
+        self._jobs.put(job)
+
+    def read(
+        self,
+        run: Callable[[Store], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+        what: str = "",
+    ) -> None:
+        """Queue a read: a failure is reported as "Could not <what>", never as NOT SAVED."""
+        self.submit(run, on_done, on_error, what, "read")
+
+    def ask(
+        self,
+        run: Callable[[Store], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[str], None] | None = None,
+        what: str = "",
+        kind: JobKind = "read",
+    ) -> None:
+        """A job whose answer the next keys act on (rows to pick from, a call to open, a file
+        written): keys typed meanwhile wait for the answer, so Enter picks from the rows asked
+        for before it. Saving never does this: notes, drafts and fields are written while
+        typing goes on."""
+        if self._key_holds is None:
+            self.submit(run, on_done, on_error, what, kind)
+            return
+        holds = self._key_holds()
+        token = holds.hold()
+        job = Job(run, what=what, kind=kind)
+
+        def done(result: Any) -> None:
+            try:
+                on_done(result)
+            finally:
+                holds.release(token)
+
+        def failed(error: str) -> None:
+            try:
+                if on_error is not None:
+                    on_error(error)
+                else:
+                    self._on_failure(job, error)
+            finally:
+                holds.release(token)
+
+        job.on_done, job.on_error = done, failed
+        self._put(job)
+
+    def finish(self, message: JobFinished) -> None:
+        """On the UI thread (the app's JobFinished handler): count the job as done and run
+        its callback; a failed job without its own `on_error` goes to `on_failure`."""
+        self.pending -= 1
+        job = message.job
+        if message.error is None:
+            if job.on_done is not None:
+                job.on_done(message.result)
+        elif job.on_error is not None:
+            job.on_error(message.error)
+        else:
+            self._on_failure(job, message.error)
 
     def stop(self) -> None:
         """Finish every queued job, then let the thread end."""

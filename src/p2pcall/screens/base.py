@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 
 from p2pcall.domain.sections import Section
+from p2pcall.host import host
 from p2pcall.screens.names import INFO_SCREEN, section_screen_name  # noqa: F401
 from p2pcall.widgets.callbar import AgendaStrip, CallBar, CallTitle
 from p2pcall.widgets.fields import FieldEdited, FieldForm
 from p2pcall.widgets.keybar import KeyBar
+
+if TYPE_CHECKING:
+    from p2pcall.session import CallSession
 
 
 def _section_bindings() -> list[Binding]:
@@ -35,9 +39,14 @@ def _section_bindings() -> list[Binding]:
 
 
 class CallScreen(Screen[None]):
-    """Base for the call-info screen and the seven section screens."""
+    """Base for the call-info screen and the seven section screens: each shows one open call,
+    the `session` it is built with (the App builds a call's screens when it opens)."""
 
     section: Section | None = None
+
+    def __init__(self, session: CallSession, *, name: str, classes: str) -> None:
+        super().__init__(name=name, classes=classes)
+        self.session = session
 
     BINDINGS = [
         *_section_bindings(),
@@ -84,8 +93,8 @@ class CallScreen(Screen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        yield CallBar(id="call-bar")
-        yield AgendaStrip(self.section, id="agenda")
+        yield CallBar(self.session, id="call-bar")
+        yield AgendaStrip(self.session, self.section, id="agenda")
         yield from self.compose_body()
         yield KeyBar()
 
@@ -93,13 +102,12 @@ class CallScreen(Screen[None]):
         yield from ()
 
     def on_mount(self) -> None:
-        live = self.app.live  # type: ignore[attr-defined]
-        if live is not None and live.call.finalized:
+        if self.session.call.finalized:
             for form in self.query(FieldForm):
                 form.disabled = True  # the database refuses changes too; this says so up front
 
     def action_goto(self, target: str) -> None:
-        self.app.goto(target)  # type: ignore[attr-defined]
+        host(self).goto(target)
 
     def action_step(self, offset: int) -> None:
         if self.section is None:
@@ -108,13 +116,13 @@ class CallScreen(Screen[None]):
             target = self.section.step(offset)
             if offset < 0 and self.section is Section.A:
                 target = None
-        self.app.goto(target.value if target else "info")  # type: ignore[attr-defined]
+        host(self).goto(target.value if target else "info")
 
     def action_connect(self) -> None:
-        self.app.connect_call()  # type: ignore[attr-defined]
+        self.session.connect()
 
     def action_end_call(self) -> None:
-        self.app.ask_end_call()  # type: ignore[attr-defined]
+        host(self).ask_end_call()
 
     def action_focus_fields(self) -> None:
         forms = self.query(FieldForm)
@@ -131,7 +139,7 @@ class CallScreen(Screen[None]):
 
     def on_field_edited(self, event: FieldEdited) -> None:
         event.stop()
-        self.app.edit_field(event.key, event.value, event.declined, final=event.final)  # type: ignore[attr-defined]
+        self.session.edit_field(event.key, event.value, event.declined, final=event.final)
         if event.key in ("patient_ref", "insurer"):
             # The screen in view too: in a burst ("n QA-1 Tab Gamma F1") the section is
             # already showing when the edits made on the info screen arrive.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Static
@@ -10,15 +12,18 @@ from p2pcall.domain.fields import Group, fields_for
 from p2pcall.screens.base import CallScreen
 from p2pcall.widgets.fields import FieldEdited, FieldForm
 
+if TYPE_CHECKING:
+    from p2pcall.session import CallSession
+
 FAR_DATE_KEYS = ("denial_date", "denial_received", "sent_to_plan", "care_ends", "p2p_deadline")
 
 
 class CallInfoScreen(CallScreen):
-    def __init__(self) -> None:
-        super().__init__(name="call-info", classes="info-screen")
+    def __init__(self, session: CallSession) -> None:
+        super().__init__(session, name="call-info", classes="info-screen")
 
     def compose_body(self) -> ComposeResult:
-        live = self.app.live  # type: ignore[attr-defined]
+        live = self.session
         yield Static(Content("Call information and preparation"), classes="section-title")
         yield Static(
             Content(
@@ -50,7 +55,7 @@ class CallInfoScreen(CallScreen):
         from p2pcall.domain.followups import far_date_questions
         from p2pcall.domain.timefmt import now_utc
 
-        live = self.app.live  # type: ignore[attr-defined]
+        live = self.session
         warning = self.query_one("#far-dates", Static)
         questions = [
             q for _v, q in far_date_questions(live.call, now_utc(), "confirm it at the wrap-up.")

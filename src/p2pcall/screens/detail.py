@@ -17,13 +17,15 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
+from p2pcall import queries
+from p2pcall.host import host
 from p2pcall.widgets.keybar import KeyBar
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from p2pcall.domain.models import CallRecord, FollowUp, Note
-    from p2pcall.store import Store
+    from p2pcall.queries import CallDetail
 
 Piece = tuple[str, str]  # (text, Textual style; "" for plain)
 LABEL_WIDTH = 19
@@ -40,22 +42,13 @@ class DetailView:
     blocks: list[list[Piece]] = field(default_factory=list)
 
 
-def load_detail(store: Store, call_id: int) -> DetailView:
-    """Runs in the database thread."""
-    from p2pcall.store.exporting import RecordChangedError, checked_head
-    from p2pcall.store.history import late_fields
-
-    record = store.load_call(call_id)
-    changed = False
-    if record.call.finalized:  # recomputed each time the record is shown, as exports do
-        try:
-            checked_head(store.chain_inputs(call_id))
-        except RecordChangedError:
-            changed = True
-    view = build_view(record, late_fields(store, call_id), changed_since_finalized=changed)
-    files = store.letter_files(call_id)
-    if files:
-        view.blocks.append(_letters_block(files, view.tz))
+def detail_view(detail: CallDetail) -> DetailView:
+    """Runs in the database thread (after `queries.call_detail`): laid out off the UI thread."""
+    view = build_view(
+        detail.record, detail.late_fields, changed_since_finalized=detail.changed_since_finalized
+    )
+    if detail.letter_files:
+        view.blocks.append(_letters_block(detail.letter_files, view.tz))
     return view
 
 
@@ -322,8 +315,10 @@ class DetailScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#detail-body").focus()
         call_id = self.call_id
-        self.app.ask_store(  # type: ignore[attr-defined]
-            lambda store: load_detail(store, call_id), self.show, self.failed
+        host(self).ask_store(
+            lambda store: detail_view(queries.call_detail(store, call_id)),
+            self.show,
+            self.failed,
         )
 
     def show(self, view: DetailView) -> None:
@@ -362,10 +357,10 @@ class DetailScreen(Screen[None]):
     def reload(self) -> None:
         """Load the call again (a letter written from here is listed at the end)."""
         call_id = self.call_id
-        self.app.db.submit(  # type: ignore[attr-defined]
-            lambda store: load_detail(store, call_id), self.show, self.failed
+        host(self).db.read(
+            lambda store: detail_view(queries.call_detail(store, call_id)), self.show, self.failed
         )
 
     def action_resume(self) -> None:
         if self.detail is not None and self.detail.unfinished:
-            self.app.open_call(self.detail.call_id)  # type: ignore[attr-defined]
+            host(self).open_call(self.detail.call_id)

@@ -22,20 +22,14 @@ from p2pcall.domain.followups import (
     followup_title,
 )
 from p2pcall.domain.text import one_line
+from p2pcall.host import host
+from p2pcall.queries import due_soon
 from p2pcall.widgets.keybar import KeyBar
 
 if TYPE_CHECKING:
-    from p2pcall.store import Store
+    from p2pcall.queries import Job
 
-DUE_WITHIN_DAYS = 7
 _GROUP_STYLE = {"Overdue": "bold $error", "Due today": "bold $warning"}
-
-
-def load_due(store: Store) -> DueReport:
-    """Runs in the database thread."""
-    from p2pcall.domain.timefmt import local_tz_name, now_utc
-
-    return store.due_across_calls(now_utc(), DUE_WITHIN_DAYS, local_tz_name())
 
 
 def due_summary(report: DueReport) -> Content:
@@ -111,7 +105,7 @@ class DueScreen(Screen[None]):
         self.reload()
 
     def reload(self) -> None:
-        self.app.ask_store(load_due, self.show_report)  # type: ignore[attr-defined]
+        host(self).ask_store(due_soon, self.show_report, what="list what is due")
 
     def show_report(self, report: DueReport) -> None:
         listing = self.query_one("#due-list", OptionList)
@@ -201,24 +195,27 @@ class DueScreen(Screen[None]):
         self.action_open_call()
 
     def action_done(self) -> None:
-        self._mark("Done", lambda store, fid: store.mark_followup_done(fid))
+        item = self._current()
+        if item is not None:
+            followup_id = item.followup.id
+            self._mark("Done", item, lambda store: store.mark_followup_done(followup_id))
 
     def action_not_needed(self) -> None:
-        self._mark("Not needed", lambda store, fid: store.mark_followup_not_needed(fid))
-
-    def _mark(self, word: str, change) -> None:  # type: ignore[no-untyped-def]
         item = self._current()
-        if item is None:
-            return
-        followup_id = item.followup.id
+        if item is not None:
+            followup_id = item.followup.id
+            self._mark(
+                "Not needed", item, lambda store: store.mark_followup_not_needed(followup_id)
+            )
 
+    def _mark(self, word: str, item: DueItem, change: Job[object]) -> None:
         def done(_: object) -> None:
             self.notify(f"{word}: {followup_title(item.followup)}", timeout=3)
             self.reload()
-            self.app.refresh_home()  # type: ignore[attr-defined]
+            host(self).refresh_home()
 
         # The next key (x or n again) acts on the list as it is after this change.
-        self.app.ask_store(lambda store: change(store, followup_id), done)  # type: ignore[attr-defined]
+        host(self).ask_store(change, done, kind="write")
 
     def action_received(self, received: bool) -> None:
         from p2pcall.screens.followthrough import mark_received
@@ -230,4 +227,4 @@ class DueScreen(Screen[None]):
     def action_open_call(self) -> None:
         item = self._current()
         if item is not None:
-            self.app.open_call(item.followup.call_id)  # type: ignore[attr-defined]
+            host(self).open_call(item.followup.call_id)

@@ -5,8 +5,6 @@ Same columns as history; Enter shows a call's record (read only: no resume durin
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -15,7 +13,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 from textual.widgets.option_list import Option
 
+from p2pcall import queries
+from p2pcall.domain.models import CallSummary
 from p2pcall.domain.reviewers import Reviewer
+from p2pcall.host import host
 from p2pcall.screens.detail import DetailScreen
 from p2pcall.screens.history import HistoryRow, HistoryTable, format_row, header_line, row_line
 from p2pcall.widgets.keybar import KeyBar
@@ -23,16 +24,15 @@ from p2pcall.widgets.keybar import KeyBar
 MAX_SHOWN = 200
 
 
-def earlier_rows(store: Any, ids: tuple[int, ...]) -> list[HistoryRow]:
-    """Database thread: the calls, formatted in this computer's time zone."""
+def earlier_rows(summaries: list[CallSummary]) -> list[HistoryRow]:
+    """Database thread (after `queries.call_summaries`): the calls, formatted in this
+    computer's time zone."""
     from zoneinfo import ZoneInfo
 
     from p2pcall.domain.models import HistoryEntry
     from p2pcall.domain.timefmt import local_tz_name
-    from p2pcall.store.history import summaries_of
 
     zone = ZoneInfo(local_tz_name())
-    summaries = summaries_of(store, list(ids[:MAX_SHOWN]))
     return [format_row(HistoryEntry(summary, None), zone) for summary in summaries]
 
 
@@ -75,8 +75,10 @@ class EarlierCallsScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         ids = self.ids
         self.query_one(HistoryTable).focus()
-        self.app.db.submit(  # type: ignore[attr-defined]
-            lambda store: earlier_rows(store, ids), self._show, self._failed
+        host(self).db.read(
+            lambda store: earlier_rows(queries.call_summaries(store, list(ids[:MAX_SHOWN]))),
+            self._show,
+            self._failed,
         )
 
     def _show(self, rows: list[HistoryRow]) -> None:

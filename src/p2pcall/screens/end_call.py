@@ -55,4 +55,4 @@ class EndCallScreen(ModalScreen[Outcome | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(Outcome(event.option.id))
+        self.dismiss(next(o for o in Outcome if o.value == event.option.id))

@@ -8,14 +8,14 @@ How a screen opens it (the call detail screen binds `e` and `l` to this)::
 
 The modal dismisses with the `Path` written, or None when the user leaves with Esc; it also
 shows a notification with the path. Loading, rendering and writing run in the database thread
-(`app.db.submit`), never on the UI thread, so the app's store must be open
+(`queries.export_call`), never on the UI thread, so the app's store must be open
 (`app.store_ready`). `folder` sets where the suggested file name points (default: the home
 folder; see `exportfile.default_export_path`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,45 +26,24 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, RadioButton, RadioSet, Static
 
+from p2pcall import queries
 from p2pcall.domain.text import one_line
 from p2pcall.exportfile import default_export_path, synced_folder_hint
+from p2pcall.host import host
 from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
 
 if TYPE_CHECKING:
-    from p2pcall.store import Store
+    from p2pcall.queries import Job
 
 FORMAT_CHOICES = (("text", "Plain text"), ("markdown", "Markdown"), ("json", "JSON"))
 
 
 def export_job(
     call_id: int, kind: str, redact: bool, path: Path, force: bool
-) -> Callable[[Store], tuple[str, str]]:
-    """The work done in the database thread: load, render, write. Returns (status, detail).
-
-    Problems come back as ("error" | "exists", message) rather than exceptions, so a refused
-    file is never reported as an unsaved note by the app's job handler.
-    """
-
-    def run(store: Store) -> tuple[str, str]:
-        from p2pcall.domain.export import ExportError, render
-        from p2pcall.domain.timefmt import now_utc
-        from p2pcall.exportfile import ExportExistsError, ExportFileError, write_export
-        from p2pcall.store import StoreError
-        from p2pcall.store.exporting import load_for_export
-
-        try:
-            record = load_for_export(store, call_id)
-            generated_at = now_utc()
-            text = render(record, kind, generated_at, redact)
-            written = write_export(path, text, force=force, records=store.path)
-        except ExportExistsError as exc:
-            return "exists", str(exc)
-        except (ExportFileError, ExportError, StoreError) as exc:
-            return "error", str(exc)
-        return "ok", str(written)
-
-    return run
+) -> Job[tuple[str, str]]:
+    """The work done in the database thread: load, render, write (`queries.export_call`)."""
+    return lambda store: queries.export_call(store, call_id, kind, redact, path, force)
 
 
 class ExportScreen(ModalScreen[Path | None]):
@@ -223,11 +202,11 @@ class ExportScreen(ModalScreen[Path | None]):
         # write_export with its reason: there is nothing to offer to replace.
         self.busy = True
         self._status("Writing\u2026")
-        self.app.ask_store(  # type: ignore[attr-defined]
+        host(self).ask_store(
             export_job(self.call_id, self.kind, self.redact, path, force),
             lambda result: self._written(path, result),
             lambda error: self._written(path, ("error", error)),
-            label="export",
+            what="export the record",
         )
 
     def _ask_replace(self, path: Path, why: str) -> None:
@@ -243,7 +222,7 @@ class ExportScreen(ModalScreen[Path | None]):
             self._status(detail, "error")
         else:
             self.app.notify(
-                Content(f"Saved to {one_line(detail)}"), title="Export written", timeout=8
+                f"Saved to {one_line(detail)}", title="Export written", timeout=8, markup=False
             )
             self.dismiss(Path(detail))
 

@@ -4,13 +4,18 @@ in this computer's time zone. The track record and the insights count from these
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from p2pcall import queries
 from p2pcall.domain.followups import DueItem, followup_title
 from p2pcall.domain.reviewers import PROMISE_ACTIONS
+from p2pcall.host import host
+
+if TYPE_CHECKING:
+    from p2pcall.screens.due import DueScreen
 
 
-def mark_received(screen: Any, item: DueItem, received: bool) -> None:
+def mark_received(screen: DueScreen, item: DueItem, received: bool) -> None:
     followup = item.followup
     if followup.action.value not in PROMISE_ACTIONS:
         screen.notify(
@@ -20,20 +25,14 @@ def mark_received(screen: Any, item: DueItem, received: bool) -> None:
         return
     followup_id = followup.id
 
-    def change(store: Any) -> None:
-        import pendulum
-
-        from p2pcall.domain.timefmt import local_tz_name
-
-        today = pendulum.now(local_tz_name()).date()
-        store.set_followup_received(followup_id, received, today)
-        if received:
-            store.mark_followup_done(followup_id)
-
     def done(_: object) -> None:
         word = "Received" if received else "Not received (noted today)"
         screen.notify(f"{word}: {followup_title(followup)}", timeout=3)
         screen.reload()
-        screen.app.refresh_home()
+        host(screen).refresh_home()
 
-    screen.app.db.submit(change, done, lambda error: screen.notify(error, severity="error"))
+    host(screen).db.submit(
+        lambda store: queries.mark_followup_received(store, followup_id, received),
+        done,
+        lambda error: screen.notify(error, severity="error"),
+    )

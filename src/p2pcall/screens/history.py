@@ -21,6 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from p2pcall import queries
 from p2pcall.domain.history import (
     UNFINISHED,
     FilterError,
@@ -29,12 +30,12 @@ from p2pcall.domain.history import (
     search_words,
 )
 from p2pcall.domain.vocab import Outcome
+from p2pcall.host import host
 from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
 
 if TYPE_CHECKING:
     from p2pcall.domain.models import HistoryEntry, HistoryPage
-    from p2pcall.store import Store
 
 HISTORY_SCREEN = "history"  # installed name: the screen is built once and kept
 DEBOUNCE_SECONDS = 0.2
@@ -77,14 +78,12 @@ class HistoryRow:
     match_marks: tuple[tuple[int, int], ...]
 
 
-def history_rows(store: Store, flt: HistoryFilter, offset: int) -> tuple[HistoryPage, list]:
-    """Runs in the database thread: the page and its rows, formatted."""
+def history_rows(page: HistoryPage, flt: HistoryFilter) -> tuple[HistoryPage, list[HistoryRow]]:
+    """Runs in the database thread (after `queries.history_page`): the rows, formatted."""
     from zoneinfo import ZoneInfo
 
     from p2pcall.domain.timefmt import local_tz_name
-    from p2pcall.store.history import list_calls
 
-    page = list_calls(store, flt, offset=offset, limit=PAGE_SIZE)
     zone = ZoneInfo(flt.tz or local_tz_name())
     return page, [format_row(entry, zone) for entry in page.entries]
 
@@ -113,17 +112,12 @@ def format_row(entry: HistoryEntry, zone: tzinfo) -> HistoryRow:
     cells = tuple(
         one_line(value, width - 1) for value, (_label, width) in zip(values, COLUMNS, strict=True)
     )
-    where, text, marks = "", "", ()
+    where, text = "", ""
+    marks: tuple[tuple[int, int], ...] = ()
     if entry.match is not None:
         match = entry.match
         where, text, marks = match.place, match.snippet, match.marks
     return HistoryRow(s.id, cells, s.ended_at is None, where, text, marks)
-
-
-def count_for(store: Store, flt: HistoryFilter) -> int:
-    from p2pcall.store.history import count_calls
-
-    return count_calls(store, flt)
 
 
 class HistoryTable(OptionList):
@@ -245,13 +239,15 @@ class HistoryScreen(Screen[None]):
             offset = 0
         self.fetching = True
         generation, flt = self.generation, self.filter
-        self.app.ask_store(  # type: ignore[attr-defined]
-            lambda store: history_rows(store, flt, offset),
+        host(self).ask_store(
+            lambda store: history_rows(queries.history_page(store, flt, offset, PAGE_SIZE), flt),
             lambda result: self._show(generation, offset, result),
             lambda error: self._failed(generation, error),
         )
 
-    def _show(self, generation: int, offset: int, result: tuple[HistoryPage, list]) -> None:
+    def _show(
+        self, generation: int, offset: int, result: tuple[HistoryPage, list[HistoryRow]]
+    ) -> None:
         if generation != self.generation:
             return  # a newer question was asked while this one ran
         self.fetching = False
@@ -293,9 +289,10 @@ class HistoryScreen(Screen[None]):
         self._status(Content(f"{shown}{more} {noun}{plural}, newest first"))
         if self.has_more and not flt.fts_query:
             generation = self.generation
-            self.app.db.submit(  # type: ignore[attr-defined]
-                lambda store: count_for(store, flt),
+            host(self).db.read(
+                lambda store: queries.count_calls(store, flt),
                 lambda total: self._show_total(generation, total),
+                what="count the calls",
             )
 
     def _show_total(self, generation: int, total: int) -> None:

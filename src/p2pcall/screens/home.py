@@ -13,12 +13,13 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from p2pcall.host import host
 from p2pcall.widgets.keybar import KeyBar
 
 if TYPE_CHECKING:
     from p2pcall.domain.followups import DueReport
-    from p2pcall.domain.models import CallSummary
-    from p2pcall.store import Store
+    from p2pcall.domain.models import Call, CallSummary
+    from p2pcall.queries import HomeCalls
 
 
 @dataclass(frozen=True)
@@ -29,36 +30,27 @@ class CallLine:
     upcoming: bool = False  # prepared, not connected yet
 
 
-def home_lines(store: Store) -> list[CallLine]:
-    """Runs in the database thread: queries and formatting stay off the UI thread."""
-    unfinished = store.unfinished_calls()
-    upcoming = [_upcoming_line(store, s) for s in unfinished if s.started_at is None]
+def home_lines(calls: HomeCalls) -> list[CallLine]:
+    """Runs in the database thread (after `queries.home_calls`): formatting stays off the
+    UI thread."""
     return (
-        upcoming
-        + [_line(s, True) for s in unfinished if s.started_at is not None]
-        + [_line(s, False) for s in store.recent_calls(30)]
+        [_upcoming_line(summary, call) for summary, call in calls.upcoming]
+        + [_line(s, True) for s in calls.unfinished]
+        + [_line(s, False) for s in calls.recent]
     )
 
 
-def _upcoming_line(store: Store, summary: CallSummary) -> CallLine:
+def _upcoming_line(summary: CallSummary, call: Call) -> CallLine:
     """A prepared call: when it is scheduled, and by when the P2P must be asked for."""
     from p2pcall.domain.text import one_line
     from p2pcall.domain.upcoming import upcoming_text
 
-    call = store.load_call(summary.id).call
     who = " \u00b7 ".join(
         one_line(value, 20) for value in (summary.patient_ref, summary.insurer) if value
     )
     return CallLine(
         summary.id, True, f"\u25cc Upcoming #{summary.id}  {who}  {upcoming_text(call)}", True
     )
-
-
-def zone_notice(store: Store) -> str | None:
-    """Runs in the database thread (it may import pendulum): the time zone, said plainly."""
-    from p2pcall.domain.timefmt import local_zone_notice
-
-    return local_zone_notice()
 
 
 def _line(summary: CallSummary, unfinished: bool) -> CallLine:
@@ -187,31 +179,31 @@ class HomeScreen(Screen[None]):
         self.query_one("#due-panel", Static).update(due_summary(report))
 
     def action_due(self) -> None:
-        self.app.show_due()  # type: ignore[attr-defined]
+        host(self).show_due()
 
     def action_new_call(self) -> None:
-        self.app.new_call()  # type: ignore[attr-defined]
+        host(self).new_call()
 
     def action_prepare_call(self) -> None:
-        self.app.prepare_call()  # type: ignore[attr-defined]
+        host(self).prepare_call()
 
     def action_resume(self) -> None:
         lines = getattr(self, "lines", [])
         unfinished = [line for line in lines if line.unfinished and not line.upcoming]
         if unfinished:
-            self.app.open_call(unfinished[0].call_id)  # type: ignore[attr-defined]
+            host(self).open_call(unfinished[0].call_id)
         else:
             self.notify("There is no unfinished call.", timeout=3)
 
     def action_insights(self) -> None:
-        if not self.app.records_open():  # type: ignore[attr-defined]
+        if not host(self).records_open():
             return
         from p2pcall.screens.insights import InsightsScreen
 
         self.app.push_screen(InsightsScreen())
 
     def action_history(self, search: bool = False) -> None:
-        if not self.app.records_open():  # type: ignore[attr-defined]
+        if not host(self).records_open():
             return
         from p2pcall.screens.history import HISTORY_SCREEN, HistoryScreen
 
@@ -219,9 +211,10 @@ class HomeScreen(Screen[None]):
         if not self.app.is_screen_installed(HISTORY_SCREEN):
             self.app.install_screen(HistoryScreen(), HISTORY_SCREEN)
         screen = self.app.get_screen(HISTORY_SCREEN)
-        screen.opened_from_home(search=search)  # type: ignore[attr-defined]
+        assert isinstance(screen, HistoryScreen)  # installed just above, under this name
+        screen.opened_from_home(search=search)
         self.app.push_screen(HISTORY_SCREEN)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.app.open_call(int(event.option.id))  # type: ignore[attr-defined]
+            host(self).open_call(int(event.option.id))

@@ -19,11 +19,14 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, Sparkline, Static
+from textual.widgets.data_table import ColumnKey
 from textual_plotext import PlotextPlot
 
+from p2pcall import queries
 from p2pcall.domain.history import FilterError, HistoryFilter, parse_day
 from p2pcall.domain.stats import GROUPINGS, OUTCOME_KEYS, GroupStats, StatsReport, rate_cells
 from p2pcall.domain.text import one_line
+from p2pcall.host import host
 from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
 
@@ -37,14 +40,6 @@ OUTCOME_SHORT = {
     "educational_only": "Educational",
 }
 TABLE_COLUMNS = ("Calls", "Appr", "Part", "Den", "Overt", "SameSp", "NoName", "Kept", "Dec.d")
-
-
-def load_insights(store: Any, by: str, flt: HistoryFilter, tz: str) -> tuple[Any, Any]:
-    """Database thread: months (for the charts) and the table's grouping."""
-    from p2pcall.store.stats import call_stats_by
-
-    months, table = call_stats_by(store, ["month", by], flt, tz)
-    return months, table
 
 
 def quarters(months: StatsReport) -> list[tuple[str, dict[str, int]]]:
@@ -183,8 +178,8 @@ class InsightsScreen(Screen[None]):
             return
         self.generation += 1
         generation, by, tz = self.generation, self.by, flt.tz or ""
-        self.app.db.submit(  # type: ignore[attr-defined]
-            lambda store: load_insights(store, by, flt, tz),
+        host(self).db.read(
+            lambda store: queries.call_stats(store, by, flt, tz),
             lambda result: self._show(generation, result),
             self._failed,
         )
@@ -237,15 +232,18 @@ class InsightsScreen(Screen[None]):
         if rows:
             labels = [quarter for quarter, _ in rows]
             series = [[counts[key] for _, counts in rows] for key in OUTCOME_KEYS]
-            plt.stacked_bar(labels, series, labels=[OUTCOME_SHORT[key] for key in OUTCOME_KEYS])
+            # plotext's stacked_bar takes `labels`; textual-plotext's typed wrapper says `label`.
+            legend = [OUTCOME_SHORT[key] for key in OUTCOME_KEYS]
+            plt.stacked_bar(labels, series, labels=legend)  # type: ignore[call-arg]
         plt.title("Outcomes per quarter")
         plot.refresh()
 
     def _fill_table(self, report: StatsReport) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        column = table.columns.get("label")  # type: ignore[call-overload]
+        column = table.columns.get(ColumnKey("label"))
         if column is not None:
+            # Typed as Rich Text; DataTable draws Content (our literal text) just the same.
             column.label = Content(self.by.capitalize())  # type: ignore[assignment]
         for group in report.groups:
             table.add_row(Content(one_line(group.label, 18)), *table_cells(group))

@@ -17,13 +17,14 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, RadioButton, RadioSet, Static
 
+from p2pcall import queries
 from p2pcall.domain.text import one_line
+from p2pcall.host import host
 from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
 
 if TYPE_CHECKING:
     from p2pcall.domain.letters import Practice
-    from p2pcall.store import Store
 
 FORMAT_CHOICES = (("text", "Plain text"), ("markdown", "Markdown"), ("pdf", "PDF"))
 
@@ -159,26 +160,13 @@ class LetterFileScreen(ModalScreen[Any]):
         self._message("Writing\u2026")
         call_id, kind, fmt, practice = self.call_id, self.kind, self.fmt, self.practice
 
-        def run(store: Store) -> tuple[str, Any]:
-            from p2pcall.domain.letters import LetterUnavailable
-            from p2pcall.domain.timefmt import now_utc
-            from p2pcall.exportfile import ExportFileError
-            from p2pcall.letterjob import write_letter
-            from p2pcall.letterpdf import LetterPdfError
-            from p2pcall.store import StoreError
-
-            try:
-                return "ok", write_letter(
-                    store, call_id, kind, fmt, path, practice, now_utc(), force=force
-                )
-            except (ExportFileError, LetterUnavailable, LetterPdfError, StoreError) as exc:
-                return "error", str(exc)
-
-        self.app.db.submit(
-            run,
+        host(self).db.submit(
+            lambda store: queries.write_letter_file(
+                store, call_id, kind, fmt, path, practice, force
+            ),
             self._done,
-            lambda error: self._done(("error", error)),  # type: ignore[attr-defined]
-            label="letter",
+            lambda error: self._done(("error", error)),
+            what="write the letter",
         )
 
     def _done(self, result: tuple[str, Any]) -> None:
@@ -188,7 +176,7 @@ class LetterFileScreen(ModalScreen[Any]):
             self._message(str(detail), error=True)
             return
         self.app.notify(
-            Content(f"Saved to {one_line(detail.path)}"), title="Letter written", timeout=8
+            f"Saved to {one_line(detail.path)}", title="Letter written", timeout=8, markup=False
         )
         self.dismiss(detail)
 

@@ -22,7 +22,9 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from p2pcall import queries
 from p2pcall.domain.text import one_line
+from p2pcall.host import host
 from p2pcall.screens.letter_file import LetterFileScreen
 from p2pcall.screens.settings import SettingsScreen, config_dir_of
 from p2pcall.widgets.keybar import KeyBar
@@ -33,28 +35,10 @@ if TYPE_CHECKING:
 
     from p2pcall.domain.letters import Choice, Practice
     from p2pcall.letterjob import LetterSource
-    from p2pcall.store import Store
 
 __all__ = ["LetterFileScreen", "LetterScreen", "SettingsScreen"]
 
 SAVE_DELAY = 1.0
-
-
-def _load(call_id: int, config_dir: Path):
-    def run(store: Store) -> tuple[str, Any]:
-        from p2pcall.config import load_practice
-        from p2pcall.domain.letters import Practice
-        from p2pcall.domain.letters.practice import PracticeError
-        from p2pcall.letterjob import load_source
-
-        source = load_source(store, call_id)
-        try:
-            practice, problem = load_practice(config_dir), ""
-        except PracticeError as exc:
-            practice, problem = Practice(), str(exc)
-        return "ok", (source, practice, problem)
-
-    return run
 
 
 class LetterText(LiteralTextArea):
@@ -145,8 +129,9 @@ class LetterScreen(Screen[None]):
         self.reload()
 
     def reload(self) -> None:
-        self.app.db.submit(  # type: ignore[attr-defined]
-            _load(self.call_id, config_dir_of(self.app)),
+        call_id, config_dir = self.call_id, config_dir_of(self.app)
+        host(self).db.read(
+            lambda store: ("ok", queries.letter_sources(store, call_id, config_dir)),
             self._loaded,
             lambda error: self._status(error, warn=True),
         )
@@ -296,7 +281,6 @@ class LetterScreen(Screen[None]):
         if self.source is None:
             return
         from p2pcall.domain.timefmt import now_utc
-        from p2pcall.store.letters import LetterEdit
 
         text = self.query_one("#letter-text", LiteralTextArea).text
         if text == self._shown_text and self.kind not in self.source.edits:
@@ -304,16 +288,16 @@ class LetterScreen(Screen[None]):
         call_id, kind = self.call_id, self.kind
         self._shown_text = text
         # Kept in memory at once, so switching letters and back shows what was typed.
-        self.source.edits[kind] = LetterEdit(kind, text, now_utc())
+        self.source.edits[kind] = queries.letter_edit(kind, text, now_utc())
 
         def failed(error: str) -> None:
             self.notify(f"Your letter text was not saved: {error}", severity="error", timeout=8)
 
-        self.app.db.submit(  # type: ignore[attr-defined]
+        host(self).db.submit(
             lambda store: store.save_letter_edit(call_id, kind, text),
             None,
             failed,
-            label="letter",
+            what="keep your letter text",
         )
 
     def _finish_editing(self) -> None:
@@ -348,7 +332,10 @@ class LetterScreen(Screen[None]):
         self._finish_editing()
         call_id, kind = self.call_id, self.kind
         self.source.edits.pop(kind, None)
-        self.app.db.submit(lambda store: store.save_letter_edit(call_id, kind, ""))  # type: ignore[attr-defined]
+        host(self).db.submit(
+            lambda store: store.save_letter_edit(call_id, kind, ""),
+            what="go back to the letter drafted from the record",
+        )
         self._show()
         self.refresh_bindings()
 

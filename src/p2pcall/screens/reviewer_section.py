@@ -11,45 +11,23 @@ finished name suggests, as if the user had waited.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from textual import events, on
 from textual.binding import Binding
 
+from p2pcall import queries
 from p2pcall.domain.reviewers import FROM_FIELDS, Reviewer, ReviewerDetails, TrackRecord, name_key
 from p2pcall.domain.sections import Section
+from p2pcall.host import host
 from p2pcall.screens.section import SectionScreen
+from p2pcall.widgets.fields import FieldEdited
 from p2pcall.widgets.reviewer_panel import ReviewerPanel
 
+if TYPE_CHECKING:
+    from p2pcall.session import CallSession
+
 NAME_KEY = "reviewer_name"
-
-
-def linked_state(store: Any, call_id: int) -> tuple[Reviewer, TrackRecord] | None:
-    """Database thread: the reviewer the call is linked to and their earlier calls."""
-    reviewer = store.reviewer_of_call(call_id)
-    if reviewer is None:
-        return None
-    return reviewer, store.track_record(reviewer.id, before_call=call_id)
-
-
-def link_job(
-    call_id: int, typed: str, chosen: int | None, new: bool, details: ReviewerDetails
-) -> Any:
-    """Database thread: link to `chosen`, else to the first suggestion for `typed`, else to
-    a new reviewer made from the call's section B fields (`new`: always a new one)."""
-
-    def run(store: Any) -> tuple[Reviewer, TrackRecord]:
-        target = chosen
-        if target is None and not new:
-            found = store.suggest_reviewers(typed, 1)
-            target = found[0].id if found else None
-        if target is None:
-            target = store.add_reviewer(details).id
-        store.link_call(call_id, target)
-        state = linked_state(store, call_id)
-        assert state is not None  # just linked, in this thread
-        return state
-
-    return run
 
 
 class ReviewerSectionScreen(SectionScreen):
@@ -87,8 +65,8 @@ class ReviewerSectionScreen(SectionScreen):
         ),
     ]
 
-    def __init__(self) -> None:
-        super().__init__(Section.B)
+    def __init__(self, session: CallSession) -> None:
+        super().__init__(session, Section.B)
         self.suggestions: list[Reviewer] = []
         self.suggested_for: str | None = None  # the name the shown suggestions are for
         self.selected = 0
@@ -102,7 +80,7 @@ class ReviewerSectionScreen(SectionScreen):
         return self.query_one(ReviewerPanel)
 
     def _call_id(self) -> int:
-        return self.app.live.call.id  # type: ignore[attr-defined, no-any-return]
+        return self.session.call.id
 
     def _value(self, key: str) -> str:
         # The editor's value, not the saved one: it is current as soon as a key reaches it.
@@ -110,25 +88,28 @@ class ReviewerSectionScreen(SectionScreen):
         if found:
             value = getattr(found.first(), "value", "")
             return value if isinstance(value, str) else ""
-        return self.app.live.call.values.get(key, "")  # type: ignore[attr-defined, no-any-return]
+        return self.session.call.values.get(key, "")
 
     def _typed(self) -> str:
         return self._value(NAME_KEY)
 
-    # Textual runs the on_mount / on_field_edited of every class in the MRO: the section
-    # screen's own handlers run besides these ones, without a super() call.
-    async def on_mount(self) -> None:
+    # Textual runs the Mount / FieldEdited handlers of every class in the MRO: the section
+    # screen's own handlers run besides these ones (after them), without a super() call.
+    @on(events.Mount)
+    async def _show_reviewer_panel(self) -> None:
         # Above the notes, beside the fields: the fields keep their height and width.
         await self.query_one("#notes-pane").mount(ReviewerPanel(id="reviewer-panel"), before=0)
         call_id = self._call_id()
         self._link_pending = True
-        self.app.db.submit(  # type: ignore[attr-defined]
-            lambda store: linked_state(store, call_id), self._show_link, self._lookup_failed
+        host(self).db.read(
+            lambda store: queries.linked_reviewer(store, call_id),
+            self._show_link,
+            self._lookup_failed,
         )
 
     # -- suggestions ---------------------------------------------------------------------------
 
-    def on_field_edited(self, event: Any) -> None:
+    def on_field_edited(self, event: FieldEdited) -> None:
         if event.key == NAME_KEY:
             self._ask()
 
@@ -145,7 +126,7 @@ class ReviewerSectionScreen(SectionScreen):
             self.panel.clear()
             return
         self._asking = True
-        self.app.db.submit(  # type: ignore[attr-defined]
+        host(self).db.read(
             lambda store: (typed, store.suggest_reviewers(typed)),
             self._suggested,
             self._lookup_failed,
@@ -178,7 +159,6 @@ class ReviewerSectionScreen(SectionScreen):
     # -- linking -------------------------------------------------------------------------------
 
     def action_link_reviewer(self) -> None:
-        live = self.app.live  # type: ignore[attr-defined]
         if self.linked is not None:
             self.notify(
                 f"Already linked to {self.linked.name}. Alt+U undoes the link first.",
@@ -201,8 +181,9 @@ class ReviewerSectionScreen(SectionScreen):
                 new = True
         details = ReviewerDetails.from_call_values({key: self._value(key) for key in FROM_FIELDS})
         self._link_pending = True
-        self.app.db.submit(  # type: ignore[attr-defined]
-            link_job(live.call.id, typed, chosen, new, details),
+        call_id = self._call_id()
+        host(self).db.submit(
+            lambda store: queries.link_reviewer(store, call_id, typed, chosen, new, details),
             self._show_link,
             self._link_failed,
         )
@@ -238,9 +219,7 @@ class ReviewerSectionScreen(SectionScreen):
             self.refresh_bindings()
             self._ask()
 
-        self.app.db.submit(  # type: ignore[attr-defined]
-            lambda store: store.unlink_call(call_id), undone, self._link_failed
-        )
+        host(self).db.submit(lambda store: store.unlink_call(call_id), undone, self._link_failed)
 
     def action_earlier_calls(self) -> None:
         if self.linked is None or self.record is None or not self.record.earlier_calls:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +21,10 @@ from p2pcall.throttle import Throttle
 from p2pcall.widgets.composer import Composer, NoteField
 from p2pcall.widgets.fields import FieldForm
 from p2pcall.widgets.notes import NoteItem, NotesList
+
+if TYPE_CHECKING:
+    from p2pcall.domain.models import Note
+    from p2pcall.session import CallSession, NoteFailed, NoteSaved
 
 DRAFT_EVERY_SECONDS = 1.0
 
@@ -95,14 +100,19 @@ class SectionScreen(CallScreen):
         ),
     ]
 
-    def __init__(self, section: Section) -> None:
-        super().__init__(name=f"section-{section.value}", classes="section-screen")
+    section: Section
+
+    def __init__(self, session: CallSession, section: Section) -> None:
+        super().__init__(session, name=f"section-{section.value}", classes="section-screen")
         self.section = section
         self._draft = Throttle(self, DRAFT_EVERY_SECONDS, self._save_draft)
         self._stored_draft: str | None = None  # text already kept as the draft in the database
+        # Notes shown as "saving", by the session's ticket, until NoteSaved (kept on NoteFailed:
+        # a failed note is retried, and the retry answers with the same ticket).
+        self._sending: dict[int, NoteItem] = {}
 
     def compose_body(self) -> ComposeResult:
-        live = self.app.live  # type: ignore[attr-defined]
+        live = self.session
         info = self.section.info
         yield Static(Content(self.section.title), classes="section-title")
         yield Static(
@@ -126,7 +136,7 @@ class SectionScreen(CallScreen):
         return self.query_one(Composer)
 
     def on_mount(self) -> None:
-        live = self.app.live  # type: ignore[attr-defined]
+        live = self.session
         self.query_one(NotesList).show_notes(live.notes_in(self.section), live.call.tz)
         draft = live.drafts.get(self.section)
         if draft is not None:
@@ -168,7 +178,7 @@ class SectionScreen(CallScreen):
 
     def _save_draft(self) -> None:
         composer = self.composer
-        self.app.save_draft(  # type: ignore[attr-defined]
+        self.session.save_draft(
             self.section, composer.kind, composer.text, composer.started_at or now_utc()
         )
 
@@ -192,7 +202,7 @@ class SectionScreen(CallScreen):
             self.notify(too_long("The note", len(body), MAX_NOTE_CHARS), severity="error")
             return
         started_at = started or now_utc()
-        if self.app.live.call.finalized:  # type: ignore[attr-defined]
+        if self.session.call.finalized:
             self._ask_addendum_reason(body, kind, started_at)
             return
         self._commit(body, kind, started_at, "")
@@ -202,7 +212,22 @@ class SectionScreen(CallScreen):
         self.query_one("#draft-notice", Static).remove_class("-shown")
         item = NoteItem(body, kind, clock_time(now_utc()), late=bool(reason), reason=reason)
         self.query_one(NotesList).add(item)
-        self.app.save_note(self.section, kind, body, started_at, item, reason=reason)  # type: ignore[attr-defined]
+        self._sending[self.session.save_note(self.section, kind, body, started_at, reason)] = item
+
+    def note_saved(self, message: NoteSaved) -> None:
+        """The App hands over the session's answer for a note of this section."""
+        item = self._sending.pop(message.ticket, None)
+        if item is not None:
+            note = message.note
+            item.late = note.late
+            item.mark("saved", clock_time(note.saved_at, self.session.call.tz), note.id)
+
+    def note_failed(self, message: NoteFailed) -> None:
+        item = self._sending.get(message.ticket)
+        if not message.retried:
+            self._sending.pop(message.ticket, None)
+        if item is not None:
+            item.mark("failed")
 
     def _ask_addendum_reason(self, body: str, kind: NoteKind, started_at: datetime) -> None:
         from p2pcall.screens.record_modals import AddendumReasonScreen
@@ -217,19 +242,16 @@ class SectionScreen(CallScreen):
         self.app.push_screen(AddendumReasonScreen(body), answered)
 
     def action_correct_note(self) -> None:
-        if self.app.db.pending:  # type: ignore[attr-defined]
-            # What Ctrl+E offers are the saved notes: with notes still being saved (Enter,
-            # then Ctrl+E at once), open it once the database has answered them; the keys
-            # typed meanwhile wait, and then go to the dialog.
-            self.app.ask_store(lambda store: None, lambda _: self._open_correction())  # type: ignore[attr-defined]
-            return
-        self._open_correction()
+        # What Ctrl+E offers are the saved notes: with notes still being saved (Enter, then
+        # Ctrl+E at once), open it once the database has answered them; the keys typed
+        # meanwhile wait, and then go to the dialog.
+        self.session.after_saves(self._open_correction)
 
     def _open_correction(self) -> None:
         from p2pcall.domain.corrections import correctable
         from p2pcall.screens.record_modals import CorrectNoteScreen
 
-        live = self.app.live  # type: ignore[attr-defined]
+        live = self.session
         if live.call.finalized:
             self.notify(
                 "This call is finalized: notes can no longer be corrected. Type an addendum "
@@ -249,10 +271,10 @@ class SectionScreen(CallScreen):
             if answer is None:
                 return
             note_id, body = answer
-            original = next(n for n in candidates if n.id == note_id)
+            original: Note = next(n for n in candidates if n.id == note_id)
             item = NoteItem(body, original.kind, clock_time(now_utc()), corrects=note_id)
             self.query_one(NotesList).add(item)
-            self.app.correct_note(note_id, body, opened, item)  # type: ignore[attr-defined]
+            self._sending[self.session.correct_note(original, body, opened)] = item
 
         self.app.push_screen(CorrectNoteScreen(candidates, live.call.tz), corrected)
 
@@ -261,7 +283,7 @@ class SectionScreen(CallScreen):
         self._draft.poke()
 
     def action_set_kind(self, value: str) -> None:
-        kind = NoteKind(value)
+        kind = next(k for k in NoteKind if k.value == value)
         self.composer.kind = NoteKind.NOTE if self.composer.kind is kind else kind
         self._draft.poke()
 

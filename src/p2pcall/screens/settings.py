@@ -18,12 +18,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from p2pcall.domain.text import one_line
+from p2pcall.host import host
 from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
 
 if TYPE_CHECKING:
     from p2pcall.domain.letters import Practice
-    from p2pcall.store import Store
 
 
 def config_dir_of(app: Any) -> Path:
@@ -107,7 +107,7 @@ class SettingsScreen(ModalScreen[Any]):
         if not self.loaded:
             folder = config_dir_of(self.app)
 
-            def run(_store: Store) -> tuple[str, Any]:
+            def run(_store: object) -> tuple[str, Any]:
                 from p2pcall.config import load_practice
                 from p2pcall.domain.letters.practice import PracticeError
 
@@ -116,7 +116,7 @@ class SettingsScreen(ModalScreen[Any]):
                 except PracticeError as exc:
                     return "error", str(exc)
 
-            self.app.db.submit(run, self._fill)  # type: ignore[attr-defined]
+            host(self).db.read(run, self._fill, what="read your settings")
 
     def _fill(self, result: tuple[str, Any]) -> None:
         from p2pcall.domain.letters.practice import PRACTICE_FIELDS
@@ -156,7 +156,7 @@ class SettingsScreen(ModalScreen[Any]):
         folder = config_dir_of(self.app)
         self.busy = True
 
-        def run(_store: Store) -> tuple[str, Any]:
+        def run(_store: object) -> tuple[str, Any]:
             from p2pcall.config import save_practice
             from p2pcall.domain.letters.practice import PracticeError
 
@@ -170,10 +170,10 @@ class SettingsScreen(ModalScreen[Any]):
             if result[0] != "ok":
                 self.query_one("#settings-status", Static).update(Content(one_line(result[1])))
                 return
-            self.app.notify(Content(f"Settings saved to {one_line(result[1])}"), timeout=5)
+            self.app.notify(f"Settings saved to {one_line(result[1])}", markup=False, timeout=5)
             self.dismiss(practice)
 
-        self.app.db.submit(run, done, lambda error: done(("error", error)))  # type: ignore[attr-defined]
+        host(self).db.submit(run, done, lambda error: done(("error", error)))
 
     def action_cancel(self) -> None:
         if not self.busy:

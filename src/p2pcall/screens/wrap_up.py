@@ -8,7 +8,7 @@ finishes the call. Nothing here touches the database except through ``app.db``.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,13 +34,14 @@ from p2pcall.domain.followups import (
 from p2pcall.domain.text import one_line
 from p2pcall.domain.timefmt import clock_time, now_utc
 from p2pcall.domain.vocab import FollowUpAction, NoteKind
+from p2pcall.host import host
 from p2pcall.widgets.fields import FieldEdited, FieldForm
 from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
 from p2pcall.widgets.ticklist import TickList
 
 if TYPE_CHECKING:
-    from p2pcall.domain.models import Call, Note
+    from p2pcall.session import CallSession
 
 # The call fields the deadlines depend on, editable from the wrap-up (key e).
 DEADLINE_FIELDS = (
@@ -123,10 +124,11 @@ class WrapUpScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, call: Call, notes: list[Note]) -> None:
+    def __init__(self, session: CallSession) -> None:
         super().__init__(name="wrap-up")
-        self.call = call
-        self.notes = list(notes)
+        self.session = session
+        self.call = session.call  # one Call object: field edits here go through the session
+        self.notes = notes = list(session.notes)
         # A corrected commitment is listed as corrected, not twice.
         corrected = {n.corrects for n in notes if n.corrects is not None}
         self.commitments = [
@@ -183,7 +185,7 @@ class WrapUpScreen(Screen[None]):
     def action_letters(self) -> None:
         from p2pcall.screens.letters import LetterScreen
 
-        self.app.flush_all()  # type: ignore[attr-defined]
+        host(self).flush_all()
         kind = "records-request" if self.query_one("#wrap-letter-hint").display else "confirmation"
         self.app.push_screen(LetterScreen(self.call.id, kind))
 
@@ -440,13 +442,11 @@ class WrapUpScreen(Screen[None]):
             self.notify("No date is far from the call.", timeout=3)
             return
         kept = [v for v in self.call.value("dates_confirmed").split(";") if v.strip()]
-        self.app.edit_field(  # type: ignore[attr-defined]
-            "dates_confirmed", ";".join(kept + values), False, final=True
-        )
+        self.session.edit_field("dates_confirmed", ";".join(kept + values), False, final=True)
         self._recompute()
 
     def action_edit_dates(self) -> None:
-        self.app.push_screen(DeadlineFieldsScreen(self.call), lambda _: self._recompute())
+        self.app.push_screen(DeadlineFieldsScreen(self.session), lambda _: self._recompute())
 
     def action_leave(self) -> None:
         if not self._leave_armed:
@@ -458,7 +458,7 @@ class WrapUpScreen(Screen[None]):
                 timeout=6,
             )
             return
-        self.app.leave_call()  # type: ignore[attr-defined]
+        host(self).leave_call()
 
     def planned(self) -> list[PlannedFollowUp]:
         """The ticked lines as follow-ups to store: computed and user dates side by side."""
@@ -484,7 +484,8 @@ class WrapUpScreen(Screen[None]):
         if self._saving:
             return
         self._saving = True
-        self.app.finish_wrap_up(self.call.id, self.planned(), self._not_saved)  # type: ignore[attr-defined]
+        host(self).flush_all()  # drafts too: finishing finalizes the record
+        self.session.finish_wrap_up(self.planned(), host(self).leave_call, self._not_saved)
 
     def _not_saved(self, error: str) -> None:
         self._saving = False
@@ -537,7 +538,7 @@ class DueDateScreen(ModalScreen[UserDate | str | None]):
             return
         self._submit(day)
 
-    def _typed_day(self) -> date | bool | None:
+    def _typed_day(self) -> date | Literal[False] | None:
         """The typed date, None when empty, False (with the reason shown) when unusable."""
         try:
             return parse_typed_date(self.query_one("#due-date", Input).value, "Due date")
@@ -563,9 +564,10 @@ class DeadlineFieldsScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Done", id="deadline-fields-done")]
 
-    def __init__(self, call: Call) -> None:
+    def __init__(self, session: CallSession) -> None:
         super().__init__()
-        self.call = call
+        self.session = session
+        self.call = session.call
 
     def compose(self) -> ComposeResult:
         with Vertical(id="deadline-fields-dialog", classes="record-dialog"):
@@ -590,4 +592,4 @@ class DeadlineFieldsScreen(ModalScreen[None]):
 
     def on_field_edited(self, event: FieldEdited) -> None:
         event.stop()
-        self.app.edit_field(event.key, event.value, event.declined, final=event.final)  # type: ignore[attr-defined]
+        self.session.edit_field(event.key, event.value, event.declined, final=event.final)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -12,6 +13,17 @@ from textual.widgets import Static
 from p2pcall.domain.sections import Section
 from p2pcall.domain.text import one_line
 from p2pcall.domain.timefmt import call_length, elapsed
+
+if TYPE_CHECKING:
+    from p2pcall.session import CallSession, SaveMark
+
+
+class SessionStatic(Static):
+    """A Static that shows something of one open call, given when the screen is built."""
+
+    def __init__(self, session: CallSession, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session = session
 
 
 class SteadyStatic(Static):
@@ -29,16 +41,13 @@ class SteadyStatic(Static):
         self._shown_cells = cells
 
 
-class CallClock(SteadyStatic):
+class CallClock(SessionStatic, SteadyStatic):
     def on_mount(self) -> None:
         self.tick()
         self.set_interval(1, self.tick)
 
     def tick(self) -> None:
-        live = self.app.live  # type: ignore[attr-defined]
-        if live is None:
-            return
-        call = live.call
+        call = self.session.call
         if call.started_at is None:
             if call.ended_at is not None:
                 self.show_content(
@@ -54,43 +63,38 @@ class CallClock(SteadyStatic):
             self.show_content(Content.assemble(("\u25cf LIVE ", "bold $error"), elapsed(since)))
 
 
-class SaveState(SteadyStatic):
+class SaveState(SessionStatic, SteadyStatic):
     def on_mount(self) -> None:
-        self.watch(self.app, "save_state", self.show)
+        self.session.watch_save_mark(self.show)
 
-    def show(self, state: tuple[str, str]) -> None:
+    def show(self, state: SaveMark) -> None:
         level, message = state
         style = {"ok": "$success", "busy": "$text-muted", "error": "bold $error"}[level]
         self.show_content(Content.assemble((message, style)))
         self.set_class(level == "error", "-error")
 
 
-class CallTitle(Static):
+class CallTitle(SessionStatic):
     def on_mount(self) -> None:
         self.refresh_title()
 
     def refresh_title(self) -> None:
-        live = self.app.live  # type: ignore[attr-defined]
-        if live is None:
-            return
-        call = live.call
+        call = self.session.call
         parts = [f"Call #{call.id}"] + [
             one_line(call.value(key), 20) for key in ("patient_ref", "insurer") if call.value(key)
         ]
         self.update(Content(" \u00b7 ".join(parts)))
 
 
-class ChainHead(Static):
+class ChainHead(SessionStatic):
     """FINAL and the first digits of the chain head, once the record is finalized."""
 
     def on_mount(self) -> None:
-        self.refresh_head()
+        self.session.chain_head.watch(self.show_head)
 
-    def refresh_head(self) -> None:
+    def show_head(self, head: str | None) -> None:
         from p2pcall.domain.chain import short
 
-        live = self.app.live  # type: ignore[attr-defined]
-        head = live.call.chain_head if live is not None else None
         self.display = bool(head)
         if head:
             self.update(Content.assemble(("FINAL ", "bold"), short(head)[:9]))
@@ -98,25 +102,29 @@ class ChainHead(Static):
 
 
 class CallBar(Horizontal):
+    def __init__(self, session: CallSession, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+
     def compose(self) -> ComposeResult:
-        yield CallClock(id="clock")
-        yield CallTitle(id="call-title")
-        yield ChainHead(id="chain-head")
-        yield SaveState(id="save-state")
+        yield CallClock(self.session, id="clock")
+        yield CallTitle(self.session, id="call-title")
+        yield ChainHead(self.session, id="chain-head")
+        yield SaveState(self.session, id="save-state")
 
 
-class AgendaStrip(SteadyStatic):
+class AgendaStrip(SessionStatic, SteadyStatic):
     """A..G with note counts; the current section stands out, with its name."""
 
-    def __init__(self, current: Section | None, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, session: CallSession, current: Section | None, **kwargs: Any) -> None:
+        super().__init__(session, **kwargs)
         self.current = current
 
     def on_mount(self) -> None:
-        self.watch(self.app, "note_counts", self.show)
+        self.session.counts.watch(self.show)
 
     def on_resize(self) -> None:
-        self.show(self.app.note_counts)  # type: ignore[attr-defined]
+        self.show(self.session.counts.value)
 
     def show(self, counts: dict[str, int]) -> None:
         wide = self.size.width >= 100

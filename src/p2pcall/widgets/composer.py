@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from textual import events
 from textual.app import ComposeResult
@@ -67,8 +68,8 @@ class Composer(Horizontal):
 
     kind: reactive[NoteKind] = reactive(NoteKind.NOTE)
 
-    def __init__(self, placeholder: str, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, placeholder: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._placeholder = placeholder
         self.started_at: datetime | None = None
 
@@ -93,7 +94,10 @@ class Composer(Horizontal):
 
     def on_mount(self) -> None:
         self.watch_kind(self.kind)
-        self.watch(self.field, "multiline", lambda on: self.set_class(on, "-multiline"))
+        self.watch(self.field, "multiline", self._show_multiline)
+
+    def _show_multiline(self, on: bool) -> None:
+        self.set_class(on, "-multiline")
 
     def watch_kind(self, kind: NoteKind) -> None:
         from textual.content import Content

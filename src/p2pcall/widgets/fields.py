@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
@@ -160,9 +162,9 @@ class FieldRow(Horizontal):
 
 class FieldForm(VerticalScroll):
     def __init__(
-        self, specs: tuple[FieldSpec, ...], values: dict[str, str], declined: set[str], **kw: object
+        self, specs: tuple[FieldSpec, ...], values: dict[str, str], declined: set[str], **kw: Any
     ) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
+        super().__init__(**kw)
         self.specs = specs
         self.values = values
         self.declined = declined

@@ -51,7 +51,7 @@ class LiteralInput(Input):
         if not self.select_on_focus:
             self.cursor_position = len(self.value)
 
-    def _on_key(self, event: events.Key) -> None:
+    async def _on_key(self, event: events.Key) -> None:
         # Alt+letter carries its letter as a character, so Input would type it: Alt+Q (quote)
         # pressed in a field put a "q" there. It is a command: let it reach the bindings.
         if event.key.startswith("alt+"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.content import Content
 from textual.widgets import OptionList
 
@@ -16,14 +18,14 @@ class MarkedOptionList(OptionList):
     users, and at a glance: the end-call dialog's outcome was picked that way.
     """
 
-    def __init__(self, *prompts: tuple[str, str], **kwargs: object) -> None:
+    def __init__(self, *prompts: tuple[str, str], **kwargs: Any) -> None:
         from textual.widgets.option_list import Option
 
         self._prompts = {option_id: text for option_id, text in prompts}
         self._marked: int | None = None
         super().__init__(
             *[Option(Content(NO_MARK + text), id=option_id) for option_id, text in prompts],
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
 
     def watch_highlighted(self, highlighted: int | None) -> None:
