@@ -9,8 +9,6 @@ page costs one small query, plus a bounded scan of the search index when searchi
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -18,11 +16,12 @@ from p2pcall.domain.history import UNFINISHED, HistoryFilter, snippet, utc_bound
 from p2pcall.domain.models import CallSummary, HistoryEntry, HistoryPage, SearchMatch
 from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import Outcome
-from p2pcall.store.store import StoreError
-from p2pcall.store.types import _FORMAT
+from p2pcall.store.timetext import FORMAT as _FORMAT
 
 if TYPE_CHECKING:
-    from p2pcall.store.store import Store
+    from contextlib import AbstractContextManager
+
+    from p2pcall.store.readapi import ReadApi as Store
 
 PAGE_SIZE = 100
 # A search walks the filtered calls newest first, CALL_BATCH at first (doubling up to
@@ -98,24 +97,9 @@ def count_calls(store: Store, flt: HistoryFilter | None = None) -> int:
 # -- plumbing ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def _reading(store: Store) -> Iterator[sqlite3.Connection]:
-    """A read transaction on a pooled connection: every query sees the same snapshot."""
-    try:
-        fairy = store.engine.raw_connection()
-    except Exception as exc:
-        raise StoreError(store.describe(exc)) from None
-    db: sqlite3.Connection = fairy.driver_connection  # type: ignore[assignment]
-    try:
-        db.execute("BEGIN")
-        try:
-            yield db
-        finally:
-            db.execute("ROLLBACK")
-    except sqlite3.Error as exc:
-        raise StoreError(store.describe(exc)) from None
-    finally:
-        fairy.close()
+def _reading(store: Store) -> AbstractContextManager[sqlite3.Connection]:
+    """A read transaction: every query sees the same snapshot (see `ReadApi.reading`)."""
+    return store.reading()
 
 
 def _stamp(moment: datetime) -> str:

@@ -23,7 +23,8 @@ from p2pcall.domain.reviewers import (
     name_key,
 )
 from p2pcall.domain.timefmt import now_utc
-from p2pcall.store.types import UTCDateTime
+from p2pcall.store.errors import StoreError
+from p2pcall.store.timetext import to_text
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -38,14 +39,12 @@ _TITLE = re.compile(r"^(dr\.?|doctor)\s+")
 _LIKE_SPECIAL = re.compile(r"([\\%_])")
 
 
-def _store_error(message: str) -> Exception:
-    from p2pcall.store.store import StoreError  # the store module imports this one
-
+def _store_error(message: str) -> StoreError:
     return StoreError(message)
 
 
 def _utc(moment: datetime) -> str:
-    return UTCDateTime().process_bind_param(moment, None)  # type: ignore[no-any-return]
+    return to_text(moment)
 
 
 def _like(fragment: str) -> str:
