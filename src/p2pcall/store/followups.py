@@ -140,9 +140,9 @@ def _date_waiting_chases(session: Session, sent: FollowUpRow, at: datetime) -> N
         return
     waiting = session.scalars(
         select(FollowUpRow).where(
-            FollowUpRow.call_id == sent.call_id,
-            FollowUpRow.action == FollowUpAction.CHASE_PLAN.value,
-            FollowUpRow.status == FollowUpStatus.PLANNED.value,
+            col(FollowUpRow.call_id) == sent.call_id,
+            col(FollowUpRow.action) == FollowUpAction.CHASE_PLAN.value,
+            col(FollowUpRow.status) == FollowUpStatus.PLANNED.value,
             col(FollowUpRow.computed_due).is_(None),
             col(FollowUpRow.rule_id).is_not(None),
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from p2pcall.domain.history import UNFINISHED, HistoryFilter, snippet, utc_bounds
 from p2pcall.domain.models import CallSummary, HistoryEntry, HistoryPage, SearchMatch
@@ -139,14 +139,14 @@ def _conditions(flt: HistoryFilter) -> tuple[str, list[object]]:
     return " AND ".join(where), params
 
 
-def _summary(row: tuple) -> CallSummary:
+def _summary(row: tuple[Any, ...]) -> CallSummary:
     call_id, created, started, ended, outcome, patient, insurer, review, notes = row
     return CallSummary(
         id=call_id,
-        created_at=_time(created),  # type: ignore[arg-type]
+        created_at=datetime.fromisoformat(created),
         started_at=_time(started),
         ended_at=_time(ended),
-        outcome=Outcome.parse(outcome),  # type: ignore[arg-type]
+        outcome=cast("Outcome | None", Outcome.parse(outcome)),
         patient_ref=patient or "",
         insurer=insurer or "",
         review_type=review or "",

@@ -1,5 +1,8 @@
 """The reads every store offers, over `reading()`: the app's `Store` and the CLI's `Reader`.
 
+Imports stay light (the domain modules a method needs are imported by it): the read-only
+commands import this on their way to the first line of output.
+
 Each method opens one read transaction (a snapshot; never the write lock) and runs the
 plain SQL of `queries` in it. A class gives a DB-API connection (`_read_connection`) and
 words for its errors (`describe`); everything else is here, once.
@@ -12,14 +15,17 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from p2pcall.domain.followups import DueReport
-from p2pcall.domain.models import CallRecord, FollowUp
 from p2pcall.store import sqlite_dialect as dialect
 from p2pcall.store.errors import DamagedError, StoreError
 from p2pcall.store.queries import calls, followups, letters
-from p2pcall.store.queries.records import ChainInputs, read_inputs
-from p2pcall.store.rows import LetterEdit, LetterFile
+
+if TYPE_CHECKING:
+    from p2pcall.domain.followups import DueReport
+    from p2pcall.domain.models import CallRecord, CallSummary, FollowUp
+    from p2pcall.store.queries.records import ChainInputs
+    from p2pcall.store.rows import LetterEdit, LetterFile
 
 
 class ReadApi:
@@ -60,6 +66,14 @@ class ReadApi:
         with self.reading() as db:
             return calls.load_call(db, call_id)
 
+    def unfinished_calls(self) -> list[CallSummary]:
+        with self.reading() as db:
+            return calls.summaries(db, unfinished=True, limit=50)
+
+    def recent_calls(self, limit: int = 20) -> list[CallSummary]:
+        with self.reading() as db:
+            return calls.summaries(db, unfinished=False, limit=limit)
+
     def field_history(self, call_id: int, key: str) -> list[tuple[str, bool, datetime, bool]]:
         with self.reading() as db:
             return calls.field_history(db, call_id, key)
@@ -73,6 +87,8 @@ class ReadApi:
 
     def chain_inputs(self, call_id: int) -> ChainInputs:
         """What the chain of a call hashes, as the database holds it now."""
+        from p2pcall.store.queries.records import read_inputs  # the chain: show, export, verify
+
         with self.reading() as db:
             return read_inputs(db, call_id)
 

@@ -14,7 +14,7 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from p2pcall.domain.models import Call, Note
 from p2pcall.domain.sections import Section
@@ -22,7 +22,7 @@ from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind
 from p2pcall.store.errors import StoreError
 from p2pcall.store.queries.records import ChainInputs, read_inputs
-from p2pcall.store.rows import call_of
+from p2pcall.store.rows import call_of, member
 from p2pcall.store.tables import CallRow, FieldRow, NoteRow
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class RecordsMixin:
                 row.chain_head = inputs.head()
                 session.add(row)
                 session.commit()
-            fields = session.scalars(select(FieldRow).where(FieldRow.call_id == call_id)).all()
+            fields = session.scalars(select(FieldRow).where(col(FieldRow.call_id) == call_id)).all()
             return call_of(row, fields)
 
     def correct_note(self, note_id: int, new_body: str, started_at: datetime | None = None) -> Note:
@@ -111,8 +111,8 @@ class RecordsMixin:
             call_id, section, kind = original.call_id, original.section, original.kind
         return self.add_note(
             call_id,
-            Section(section),
-            NoteKind(kind),
+            member(Section, section),
+            member(NoteKind, kind),
             new_body,
             started_at or now_utc(),
             corrects=note_id,

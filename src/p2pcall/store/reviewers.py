@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import sqlite3
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 
 from p2pcall.domain.reviewers import (
     MAX_NAME,
@@ -260,7 +260,7 @@ class ReviewersMixin:
                     "id": followup_id,
                 },
             )
-            if done.rowcount == 0:  # type: ignore[attr-defined]
+            if cast("CursorResult[Any]", done).rowcount == 0:  # an UPDATE's result
                 raise _store_error(f"There is no follow-up number {followup_id}.")
             session.commit()
 

@@ -13,20 +13,30 @@ from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from p2pcall.domain.models import Call, Draft, FollowUp, Note
+from p2pcall.domain.models import Call, CallSummary, Draft, FollowUp, Note
 from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import FollowUpAction, FollowUpStatus, NoteKind, Outcome
 from p2pcall.store.timetext import required_time, time_of
 
 Row = Any  # a row with the columns as attributes (see the module text)
+E = TypeVar("E", bound=Enum)
+
+
+def member(kind: type[E], value: str) -> E:
+    """The member of `kind` stored as `value`; ValueError for a value p2pcall never writes."""
+    found = kind._value2member_map_.get(value)
+    if found is None:
+        raise ValueError(f"{value!r} is not a stored {kind.__name__}")
+    return cast(E, found)
 
 
 @lru_cache(maxsize=64)
 def _row_type(names: tuple[str, ...]) -> type:
-    return namedtuple("Row", names)  # type: ignore[misc]  # names known only at run time
+    return namedtuple("Row", names)
 
 
 def named_rows(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Any:
@@ -55,8 +65,8 @@ def note_of(row: Row) -> Note:
     return Note(
         id=row.id or 0,
         call_id=row.call_id,
-        section=Section(row.section),
-        kind=NoteKind(row.kind),
+        section=member(Section, row.section),
+        kind=member(NoteKind, row.kind),
         body=row.body,
         started_at=required_time(row.started_at),
         saved_at=required_time(row.saved_at),
@@ -69,8 +79,8 @@ def note_of(row: Row) -> Note:
 def draft_of(row: Row) -> Draft:
     return Draft(
         call_id=row.call_id,
-        section=Section(row.section),
-        kind=NoteKind(row.kind),
+        section=member(Section, row.section),
+        kind=member(NoteKind, row.kind),
         body=row.body,
         started_at=required_time(row.started_at),
         updated_at=required_time(row.updated_at),
@@ -93,6 +103,22 @@ def followup_of(row: Row) -> FollowUp:
         done_at=time_of(row.done_at),
         note=row.note,
         legal_due=time_of(row.legal_due),
+    )
+
+
+def summary_of(row: Row) -> CallSummary:
+    """A row of `queries.calls.SUMMARIES`: one line of a call list."""
+    return CallSummary(
+        id=row.id,
+        created_at=required_time(row.created_at),
+        started_at=time_of(row.started_at),
+        ended_at=time_of(row.ended_at),
+        outcome=cast("Outcome | None", Outcome.parse(row.outcome)),
+        patient_ref=row.patient or "",
+        insurer=row.insurer or "",
+        review_type=row.review or "",
+        note_count=row.notes or 0,
+        finalized=row.finalized_at is not None,
     )
 
 

@@ -22,7 +22,6 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
-    func,
     insert,
     select,
 )
@@ -33,7 +32,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlmodel import Session, col
 
 from p2pcall.domain.fields import FIELDS_BY_KEY
-from p2pcall.domain.models import Call, CallSummary, Note
+from p2pcall.domain.models import Call, Note
 from p2pcall.domain.sections import Section
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind, Outcome
@@ -229,7 +228,7 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
                 row.started_at = at
                 session.add(row)
                 session.commit()
-            fields = session.scalars(select(FieldRow).where(FieldRow.call_id == call_id)).all()
+            fields = session.scalars(select(FieldRow).where(col(FieldRow.call_id) == call_id)).all()
             return call_of(row, fields)
 
     def end_call(self, call_id: int, outcome: Outcome) -> Call:
@@ -240,7 +239,7 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
             row.outcome = outcome.value
             session.add(row)
             session.commit()
-            fields = session.scalars(select(FieldRow).where(FieldRow.call_id == call_id)).all()
+            fields = session.scalars(select(FieldRow).where(col(FieldRow.call_id) == call_id)).all()
             return call_of(row, fields)
 
     def _call_row(self, session: Session, call_id: int) -> CallRow:
@@ -250,48 +249,6 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
         if row is None:
             raise NoSuchCallError(f"There is no call number {call_id}.")
         return row
-
-    def unfinished_calls(self) -> list[CallSummary]:
-        return self._summaries(unfinished=True, limit=50)
-
-    def recent_calls(self, limit: int = 20) -> list[CallSummary]:
-        return self._summaries(unfinished=False, limit=limit)
-
-    def _summaries(self, *, unfinished: bool, limit: int) -> list[CallSummary]:
-        def field(key: str):
-            return (
-                select(FieldRow.value)
-                .where(FieldRow.call_id == CallRow.id, FieldRow.key == key)
-                .scalar_subquery()
-            )
-
-        notes = (
-            select(func.count(col(NoteRow.id)))
-            .where(NoteRow.call_id == CallRow.id)
-            .scalar_subquery()
-        )
-        query = select(CallRow, field("patient_ref"), field("insurer"), field("review_type"), notes)
-        if unfinished:
-            query = query.where(col(CallRow.ended_at).is_(None))
-        else:
-            query = query.where(col(CallRow.ended_at).is_not(None))
-        query = query.order_by(col(CallRow.created_at).desc(), col(CallRow.id).desc()).limit(limit)
-        with self._session() as session:
-            return [
-                CallSummary(
-                    id=row.id or 0,
-                    created_at=row.created_at,
-                    started_at=row.started_at,
-                    ended_at=row.ended_at,
-                    outcome=Outcome.parse(row.outcome),  # type: ignore[arg-type]
-                    patient_ref=patient or "",
-                    insurer=insurer or "",
-                    review_type=review or "",
-                    note_count=count or 0,
-                    finalized=row.finalized_at is not None,
-                )
-                for row, patient, insurer, review, count in session.exec(query).all()
-            ]
 
     # -- fields --------------------------------------------------------------------------
 
@@ -317,7 +274,7 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
             if log:
                 last = session.scalars(
                     select(FieldEditRow)
-                    .where(FieldEditRow.call_id == call_id, FieldEditRow.key == key)
+                    .where(col(FieldEditRow.call_id) == call_id, col(FieldEditRow.key) == key)
                     .order_by(col(FieldEditRow.id).desc())
                     .limit(1)
                 ).first()
@@ -362,25 +319,38 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
                     raise StoreError(f"There is no call number {call_id}.")
                 if ended[1] is not None and not reason.strip():
                     raise StoreError(ADDENDUM_NEEDS_REASON)
+                saved_at, late, reason = now_utc(), ended[0] is not None, reason.strip()
                 values = {
                     "call_id": call_id,
                     "section": section.value,
                     "kind": kind.value,
                     "body": body,
                     "started_at": started_at,
-                    "saved_at": now_utc(),
-                    "late": ended[0] is not None,
-                    "reason": reason.strip(),
+                    "saved_at": saved_at,
+                    "late": late,
+                    "reason": reason,
                     "corrects_id": corrects,
                 }
-                note_id = conn.execute(_INSERT_NOTE, values).inserted_primary_key[0]
+                inserted = conn.execute(_INSERT_NOTE, values).inserted_primary_key
+                assert inserted is not None  # an INSERT of one row
+                note_id = int(inserted[0])
                 conn.execute(_DROP_DRAFT, {"call_id": call_id, "section": section.value})
         except (OperationalError, SADatabaseError) as exc:
             if dialect.is_damage(exc):
                 raise DamagedError(self.describe(exc)) from None
             raise StoreError(self.describe(exc)) from None
-        values["corrects"] = values.pop("corrects_id")
-        return Note(id=note_id, **{**values, "section": section, "kind": kind})
+        return Note(
+            id=note_id,
+            call_id=call_id,
+            section=section,
+            kind=kind,
+            body=body,
+            started_at=started_at,
+            saved_at=saved_at,
+            late=late,
+            reason=reason,
+            corrects=corrects,
+        )
 
     def save_draft(
         self, call_id: int, section: Section, kind: NoteKind, body: str, started_at: datetime
@@ -412,8 +382,8 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
 
 # The hot path's statements, built once: building them per note (and SQLAlchemy's cache
 # lookup of values-bearing statements) was most of add_note's CPU beside the commit.
-_CALL_STATE = select(CallRow.ended_at, CallRow.finalized_at).where(
-    CallRow.id == bindparam("call_id")
+_CALL_STATE = select(col(CallRow.ended_at), col(CallRow.finalized_at)).where(
+    col(CallRow.id) == bindparam("call_id")
 )
 _INSERT_NOTE = insert(NoteRow)
 _DROP_DRAFT = delete(DraftRow).where(

@@ -6,11 +6,11 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from p2pcall.domain.models import CallRecord
+from p2pcall.domain.models import CallRecord, CallSummary
 from p2pcall.store.errors import NoSuchCallError, StoreError
 from p2pcall.store.queries import followups
 from p2pcall.store.queries.cursor import one, rows
-from p2pcall.store.rows import call_of, draft_of, note_of
+from p2pcall.store.rows import call_of, draft_of, note_of, summary_of
 from p2pcall.store.timetext import required_time
 
 CALL = (
@@ -36,6 +36,21 @@ DRAFTS = (
     "SELECT call_id, section, kind, body, started_at, updated_at FROM draft "
     "WHERE call_id = ? ORDER BY section"
 )
+
+
+def _field(key: str) -> str:
+    return f"(SELECT value FROM call_field WHERE call_id = c.id AND key = '{key}')"
+
+
+# The home screen's lists: unfinished calls, and the latest ended ones (newest first).
+SUMMARIES = f"""
+    SELECT c.id, c.created_at, c.started_at, c.ended_at, c.outcome, c.finalized_at,
+        {_field("patient_ref")} AS patient, {_field("insurer")} AS insurer,
+        {_field("review_type")} AS review,
+        (SELECT count(*) FROM note WHERE call_id = c.id) AS notes
+    FROM call c WHERE (c.ended_at IS NULL) = ?
+    ORDER BY c.created_at DESC, c.id DESC LIMIT ?
+"""
 
 MAX_CALL_ID = 2**63  # SQLite cannot even be asked about a larger number (OverflowError)
 
@@ -63,6 +78,10 @@ def load_call(db: sqlite3.Connection, call_id: int) -> CallRecord:
         drafts=[draft_of(d) for d in rows(db, DRAFTS, (call_id,))],
         followups=followups.of_call(db, call_id),
     )
+
+
+def summaries(db: sqlite3.Connection, *, unfinished: bool, limit: int) -> list[CallSummary]:
+    return [summary_of(row) for row in rows(db, SUMMARIES, (unfinished, limit))]
 
 
 def field_history(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from p2pcall.domain.followups import DueItem, DueReport, group_due, window_end
-from p2pcall.domain.models import FollowUp
 from p2pcall.store.queries.cursor import rows
 from p2pcall.store.rows import followup_of
 from p2pcall.store.timetext import to_text
+
+if TYPE_CHECKING:
+    from p2pcall.domain.followups import DueReport
+    from p2pcall.domain.models import FollowUp
 
 _COLUMNS = (
     "f.id, f.call_id, f.action, f.status, f.created_at, f.rule_id, f.computed_due, "
@@ -37,6 +40,9 @@ def of_call(db: sqlite3.Connection, call_id: int) -> list[FollowUp]:
 
 def due(db: sqlite3.Connection, now: datetime, tz: str, within_days: int) -> DueReport:
     """Planned follow-ups of every call: overdue, due today, due in the next days."""
+    # Imported here: the due-date rules and planner are for `due` only, not every reader.
+    from p2pcall.domain.followups import DueItem, group_due, window_end
+
     bound = to_text(window_end(now, tz, within_days))
     items = [
         DueItem(followup_of(row), row.patient or "", row.insurer or "", row.call_tz)
