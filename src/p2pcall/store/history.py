@@ -27,8 +27,11 @@ PAGE_SIZE = 100
 # A search walks the filtered calls newest first, CALL_BATCH at first (doubling up to
 # MAX_CALL_BATCH), and asks for every matching call at once after WALK_BUDGET calls (a word
 # rare enough not to fill a page by then has few matches: that query is quick for it).
-CALL_BATCH = 100
+CALL_BATCH = 128  # more than a page: a common word fills one from the first batch
 MAX_CALL_BATCH = 800
+# A word with fewer matching rows than this in each index is searched all at once (a rare
+# word has few matches to gather, while walking the calls would find few per batch).
+RARE_MATCHES = 2_000
 WALK_BUDGET = 3_000
 STREAM_BUDGET = 60_000  # index rows read by the walk before it gives up
 STREAM_BATCH = 512
@@ -45,14 +48,6 @@ _SUMMARY = """
     FROM call c
 """
 _ORDER = " ORDER BY c.created_at DESC, c.id DESC"
-_NOTE_HITS = (
-    "SELECT s.rowid, n.call_id, n.saved_at FROM note_search s JOIN note n ON n.id = s.rowid "
-    "WHERE note_search MATCH ? ORDER BY s.rowid DESC"
-)
-_FIELD_HITS = (
-    "SELECT fs.rowid, f.call_id, f.updated_at FROM field_search fs "
-    "JOIN call_field f ON f.rowid = fs.rowid WHERE field_search MATCH ? ORDER BY fs.rowid DESC"
-)
 _ALL_HITS = (  # two parameters: the same MATCH expression twice
     "SELECT n.call_id FROM note_search s JOIN note n ON n.id = s.rowid "
     "WHERE note_search MATCH ? UNION SELECT f.call_id FROM field_search fs "
@@ -185,6 +180,8 @@ def _search(
     indexes newest row first and stopped at a time bound, and missed calls when a note with an
     old time had a high row id (a clock set back, or notes written out of time order).
     """
+    if _rare(db, query):
+        return _search_all(db, query, where, params, offset, limit)
     need = offset + limit + 1
     matcher = _Matcher(db, query, STREAM_BUDGET)
     found: list[int] = []
@@ -218,6 +215,18 @@ def _search(
     matcher.close()
     page = found[offset : offset + limit]
     return page, {call_id: hits[call_id] for call_id in page}, len(found) > offset + limit
+
+
+def _rare(db: sqlite3.Connection, query: str) -> bool:
+    """Fewer than RARE_MATCHES rows match in each search index (counted up to that only)."""
+    for fts in ("note_search", "field_search"):
+        counted = db.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH ? LIMIT ?)",
+            (query, RARE_MATCHES),
+        ).fetchone()[0]
+        if counted >= RARE_MATCHES:
+            return False
+    return True
 
 
 def _search_all(
@@ -264,8 +273,10 @@ class _Stream:
         )
         self.best: dict[int, int] = {}  # call id -> highest matching row id read
 
-    def read_down_to(self, low: int, budget: list[int] | None) -> None:
-        while self.position > low:
+    def read_down_to(self, low: int, budget: list[int] | None, calls: set[int]) -> None:
+        """Read until every matching row from `low` up is read, or every one of `calls` has a
+        match read (rows come highest first: the first read of a call is its newest)."""
+        while self.position > low and not calls <= self.best.keys():
             rows = self.cursor.fetchmany(STREAM_BATCH)
             if budget is not None:
                 budget[0] -= len(rows)
@@ -333,11 +344,11 @@ class _Matcher:
             stream = self.streams.get(table)
             if stream is None:
                 stream = self.streams[table] = _Stream(self.db, self.query, table, high)
-            stream.read_down_to(low, self.budget)
+            stream.read_down_to(low, self.budget, wanted)
             high = min(high, stream.top)
             for call_id in wanted:
                 rowid = stream.best.get(call_id)
-                if rowid is not None and low <= rowid <= high:
+                if rowid is not None:  # a match whatever its place: never above a newer one
                     best[call_id] = rowid
         outside = self.db.execute(
             f"SELECT {key}, call_id, {text} FROM {table} "
