@@ -19,7 +19,6 @@ _COLUMNS = (
     "f.due_override, f.override_reason, f.done_at, f.note, f.legal_due"
 )
 OF_CALL = f"SELECT {_COLUMNS} FROM followup f WHERE f.call_id = ? ORDER BY f.id"
-BY_ID = f"SELECT {_COLUMNS} FROM followup f WHERE f.id = ?"
 _DUE = "coalesce(f.due_override, f.computed_due)"
 DUE = f"""
     SELECT {_COLUMNS},

@@ -12,9 +12,6 @@ FILES = (
     "SELECT id, call_id, kind, format, path, edited, written_at FROM letter_file "
     "WHERE call_id = ? ORDER BY id"
 )
-FILE_BY_ID = (
-    "SELECT id, call_id, kind, format, path, edited, written_at FROM letter_file WHERE id = ?"
-)
 
 
 def edit(db: sqlite3.Connection, call_id: int, kind: str) -> LetterEdit | None:
