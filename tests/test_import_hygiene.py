@@ -106,19 +106,27 @@ def test_domain_modules_do_not_import_tui_or_database(sandbox) -> None:
 
 def test_store_does_not_import_textual(sandbox) -> None:
     root, env = sandbox
-    loaded = run_child("import p2pcall.store\n" + REPORT, env, root / "cwd")["loaded"]
-    assert "sqlalchemy" in loaded  # the check sees real imports
+    code = (
+        "import importlib, pkgutil\n"
+        "import p2pcall.store as store\n"
+        "for found in pkgutil.walk_packages(store.__path__, 'p2pcall.store.'):\n"
+        "    importlib.import_module(found.name)\n"
+    )
+    loaded = run_child(code + REPORT, env, root / "cwd")["loaded"]
+    assert "sqlalchemy" in loaded  # the check sees real imports (store.store, tables)
     assert "textual" not in loaded, loaded
     assert "rich" not in loaded, loaded
 
 
 def test_record_checks_do_not_import_textual(sandbox) -> None:
-    """What exports and `verify` use to check a record: store side, never the TUI."""
+    """What exports and `verify` use to check a record: store side, never the TUI, and
+    plain sqlite3 (the read-only commands load neither SQLAlchemy nor SQLModel)."""
     root, env = sandbox
     code = "import p2pcall.store.integrity, p2pcall.store.exporting, p2pcall.commands.verify\n"
+    code += "import p2pcall.store.reader, p2pcall.store.history, p2pcall.store.queries.calls\n"
     loaded = run_child(code + REPORT, env, root / "cwd")["loaded"]
-    assert "sqlalchemy" in loaded  # the check sees real imports
-    assert "textual" not in loaded and "rich" not in loaded, loaded
+    for package in ("textual", "rich", "sqlalchemy", "sqlmodel"):
+        assert package not in loaded, loaded
 
 
 def test_stats_command_does_not_import_textual(sandbox) -> None:
@@ -347,3 +355,141 @@ def test_the_call_session_and_queries_import_no_database(sandbox) -> None:
     assert "textual" in loaded  # the check sees real imports
     for package in ("sqlalchemy", "sqlmodel"):
         assert package not in loaded, f"the screens or the session load {package}: {loaded}"
+
+
+# A database with one finalized call, made by a child (this process has SQLAlchemy loaded).
+MAKE_DATABASE = """
+import sys
+from pathlib import Path
+from p2pcall.domain.sections import Section
+from p2pcall.domain.timefmt import now_utc
+from p2pcall.domain.vocab import NoteKind, Outcome
+from p2pcall.store import Store
+store = Store.open(Path(sys.argv[1]))
+call = store.start_call("America/New_York")
+store.set_field(call.id, "insurer", "Okapi Mutual")
+store.add_note(call.id, Section.B, NoteKind.NOTE, "reviewer asked about lithium", now_utc())
+store.end_call(call.id, Outcome.DENIED)
+store.finalize_call(call.id)
+store.close()
+"""
+
+READ_ONLY_COMMANDS = {
+    "list": ["list", "--search", "lithium"],
+    "due": ["due"],
+    "show": ["show", "1"],
+    "export": ["export", "1", "--format", "json"],
+    "verify": ["verify", "EXPORT"],
+    "where": ["where"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(READ_ONLY_COMMANDS))
+def test_read_only_commands_load_neither_the_orm_nor_textual(sandbox, name: str) -> None:
+    """Issue 17: `list`, `due`, `show`, `export`, `verify` and `where` start quickly because
+    they read with plain sqlite3 (`store.reader`); each runs for real on a real database."""
+    root, env = sandbox
+    data = root / "data"
+    made = subprocess.run(
+        [sys.executable, "-c", MAKE_DATABASE, str(data)],
+        env=env,
+        cwd=root / "cwd",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    export = root / "call-1.txt"
+    exported = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "p2pcall",
+            "--data-dir",
+            str(data),
+            "export",
+            "1",
+            "-o",
+            str(export),
+        ],
+        env=env,
+        cwd=root / "cwd",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert exported.returncode == 0, exported.stderr
+    argv = [str(export) if arg == "EXPORT" else arg for arg in READ_ONLY_COMMANDS[name]]
+    # The command prints to the real stdout (exports write bytes); the report comes last.
+    code = (
+        "import sys\n"
+        "from p2pcall.cli import main\n"
+        f"code = main(['--data-dir', {str(data)!r}, *{argv!r}])\n"
+        "assert code == 0, code\n"
+        "sys.stdout.flush()\n" + REPORT
+    )
+    loaded = run_child(code, env, root / "cwd")["loaded"]
+    for package in ("sqlalchemy", "sqlmodel", "textual", "rich"):
+        assert package not in loaded, f"`p2pcall {name}` loads {package}: {loaded}"
+
+
+def _imports_of(path: Path, module: str, package: str) -> set[str]:
+    """The modules of `package` that `module` imports anywhere in its text (inside functions
+    and TYPE_CHECKING blocks too: a cycle there is still a cycle for a reader)."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            base = node.module
+            if node.level:  # relative: resolved against this module's package
+                base = ".".join([*module.split(".")[: -node.level], node.module])
+            names = [f"{base}.{alias.name}" for alias in node.names] + [base]
+        else:
+            continue
+        found.update(name for name in names if name.startswith(package))
+    return found
+
+
+def test_no_import_cycle_inside_the_store() -> None:
+    """Issue 15: the store's modules form no cycle (the mixins used to import StoreError and
+    row converters back from store.py inside functions, history imported from it)."""
+    import p2pcall.store as store
+
+    root = Path(store.__file__).parent
+    package = "p2pcall.store"
+    modules: dict[str, Path] = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        modules[".".join((package, *parts))] = path
+    # `from p2pcall.store import schema` names the module schema, and the package itself,
+    # whose __init__ Python runs before any of its modules: never an edge of a cycle.
+    graph = {
+        name: {
+            target
+            for target in _imports_of(path, name, package)
+            if target in modules and target != name and target != package
+        }
+        for name, path in modules.items()
+    }
+    assert "p2pcall.store.errors" in graph["p2pcall.store.store"]  # the graph sees imports
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for target in sorted(graph[name]):
+            if state.get(target) == 1:
+                cycles.append([*path[path.index(target) :], target])
+            elif target not in state:
+                visit(target, [*path, target])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert cycles == [], cycles

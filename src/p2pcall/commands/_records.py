@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from p2pcall.domain.models import CallRecord
-    from p2pcall.store import Store
+    from p2pcall.store.reader import Reader
 
 EXIT_PROBLEM = 1  # the call, the database or the file
 EXIT_USAGE = 2  # the command line itself (like argparse)
@@ -71,20 +71,22 @@ def load_record(data_dir: Path, call_text: str) -> CallRecord:
         store.close()
 
 
-def open_for_reading(data_dir: Path) -> Store | None:
-    """The store opened read-only (see `Store.open_read_only`), None when there is no
-    database yet; CommandError when there is one that cannot be read.
+def open_for_reading(data_dir: Path) -> Reader | None:
+    """The database opened to read only (see `store.reader.Reader`: plain sqlite3, no
+    SQLAlchemy), None when there is no database yet; CommandError when there is one that
+    cannot be read.
 
     Every command that only reads comes in here: nothing is created, upgraded or locked.
     """
     from p2pcall.paths import database_path
 
-    if not os.path.lexists(database_path(data_dir)):  # cheap: no SQLAlchemy for "nothing yet"
+    if not os.path.lexists(database_path(data_dir)):
         return None
-    from p2pcall.store import Store, StoreError
+    from p2pcall.store import StoreError
+    from p2pcall.store.reader import Reader
 
     try:
-        return Store.open_read_only(data_dir)
+        return Reader.open(data_dir)
     except StoreError as exc:
         raise CommandError(str(exc)) from None
 

@@ -156,10 +156,11 @@ def _check_database(text: str, meta: Any, data_dir: Path, report: Any) -> None:
             "`--no-database` checks the file's digest alone)",
         )
         return
-    from p2pcall.store import Store, StoreError
+    from p2pcall.store import StoreError
+    from p2pcall.store.reader import Reader
 
     try:
-        store = Store.open_read_only(data_dir)
+        store = Reader.open(data_dir)
     except StoreError as exc:
         report.unchecked("database", f"not compared: {exc}")
         return
@@ -173,9 +174,9 @@ def _check_database(text: str, meta: Any, data_dir: Path, report: Any) -> None:
 
 def _compare(text: str, meta: Any, store: Any, report: Any) -> None:
     from p2pcall.store import schema
+    from p2pcall.store.errors import NoSuchCallError
     from p2pcall.store.exporting import RecordUnreadableError, read_record
     from p2pcall.store.integrity import schema_check
-    from p2pcall.store.store import NoSuchCallError
 
     version, problems = schema_check(store)
     older = (

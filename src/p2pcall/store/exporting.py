@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from p2pcall.domain.models import Call, CallRecord
-from p2pcall.store.followups import followups_of_call
-from p2pcall.store.records import ChainInputs, _read_inputs
-from p2pcall.store.store import Store, StoreError
+from p2pcall.store.errors import StoreError
+from p2pcall.store.queries import followups
+from p2pcall.store.queries.records import ChainInputs, read_inputs
+from p2pcall.store.readapi import ReadApi
 
 
 class RecordChangedError(StoreError):
@@ -61,21 +62,21 @@ def checked_head(inputs: ChainInputs) -> str | None:
     return recomputed
 
 
-def read_record(store: Store, call_id: int) -> tuple[CallRecord, ChainInputs]:
+def read_record(store: ReadApi, call_id: int) -> tuple[CallRecord, ChainInputs]:
     """The call as stored (its head as stamped, unchecked) and what its chain hashes, read
     from the same rows in one transaction. NoSuchCallError when there is no such call."""
     try:
-        with store._session() as session:
-            inputs = _read_inputs(session, store._call_row(session, call_id))
-            followups = followups_of_call(session, call_id)
+        with store.reading() as db:
+            inputs = read_inputs(db, call_id)
+            planned = followups.of_call(db, call_id)
     except (ValueError, TypeError, LookupError) as exc:  # not StoreError: that passes through
         raise RecordUnreadableError(call_id) from exc
     call: Call = replace(inputs.call)
     notes = sorted(inputs.notes, key=lambda n: (n.saved_at, n.id))
-    return CallRecord(call=call, notes=notes, drafts=[], followups=followups), inputs
+    return CallRecord(call=call, notes=notes, drafts=[], followups=planned), inputs
 
 
-def load_for_export(store: Store, call_id: int) -> CallRecord:
+def load_for_export(store: ReadApi, call_id: int) -> CallRecord:
     """The call with notes and follow-ups; StoreError when there is no such call,
     RecordChangedError when the record no longer matches its chain head."""
     record, inputs = read_record(store, call_id)

@@ -1,24 +1,25 @@
 """Follow-ups after a call: stored per call, marked done or not needed, dates overridden.
 
-A mixin of ``Store`` (it uses the store's sessions and call lookup), kept apart so this
-area's queries live in one place.
+A mixin of ``Store`` for the writes (it uses the store's sessions and call lookup); the
+reads (`followups_for`, `due_across_calls`) are `ReadApi`'s, over `queries.followups`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import func, select, type_coerce
+from sqlalchemy import select
 from sqlmodel import Session, col
 
-from p2pcall.domain.followups import DueItem, DueReport, PlannedFollowUp, group_due, window_end
+from p2pcall.domain.followups import PlannedFollowUp
 from p2pcall.domain.models import FollowUp
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import FollowUpAction, FollowUpStatus
-from p2pcall.store.tables import CallRow, FieldRow, FollowUpRow
-from p2pcall.store.types import UTCDateTime
+from p2pcall.store.errors import StoreError
+from p2pcall.store.rows import followup_of as _followup
+from p2pcall.store.tables import CallRow, FollowUpRow
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -26,9 +27,7 @@ if TYPE_CHECKING:
 MAX_NOTE = 2000
 
 
-def _store_error(message: str) -> Exception:
-    from p2pcall.store.store import StoreError  # the store module imports this one
-
+def _store_error(message: str) -> StoreError:
     return StoreError(message)
 
 
@@ -72,10 +71,6 @@ class FollowUpsMixin:
 
     def add_followup(self, call_id: int, planned: PlannedFollowUp) -> FollowUp:
         return self.add_followups(call_id, [planned])[0]
-
-    def followups_for(self, call_id: int) -> list[FollowUp]:
-        with self._session() as session:
-            return [_followup(row) for row in _rows_of(session, call_id)]
 
     def update_followup_note(self, followup_id: int, note: str) -> FollowUp:
         if len(note) > MAX_NOTE:
@@ -127,41 +122,6 @@ class FollowUpsMixin:
             session.commit()
             return _followup(row)
 
-    def due_across_calls(
-        self, now: datetime, within_days: int = 7, tz: str | None = None
-    ) -> DueReport:
-        """Planned follow-ups of every call: overdue, due today, due in the next days."""
-        from p2pcall.domain.timefmt import local_tz_name
-
-        if within_days < 0:
-            raise _store_error("The number of days ahead cannot be negative.")
-        _require_aware(now, "The current time")
-        tz = tz or local_tz_name()
-        due = func.coalesce(col(FollowUpRow.due_override), col(FollowUpRow.computed_due))
-        bound = type_coerce(window_end(now, tz, within_days), UTCDateTime)
-
-        def field(key: str):
-            return (
-                select(FieldRow.value)
-                .where(FieldRow.call_id == FollowUpRow.call_id, FieldRow.key == key)
-                .scalar_subquery()
-            )
-
-        planned = col(FollowUpRow.status) == FollowUpStatus.PLANNED.value
-        query = (
-            select(FollowUpRow, field("patient_ref"), field("insurer"), CallRow.tz)
-            .join(CallRow, col(CallRow.id) == col(FollowUpRow.call_id))
-            .where(planned, due.is_not(None), type_coerce(due, UTCDateTime) <= bound)
-        )
-        undated_query = select(func.count()).where(planned, due.is_(None))
-        with self._session() as session:
-            items = [
-                DueItem(_followup(row), patient or "", insurer or "", call_tz)
-                for row, patient, insurer, call_tz in session.execute(query).all()
-            ]
-            undated = session.execute(undated_query.select_from(FollowUpRow)).scalar_one()
-        return group_due(items, now=now, tz=tz, within_days=within_days, undated=int(undated))
-
     def _change(self, followup_id: int, **values: object) -> FollowUp:
         with self._session() as session:
             row = _row(session, followup_id)
@@ -180,9 +140,9 @@ def _date_waiting_chases(session: Session, sent: FollowUpRow, at: datetime) -> N
         return
     waiting = session.scalars(
         select(FollowUpRow).where(
-            FollowUpRow.call_id == sent.call_id,
-            FollowUpRow.action == FollowUpAction.CHASE_PLAN.value,
-            FollowUpRow.status == FollowUpStatus.PLANNED.value,
+            col(FollowUpRow.call_id) == sent.call_id,
+            col(FollowUpRow.action) == FollowUpAction.CHASE_PLAN.value,
+            col(FollowUpRow.status) == FollowUpStatus.PLANNED.value,
             col(FollowUpRow.computed_due).is_(None),
             col(FollowUpRow.rule_id).is_not(None),
         )
@@ -207,14 +167,6 @@ def _check_planned(item: PlannedFollowUp) -> None:
         raise _store_error(f"A follow-up note is kept under {MAX_NOTE} characters.")
 
 
-def _rows_of(session: Session, call_id: int) -> list[FollowUpRow]:
-    return list(
-        session.scalars(
-            select(FollowUpRow).where(FollowUpRow.call_id == call_id).order_by(col(FollowUpRow.id))
-        ).all()
-    )
-
-
 def _row(session: Session, followup_id: int) -> FollowUpRow:
     row = session.get(FollowUpRow, followup_id)
     if row is None:
@@ -222,30 +174,13 @@ def _row(session: Session, followup_id: int) -> FollowUpRow:
     return row
 
 
-def _followup(row: FollowUpRow) -> FollowUp:
-    return FollowUp(
-        id=row.id or 0,
-        call_id=row.call_id,
-        action=FollowUpAction.parse(row.action) or FollowUpAction.OTHER,  # type: ignore[arg-type]
-        status=FollowUpStatus.parse(row.status) or FollowUpStatus.PLANNED,  # type: ignore[arg-type]
-        created_at=row.created_at,
-        rule_id=row.rule_id,
-        computed_due=row.computed_due,
-        due_override=row.due_override,
-        override_reason=row.override_reason,
-        done_at=row.done_at,
-        note=row.note,
-        legal_due=row.legal_due,
-    )
-
-
-def followups_of_call(session: Session, call_id: int) -> list[FollowUp]:
-    """For ``Store.load_call``: the call's follow-ups in the order they were planned."""
-    return [_followup(row) for row in _rows_of(session, call_id)]
+class _WrapUpStore(Protocol):
+    def followups_for(self, call_id: int) -> list[FollowUp]: ...
+    def add_followups(self, call_id: int, planned: Iterable[PlannedFollowUp]) -> list[FollowUp]: ...
 
 
 def save_wrap_up(
-    store: FollowUpsMixin, call_id: int, planned: list[PlannedFollowUp]
+    store: _WrapUpStore, call_id: int, planned: list[PlannedFollowUp]
 ) -> list[FollowUp]:
     """The wrap-up's follow-ups, minus any the call already has (same action and note)."""
     existing = {(f.action, f.note) for f in store.followups_for(call_id)}

@@ -9,29 +9,35 @@ page costs one small query, plus a bounded scan of the search index when searchi
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from p2pcall.domain.history import UNFINISHED, HistoryFilter, snippet, utc_bounds
 from p2pcall.domain.models import CallSummary, HistoryEntry, HistoryPage, SearchMatch
 from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import Outcome
-from p2pcall.store.store import StoreError
-from p2pcall.store.types import _FORMAT
+from p2pcall.store.timetext import FORMAT as _FORMAT
 
 if TYPE_CHECKING:
-    from p2pcall.store.store import Store
+    from contextlib import AbstractContextManager
+
+    from p2pcall.store.readapi import ReadApi as Store
 
 PAGE_SIZE = 100
-STREAM_BATCH = 256
-# Matches scanned newest-first before the search stops streaming and asks SQLite for every
-# matching call at once (about 100-300 ms for a word in half of all notes). With an end
-# date the newest matches are all out of range, so it gives up sooner.
-STREAM_BUDGET = 20_000
-STREAM_BUDGET_UNTIL = 4_000
+# A search walks the filtered calls newest first, CALL_BATCH at first (doubling up to
+# MAX_CALL_BATCH), and asks for every matching call at once after WALK_BUDGET calls (a word
+# rare enough not to fill a page by then has few matches: that query is quick for it).
+CALL_BATCH = 128  # more than a page: a common word fills one from the first batch
+MAX_CALL_BATCH = 800
+# A word with fewer matching rows than this in each index is searched all at once (a rare
+# word has few matches to gather, while walking the calls would find few per batch).
+RARE_MATCHES = 2_000
+WALK_BUDGET = 3_000
+STREAM_BUDGET = 60_000  # index rows read by the walk before it gives up
+STREAM_BATCH = 512
+# The search indexes' tokenizer and prefixes (schema._v2_search); the scratch table of
+# `_Matcher` is built with the same, so it matches exactly as the indexes do.
+FTS_OPTIONS = "tokenize='unicode61 remove_diacritics 2', prefix='2 3'"
 
 _SUMMARY = """
     SELECT c.id, c.created_at, c.started_at, c.ended_at, c.outcome,
@@ -42,14 +48,6 @@ _SUMMARY = """
     FROM call c
 """
 _ORDER = " ORDER BY c.created_at DESC, c.id DESC"
-_NOTE_HITS = (
-    "SELECT s.rowid, n.call_id, n.saved_at FROM note_search s JOIN note n ON n.id = s.rowid "
-    "WHERE note_search MATCH ? ORDER BY s.rowid DESC"
-)
-_FIELD_HITS = (
-    "SELECT fs.rowid, f.call_id, f.updated_at FROM field_search fs "
-    "JOIN call_field f ON f.rowid = fs.rowid WHERE field_search MATCH ? ORDER BY fs.rowid DESC"
-)
 _ALL_HITS = (  # two parameters: the same MATCH expression twice
     "SELECT n.call_id FROM note_search s JOIN note n ON n.id = s.rowid "
     "WHERE note_search MATCH ? UNION SELECT f.call_id FROM field_search fs "
@@ -74,7 +72,7 @@ def list_calls(
             return HistoryPage(
                 tuple(HistoryEntry(s) for s in summaries[:limit]), offset, len(rows) > limit
             )
-        ids, hits, has_more = _search(db, query, flt, where, params, offset, limit)
+        ids, hits, has_more = _search(db, query, where, params, offset, limit)
         summaries = _summaries_of(db, ids)
         entries = [HistoryEntry(s, _match(db, flt.search, hits.get(s.id))) for s in summaries]
         return HistoryPage(tuple(entries), offset, has_more)
@@ -94,24 +92,9 @@ def count_calls(store: Store, flt: HistoryFilter | None = None) -> int:
 # -- plumbing ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def _reading(store: Store) -> Iterator[sqlite3.Connection]:
-    """A read transaction on a pooled connection: every query sees the same snapshot."""
-    try:
-        fairy = store.engine.raw_connection()
-    except Exception as exc:
-        raise StoreError(store.describe(exc)) from None
-    db: sqlite3.Connection = fairy.driver_connection  # type: ignore[assignment]
-    try:
-        db.execute("BEGIN")
-        try:
-            yield db
-        finally:
-            db.execute("ROLLBACK")
-    except sqlite3.Error as exc:
-        raise StoreError(store.describe(exc)) from None
-    finally:
-        fairy.close()
+def _reading(store: Store) -> AbstractContextManager[sqlite3.Connection]:
+    """A read transaction: every query sees the same snapshot (see `ReadApi.reading`)."""
+    return store.reading()
 
 
 def _stamp(moment: datetime) -> str:
@@ -151,14 +134,14 @@ def _conditions(flt: HistoryFilter) -> tuple[str, list[object]]:
     return " AND ".join(where), params
 
 
-def _summary(row: tuple) -> CallSummary:
+def _summary(row: tuple[Any, ...]) -> CallSummary:
     call_id, created, started, ended, outcome, patient, insurer, review, notes = row
     return CallSummary(
         id=call_id,
-        created_at=_time(created),  # type: ignore[arg-type]
+        created_at=datetime.fromisoformat(created),
         started_at=_time(started),
         ended_at=_time(ended),
-        outcome=Outcome.parse(outcome),  # type: ignore[arg-type]
+        outcome=cast("Outcome | None", Outcome.parse(outcome)),
         patient_ref=patient or "",
         insurer=insurer or "",
         review_type=review or "",
@@ -177,144 +160,223 @@ def _summaries_of(db: sqlite3.Connection, ids: list[int]) -> list[CallSummary]:
 # -- search -------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Stream:
-    """Matches of one FTS table, newest row first, read lazily."""
-
-    kind: str  # "note" or "field"
-    cursor: sqlite3.Cursor
-    bound: str = "\uffff"  # no call not yet seen was created after this (UTC text)
-    done: bool = False
-
-    def take(self) -> list[tuple[int, int, str]]:
-        rows = self.cursor.fetchmany(STREAM_BATCH)
-        if not rows:
-            self.done = True
-            self.bound = ""
-        else:
-            self.bound = min(self.bound, rows[-1][2])
-        return rows
+class _TooCostly(Exception):
+    """The walk read more index rows than a search of every match at once would."""
 
 
 def _search(
-    db: sqlite3.Connection,
-    query: str,
-    flt: HistoryFilter,
-    where: str,
-    params: list[object],
-    offset: int,
-    limit: int,
+    db: sqlite3.Connection, query: str, where: str, params: list[object], offset: int, limit: int
 ) -> tuple[list[int], dict[int, tuple[str, int]], bool]:
     """The page's call ids (newest first), what matched in each, and whether more follow.
 
-    Reads the note and field indexes newest row first. A row is written after its call
-    was created, so once the scan has reached rows saved at time T, no call it has not
-    yet seen can be newer than T: the page is complete when enough matching calls newer
-    than T are known. Common words stop after a few hundred rows, rare words have few.
+    Walks the calls that pass the filter newest first (the `ix_call_created` index, bounded by
+    the dates), a batch at a time, and asks `_Matcher` which of each batch match. A common word
+    fills the page within a batch or two whatever the size of the history, and a date range
+    in the past reads only that part of the indexes. When the walk has looked at WALK_BUDGET
+    calls, or read STREAM_BUDGET index rows, without filling the page (a rare word, or a
+    filter few calls pass), SQLite is asked for every matching call at once instead.
+
+    Nothing here assumes that rows were written in time order: an earlier version read the
+    indexes newest row first and stopped at a time bound, and missed calls when a note with an
+    old time had a high row id (a clock set back, or notes written out of time order).
     """
+    if _rare(db, query):
+        return _search_all(db, query, where, params, offset, limit)
     need = offset + limit + 1
-    start, _end = utc_bounds(flt)
-    floor = _stamp(start) if start else ""
-    streams = [
-        _Stream("note", db.execute(_NOTE_HITS, (query,))),
-        _Stream("field", db.execute(_FIELD_HITS, (query,))),
-    ]
-    seen: set[int] = set()
-    hits: dict[int, tuple[str, int]] = {}  # call id -> (kind, rowid) of its newest match
-    accepted: dict[int, str] = {}  # call id -> created_at, for calls passing the filter
-    scanned = 0
-    while True:
-        bound = max(s.bound for s in streams)
-        if sum(1 for created in accepted.values() if created > bound) >= need:
-            break
-        if all(s.done for s in streams) or bound < floor:
-            break
-        if scanned > (STREAM_BUDGET_UNTIL if flt.until else STREAM_BUDGET):
-            for each in streams:
-                each.cursor.close()  # an open FTS5 cursor slows later MATCH queries
-            return _search_all(db, query, where, params, offset, limit)
-        stream = max((s for s in streams if not s.done), key=lambda s: s.bound)
-        rows = stream.take()
-        scanned += len(rows)
-        fresh = []
-        for rowid, call_id, _saved in rows:
-            hits.setdefault(call_id, (stream.kind, rowid))
-            if call_id not in seen:
-                seen.add(call_id)
-                fresh.append(call_id)
-        if fresh:
-            marks = ",".join("?" * len(fresh))
-            for call_id, created in db.execute(
-                f"SELECT c.id, c.created_at FROM call c WHERE c.id IN ({marks}) AND {where}",
-                (*fresh, *params),
-            ):
-                accepted[call_id] = created
-    ranked = sorted(accepted, key=lambda call_id: (accepted[call_id], call_id), reverse=True)
-    page = ranked[offset : offset + limit]
-    return page, hits, len(ranked) > offset + limit
+    matcher = _Matcher(db, query, STREAM_BUDGET)
+    found: list[int] = []
+    hits: dict[int, tuple[str, int]] = {}
+    walked = 0
+    after: tuple[str, int] | None = None  # (created_at, id) of the last call walked
+    size = CALL_BATCH
+    try:
+        while len(found) < need:
+            if walked >= WALK_BUDGET:
+                raise _TooCostly
+            resume = "" if after is None else " AND (c.created_at, c.id) < (?, ?)"
+            batch = db.execute(
+                f"SELECT c.id, c.created_at FROM call c WHERE {where}{resume}{_ORDER} LIMIT ?",
+                (*params, *(after or ()), size),
+            ).fetchall()
+            if not batch:
+                break
+            walked += len(batch)
+            after = (batch[-1][1], batch[-1][0])
+            ids = [row[0] for row in batch]
+            matched = matcher.matches(ids)
+            hits.update(matched)
+            found += [call_id for call_id in ids if call_id in matched]
+            if len(batch) < size:
+                break
+            size = min(size * 2, MAX_CALL_BATCH)
+    except _TooCostly:
+        matcher.close()
+        return _search_all(db, query, where, params, offset, limit)
+    matcher.close()
+    page = found[offset : offset + limit]
+    return page, {call_id: hits[call_id] for call_id in page}, len(found) > offset + limit
+
+
+def _rare(db: sqlite3.Connection, query: str) -> bool:
+    """Fewer than RARE_MATCHES rows match in each search index (counted up to that only)."""
+    for fts in ("note_search", "field_search"):
+        counted = db.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH ? LIMIT ?)",
+            (query, RARE_MATCHES),
+        ).fetchone()[0]
+        if counted >= RARE_MATCHES:
+            return False
+    return True
 
 
 def _search_all(
     db: sqlite3.Connection, query: str, where: str, params: list[object], offset: int, limit: int
 ) -> tuple[list[int], dict[int, tuple[str, int]], bool]:
-    """Every matching call at once: for searches the newest-first scan cannot end early."""
+    """Every matching call at once: for searches the walk cannot end early (rare words)."""
     sql = (
         f"SELECT c.id FROM call c WHERE {where} AND c.id IN ({_ALL_HITS}){_ORDER} LIMIT ? OFFSET ?"
     )
     ids = [row[0] for row in db.execute(sql, (*params, query, query, limit + 1, offset))]
     page = ids[:limit]
-    return page, _hits_in(db, query, page), len(ids) > limit
+    matcher = _Matcher(db, query, None)
+    try:
+        return page, matcher.matches(page), len(ids) > limit
+    finally:
+        matcher.close()
 
 
-def _hits_in(db: sqlite3.Connection, query: str, calls: list[int]) -> dict[int, tuple[str, int]]:
-    """A matching note (else field) for each call of a page.
+def _marks(values: list[int]) -> str:
+    return ",".join("?" * len(values))
 
-    One MATCH over the span of note ids the page's calls wrote during the call (their
-    notes are contiguous, as notes are written in time order), one over their late
-    entries, one over their fields: never one MATCH per call.
+
+# Each searched table: its FTS5 index, its row id column and its text column.
+_TABLES = {"note": ("note_search", "id", "body"), "call_field": ("field_search", "rowid", "value")}
+
+
+class _Stream:
+    """Matches of one FTS5 index, highest row id first, from one MATCH read lazily.
+
+    One statement, because for a prefix ("revi"*) FTS5 merges the postings of every word
+    with that prefix for each MATCH it runs (about 25 ms for a common prefix at 2,000,000
+    notes), however few rows the statement is limited to: a MATCH per batch, or `rowid IN
+    (...)` (a MATCH per value), would pay that again and again.
     """
-    hits: dict[int, tuple[str, int]] = {}
-    if not calls:
-        return hits
-    wanted = set(calls)
-    marks = ",".join("?" * len(calls))
-    low, high = db.execute(
-        f"SELECT min(id), max(id) FROM note WHERE call_id IN ({marks}) AND NOT late", calls
-    ).fetchone()
-    if low is not None:
-        for rowid, call_id in db.execute(
-            "SELECT s.rowid, n.call_id FROM note_search s JOIN note n ON n.id = s.rowid "
-            "WHERE note_search MATCH ? AND s.rowid BETWEEN ? AND ? ORDER BY s.rowid DESC",
-            (query, low, high),
-        ):
-            if call_id in wanted:
-                hits.setdefault(call_id, ("note", rowid))
-    missing = [call_id for call_id in calls if call_id not in hits]
-    late = [
-        row[0]
-        for row in db.execute(
-            f"SELECT id FROM note WHERE call_id IN ({','.join('?' * len(missing))}) AND late",
-            missing,
+
+    def __init__(self, db: sqlite3.Connection, query: str, table: str, top: int) -> None:
+        fts, key, _text = _TABLES[table]
+        self.top = top  # every matching row above `top` is outside this stream
+        self.position = top + 1  # every matching row from here to `top` has been read
+        self.cursor = db.execute(
+            f"SELECT s.rowid, t.call_id FROM {fts} s JOIN {table} t ON t.{key} = s.rowid "
+            f"WHERE {fts} MATCH ? AND s.rowid <= ? ORDER BY s.rowid DESC",
+            (query, top),
         )
-    ]
-    if late:  # entries added after their call: few, anywhere in the id order
-        marks = ",".join("?" * len(late))
-        for rowid, call_id in db.execute(
-            "SELECT s.rowid, n.call_id FROM note_search s JOIN note n ON n.id = s.rowid "
-            f"WHERE note_search MATCH ? AND s.rowid IN ({marks}) ORDER BY s.rowid DESC",
-            (query, *late),
-        ):
-            hits.setdefault(call_id, ("note", rowid))
-    missing = [call_id for call_id in calls if call_id not in hits]
-    if missing:
-        marks = ",".join("?" * len(missing))
-        for rowid, call_id in db.execute(
-            "SELECT fs.rowid, f.call_id FROM field_search fs JOIN call_field f "
-            f"ON f.rowid = fs.rowid WHERE field_search MATCH ? AND f.call_id IN ({marks})",
-            (query, *missing),
-        ):
-            hits.setdefault(call_id, ("field", rowid))
-    return hits
+        self.best: dict[int, int] = {}  # call id -> highest matching row id read
+
+    def read_down_to(self, low: int, budget: list[int] | None, calls: set[int]) -> None:
+        """Read until every matching row from `low` up is read, or every one of `calls` has a
+        match read (rows come highest first: the first read of a call is its newest)."""
+        while self.position > low and not calls <= self.best.keys():
+            rows = self.cursor.fetchmany(STREAM_BATCH)
+            if budget is not None:
+                budget[0] -= len(rows)
+                if budget[0] < 0:
+                    raise _TooCostly
+            for rowid, call_id in rows:
+                if rowid > self.best.get(call_id, -1):
+                    self.best[call_id] = rowid
+            if len(rows) < STREAM_BATCH:
+                self.position = -1  # read to the end
+                return
+            self.position = rows[-1][0]
+
+
+class _Matcher:
+    """Which calls of a set match a search, each with its newest matching note, else field.
+
+    Exact for any set of calls. For each table, the rows the calls wrote during the call
+    (not `late`) lie in one span of row ids when calls do not overlap: a stream (see
+    `_Stream`) reads the index's matches down through that span. Rows outside the span, or
+    above the stream's start (late entries, a call prepared long before it was held) are few:
+    their text is matched in a scratch in-memory FTS5 table built with the same tokenizer,
+    so the answer is the same as the index's.
+    """
+
+    def __init__(self, db: sqlite3.Connection, query: str, budget: int | None) -> None:
+        self.db = db
+        self.query = query
+        self.budget = None if budget is None else [budget]
+        self.streams: dict[str, _Stream] = {}
+        self.scratch: sqlite3.Connection | None = None
+
+    def close(self) -> None:
+        for stream in self.streams.values():
+            stream.cursor.close()  # an open FTS5 cursor slows later MATCH queries
+        if self.scratch is not None:
+            self.scratch.close()
+
+    def matches(self, calls: list[int]) -> dict[int, tuple[str, int]]:
+        found: dict[int, tuple[str, int]] = {}
+        if not calls:
+            return found
+        notes = self._best(calls, "note")
+        found.update((call_id, ("note", rowid)) for call_id, rowid in notes.items())
+        missing = [call_id for call_id in calls if call_id not in found]
+        fields = self._best(missing, "call_field")
+        found.update((call_id, ("field", rowid)) for call_id, rowid in fields.items())
+        return found
+
+    def _best(self, calls: list[int], table: str) -> dict[int, int]:
+        """Call id -> its highest matching row id in `table`, for the calls that match."""
+        if not calls:
+            return {}
+        _fts, key, text = _TABLES[table]
+        marks = _marks(calls)
+        low, high = self.db.execute(
+            f"SELECT min({key}), max({key}) FROM {table} WHERE call_id IN ({marks}) AND NOT late",
+            calls,
+        ).fetchone()
+        best: dict[int, int] = {}
+        wanted = set(calls)
+        if low is None:
+            low, high = 0, -1  # no span: every row is checked on its own
+        else:
+            stream = self.streams.get(table)
+            if stream is None:
+                stream = self.streams[table] = _Stream(self.db, self.query, table, high)
+            stream.read_down_to(low, self.budget, wanted)
+            high = min(high, stream.top)
+            for call_id in wanted:
+                rowid = stream.best.get(call_id)
+                if rowid is not None:  # a match whatever its place: never above a newer one
+                    best[call_id] = rowid
+        outside = self.db.execute(
+            f"SELECT {key}, call_id, {text} FROM {table} "
+            f"WHERE call_id IN ({marks}) AND ({key} < ? OR {key} > ?)",
+            (*calls, low, high),
+        ).fetchall()
+        for rowid, call_id in self._scratch_matches(outside):
+            if rowid > best.get(call_id, -1):
+                best[call_id] = rowid
+        return best
+
+    def _scratch_matches(self, rows: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+        if not rows:
+            return []
+        if self.scratch is None:
+            self.scratch = sqlite3.connect(":memory:", isolation_level=None)
+            self.scratch.execute(f"CREATE VIRTUAL TABLE t USING fts5(body, {FTS_OPTIONS})")
+            self.scratch.execute("CREATE TABLE owner (id INTEGER PRIMARY KEY, call_id INTEGER)")
+        db = self.scratch
+        db.execute("DELETE FROM t")
+        db.execute("DELETE FROM owner")
+        keyed = [(index, row[0], row[1], row[2]) for index, row in enumerate(rows, 1)]
+        db.executemany("INSERT INTO t (rowid, body) VALUES (?, ?)", [(k[0], k[3]) for k in keyed])
+        db.executemany("INSERT INTO owner VALUES (?, ?)", [(k[0], k[2]) for k in keyed])
+        matched = {
+            row[0] for row in db.execute("SELECT rowid FROM t WHERE t MATCH ?", (self.query,))
+        }
+        return [(rowid, call_id) for index, rowid, call_id, _text in keyed if index in matched]
 
 
 def _match(db: sqlite3.Connection, search: str, hit: tuple[str, int] | None) -> SearchMatch | None:

@@ -15,9 +15,10 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from p2pcall.store import schema
+from p2pcall.store import sqlite_dialect as dialect
 
 if TYPE_CHECKING:
-    from p2pcall.store.store import Store
+    from p2pcall.store.readapi import ReadApi
 
 Objects = dict[tuple[str, str], str | None]  # (type, name) -> CREATE statement
 
@@ -77,19 +78,18 @@ def differences(found: Objects, expected: Objects | None = None) -> list[str]:
     return problems
 
 
-def schema_check(store: Store) -> tuple[int, list[str]]:
+def schema_check(store: ReadApi) -> tuple[int, list[str]]:
     """The file's schema version, and how its schema differs from the one p2pcall builds for
     that version (empty list: identical). A file an older p2pcall wrote and this one has not
     upgraded (a read-only copy) is compared with its own version's schema."""
-    with store._session() as session:  # its errors (busy, damaged) come out as StoreError
-        connection = session.connection()
-        version = int(connection.exec_driver_sql("PRAGMA user_version").scalar_one())
-        rows = connection.exec_driver_sql(_MASTER).all()
+    with store.reading() as db:  # its errors (busy, damaged) come out as StoreError
+        version = dialect.schema_version(db)
+        rows = dialect.schema_objects(db)
     if not 0 < version <= schema.CURRENT_VERSION:
         return version, [f"schema version {version} is not one p2pcall writes"]
-    return version, differences(_objects([tuple(row) for row in rows]), expected_objects(version))
+    return version, differences(_objects(rows), expected_objects(version))
 
 
-def schema_differences(store: Store) -> list[str]:
+def schema_differences(store: ReadApi) -> list[str]:
     """How the store's schema differs from p2pcall's own (empty list: identical)."""
     return schema_check(store)[1]

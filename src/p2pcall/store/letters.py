@@ -1,21 +1,25 @@
 """Letters kept with a call: the user's edited text, and the files written.
 
-A mixin of ``Store``. Neither table is part of the record or its hash chain: editing a
+A mixin of ``Store`` for the writes (the reads are `ReadApi`'s, over `queries.letters`).
+Neither table is part of the record or its hash chain: editing a
 letter never changes what was noted, and the record's guards do not apply to them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from p2pcall.domain.timefmt import now_utc
-from p2pcall.store.tables import CallRow, FieldEditRow, LetterEditRow, LetterFileRow
+from p2pcall.store.errors import StoreError
+from p2pcall.store.rows import LetterEdit, LetterFile
+from p2pcall.store.rows import letter_file_of as _file
+from p2pcall.store.tables import CallRow, LetterEditRow, LetterFileRow
+
+__all__ = ["MAX_LETTER", "LetterEdit", "LetterFile", "LettersMixin"]
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -23,27 +27,7 @@ if TYPE_CHECKING:
 MAX_LETTER = 200_000  # characters: a long letter is a few thousand
 
 
-@dataclass(frozen=True)
-class LetterEdit:
-    kind: str
-    body: str
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class LetterFile:
-    id: int
-    call_id: int
-    kind: str
-    format: str
-    path: str
-    edited: bool
-    written_at: datetime
-
-
-def _store_error(message: str) -> Exception:
-    from p2pcall.store.store import StoreError
-
+def _store_error(message: str) -> StoreError:
     return StoreError(message)
 
 
@@ -76,11 +60,6 @@ class LettersMixin:
             session.commit()
         return LetterEdit(kind, body, now)
 
-    def letter_edit(self, call_id: int, kind: str) -> LetterEdit | None:
-        with self._session() as session:
-            row = session.get(LetterEditRow, (call_id, kind))
-            return LetterEdit(row.kind, row.body, row.updated_at) if row else None
-
     def add_letter_file(
         self, call_id: int, kind: str, fmt: str, path: str, *, edited: bool
     ) -> LetterFile:
@@ -97,41 +76,3 @@ class LettersMixin:
             session.add(row)
             session.commit()
             return _file(row)
-
-    def letter_files(self, call_id: int) -> list[LetterFile]:
-        with self._session() as session:
-            rows = session.scalars(
-                select(LetterFileRow)
-                .where(LetterFileRow.call_id == call_id)
-                .order_by(col(LetterFileRow.id))
-            ).all()
-            return [_file(row) for row in rows]
-
-    def field_first_times(self, call_id: int) -> dict[str, datetime]:
-        """When each field first took the value it holds now (from its history)."""
-        with self._session() as session:
-            rows = session.scalars(
-                select(FieldEditRow)
-                .where(FieldEditRow.call_id == call_id)
-                .order_by(col(FieldEditRow.id))
-            ).all()
-        current: dict[str, tuple[str, bool]] = {}
-        since: dict[str, datetime] = {}
-        for row in rows:
-            state = (row.value, row.declined)
-            if current.get(row.key) != state:
-                current[row.key] = state
-                since[row.key] = row.edited_at
-        return since
-
-
-def _file(row: LetterFileRow) -> LetterFile:
-    return LetterFile(
-        id=row.id or 0,
-        call_id=row.call_id,
-        kind=row.kind,
-        format=row.format,
-        path=row.path,
-        edited=row.edited,
-        written_at=row.written_at,
-    )

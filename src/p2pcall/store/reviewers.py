@@ -8,10 +8,11 @@ so it works the same on a finalized call, whose section B fields keep the detail
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 
 from p2pcall.domain.reviewers import (
     MAX_NAME,
@@ -23,7 +24,9 @@ from p2pcall.domain.reviewers import (
     name_key,
 )
 from p2pcall.domain.timefmt import now_utc
-from p2pcall.store.types import UTCDateTime
+from p2pcall.store.errors import StoreError
+from p2pcall.store.records import dbapi_of
+from p2pcall.store.timetext import to_text
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -38,14 +41,12 @@ _TITLE = re.compile(r"^(dr\.?|doctor)\s+")
 _LIKE_SPECIAL = re.compile(r"([\\%_])")
 
 
-def _store_error(message: str) -> Exception:
-    from p2pcall.store.store import StoreError  # the store module imports this one
-
+def _store_error(message: str) -> StoreError:
     return StoreError(message)
 
 
 def _utc(moment: datetime) -> str:
-    return UTCDateTime().process_bind_param(moment, None)  # type: ignore[no-any-return]
+    return to_text(moment)
 
 
 def _like(fragment: str) -> str:
@@ -68,6 +69,7 @@ class ReviewersMixin:
 
         def _session(self) -> AbstractContextManager[Session]: ...
         def _call_row(self, session: Session, call_id: int) -> CallRow: ...
+        def reading(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
     # -- looking up ----------------------------------------------------------------------
 
@@ -81,47 +83,45 @@ class ReviewersMixin:
         if not key:
             return []
         pattern = _like(key)
-        query = text(
+        query = (
             f"SELECT {_COLUMNS}, {_CALL_COUNT} AS calls FROM reviewer r "
             "WHERE r.merged_into IS NULL AND (r.name_key LIKE :start ESCAPE '\\' "
             "OR r.name_key LIKE :word ESCAPE '\\') "
             "ORDER BY r.name_key = :key DESC, calls DESC, r.name_key, r.id LIMIT :limit"
         )
         params = {"start": pattern + "%", "word": "% " + pattern + "%", "key": key}
-        with self._session() as session:
-            rows = session.execute(query, {**params, "limit": limit}).all()
+        with self.reading() as db:
+            rows = db.execute(query, {**params, "limit": limit}).fetchall()
         return [_reviewer(row) for row in rows]
 
     def reviewer(self, reviewer_id: int) -> Reviewer:
-        with self._session() as session:
-            return self._reviewer_in(session, reviewer_id)
+        with self.reading() as db:
+            return self._reviewer_in(db, reviewer_id)
 
     def reviewers(self) -> list[Reviewer]:
         """Every entry (merged ones too, marked), most calls first."""
-        query = text(
+        query = (
             f"SELECT {_COLUMNS}, {_CALL_COUNT} AS calls, r.merged_into FROM reviewer r "
             "ORDER BY r.merged_into IS NOT NULL, calls DESC, r.name_key, r.id"
         )
-        with self._session() as session:
-            return [_reviewer(row, row[9]) for row in session.execute(query).all()]
+        with self.reading() as db:
+            return [_reviewer(row, row[9]) for row in db.execute(query).fetchall()]
 
     def reviewer_of_call(self, call_id: int) -> Reviewer | None:
         """The entry a call is linked to, as the entry it was merged into if it was."""
-        with self._session() as session:
-            found = session.execute(
-                text(
-                    "SELECT coalesce(r.merged_into, r.id) FROM call_reviewer cr "
-                    "JOIN reviewer r ON r.id = cr.reviewer_id WHERE cr.call_id = :call"
-                ),
+        with self.reading() as db:
+            found = db.execute(
+                "SELECT coalesce(r.merged_into, r.id) FROM call_reviewer cr "
+                "JOIN reviewer r ON r.id = cr.reviewer_id WHERE cr.call_id = :call",
                 {"call": call_id},
-            ).first()
-            return None if found is None else self._reviewer_in(session, found[0])
+            ).fetchone()
+            return None if found is None else self._reviewer_in(db, found[0])
 
-    def _reviewer_in(self, session: Session, reviewer_id: int) -> Reviewer:
-        row = session.execute(
-            text(f"SELECT {_COLUMNS}, {_CALL_COUNT}, r.merged_into FROM reviewer r WHERE id = :id"),
+    def _reviewer_in(self, db: sqlite3.Connection, reviewer_id: int) -> Reviewer:
+        row = db.execute(
+            f"SELECT {_COLUMNS}, {_CALL_COUNT}, r.merged_into FROM reviewer r WHERE id = :id",
             {"id": reviewer_id},
-        ).first()
+        ).fetchone()
         if row is None:
             raise _store_error(f"There is no reviewer number {reviewer_id}.")
         return _reviewer(row, row[9])
@@ -146,13 +146,13 @@ class ReviewersMixin:
                 {**values, "key": name_key(name), "now": _utc(now_utc())},
             ).scalar_one()
             session.commit()
-            return self._reviewer_in(session, new_id)
+            return self._reviewer_in(dbapi_of(session), new_id)
 
     def link_call(self, call_id: int, reviewer_id: int) -> Reviewer:
         """Link a call to a reviewer (replacing any earlier link; both kept in the log)."""
         with self._session() as session:
             self._call_row(session, call_id)
-            target = self._reviewer_in(session, reviewer_id)
+            target = self._reviewer_in(dbapi_of(session), reviewer_id)
             now = _utc(now_utc())
             session.execute(
                 text(
@@ -165,7 +165,7 @@ class ReviewersMixin:
             self._log(session, "link", reviewer_id, call_id=call_id, at=now)
             session.commit()
             canonical = target.merged_into or target.id
-            return self._reviewer_in(session, canonical)
+            return self._reviewer_in(dbapi_of(session), canonical)
 
     def unlink_call(self, call_id: int) -> int | None:
         """Undo a wrong link; returns the reviewer it was linked to (None: there was none)."""
@@ -187,8 +187,8 @@ class ReviewersMixin:
         """Two entries are one person: `duplicate_id` (and what was merged into it) now
         counts as `into_id`. Links stay on their entries, so `unmerge_reviewer` undoes it."""
         with self._session() as session:
-            duplicate = self._reviewer_in(session, duplicate_id)
-            into = self._reviewer_in(session, into_id)
+            duplicate = self._reviewer_in(dbapi_of(session), duplicate_id)
+            into = self._reviewer_in(dbapi_of(session), into_id)
             target = into.merged_into or into.id
             if (duplicate.merged_into or duplicate.id) == target:
                 raise _store_error("These two entries are already one reviewer.")
@@ -202,12 +202,12 @@ class ReviewersMixin:
             )
             self._log(session, "merge", duplicate.id, other_id=target, at=now)
             session.commit()
-            return self._reviewer_in(session, target)
+            return self._reviewer_in(dbapi_of(session), target)
 
     def unmerge_reviewer(self, reviewer_id: int) -> Reviewer:
         """Undo a merge: the entry stands on its own again, with its own links."""
         with self._session() as session:
-            entry = self._reviewer_in(session, reviewer_id)
+            entry = self._reviewer_in(dbapi_of(session), reviewer_id)
             if entry.merged_into is None:
                 raise _store_error(f"Reviewer number {reviewer_id} was not merged.")
             session.execute(
@@ -216,7 +216,7 @@ class ReviewersMixin:
             )
             self._log(session, "unmerge", reviewer_id, other_id=entry.merged_into)
             session.commit()
-            return self._reviewer_in(session, reviewer_id)
+            return self._reviewer_in(dbapi_of(session), reviewer_id)
 
     def _log(
         self,
@@ -260,16 +260,15 @@ class ReviewersMixin:
                     "id": followup_id,
                 },
             )
-            if done.rowcount == 0:  # type: ignore[attr-defined]
+            if cast("CursorResult[Any]", done).rowcount == 0:  # an UPDATE's result
                 raise _store_error(f"There is no follow-up number {followup_id}.")
             session.commit()
 
     def followup_received(self, followup_id: int) -> tuple[str | None, str | None]:
-        with self._session() as session:
-            row = session.execute(
-                text("SELECT received, received_on FROM followup WHERE id = :id"),
-                {"id": followup_id},
-            ).first()
+        with self.reading() as db:
+            row = db.execute(
+                "SELECT received, received_on FROM followup WHERE id = :id", {"id": followup_id}
+            ).fetchone()
         if row is None:
             raise _store_error(f"There is no follow-up number {followup_id}.")
         return row[0], row[1]
@@ -295,10 +294,10 @@ class ReviewersMixin:
                     (SELECT created_at FROM call WHERE id = :current), '9999')
             )
         """
-        with self._session() as session:
+        with self.reading() as db:
 
             def rows(select: str) -> list[Any]:
-                return list(session.execute(text(earlier + select), params).all())
+                return db.execute(earlier + select, params).fetchall()
 
             ids = [row[0] for row in rows("SELECT id FROM calls ORDER BY created_at DESC, id DESC")]
             outcomes = rows("SELECT coalesce(outcome, ''), count(*) FROM calls GROUP BY 1")

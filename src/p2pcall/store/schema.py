@@ -12,8 +12,6 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from p2pcall.exportfile import fsync_path
-
 Step = Callable[[sqlite3.Connection], None]
 
 
@@ -480,6 +478,8 @@ def backup(db: sqlite3.Connection, folder: Path, name: str) -> Path:
     read-only connection, so `db` may hold the write lock meanwhile. An existing `name`
     is never replaced: the copy gets -2, -3... instead.
     """
+    from p2pcall.exportfile import fsync_path  # only here: readers never back up
+
     source_path = _file_of(db)
     temp = folder / f".{name}.{os.getpid()}{_TEMP_SUFFIX}"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
