@@ -4,6 +4,8 @@ never reported as an unsaved note; a failed write still is."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +14,40 @@ from p2pcall.app import P2PCallApp
 from pilot_helpers import open_app, settle
 
 
-def _fail_selects_on(engine: Any, table: str) -> Any:
-    """Make every SELECT that reads `table` fail as a busy database does (a real SQLite
-    error, raised where SQLAlchemy runs the statement)."""
-    from sqlalchemy import event
+def _fail_reads_of(store: Any, table: str) -> None:
+    """Make every read that touches `table` fail as a busy database does: a real SQLite
+    error, raised by the connection the store reads through (reads run plain SQL on the
+    pooled DB-API connection, so this sits below everything the store does with it)."""
+    opened = store._read_connection
 
-    def busy(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        text = statement.lstrip().lower()
-        if text.startswith("select") and table in text:
+    @contextmanager
+    def busy_on_table() -> Iterator[Any]:
+        with opened() as db:
+            yield _BusyOn(db, table)
+
+    store._read_connection = busy_on_table
+
+
+class _BusyOn:
+    """A sqlite3 connection whose statements reading `table` meet a locked database."""
+
+    def __init__(self, db: sqlite3.Connection, table: str) -> None:
+        self._db, self._table = db, table
+
+    def execute(self, statement: str, *args: Any) -> Any:
+        if self._table in statement.lower():
             raise sqlite3.OperationalError("database is locked")
+        return self._db.execute(statement, *args)
 
-    event.listen(engine, "before_cursor_execute", busy)
-    return busy
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+async def _store(pilot: Any) -> Any:
+    stores: list[Any] = []
+    pilot.app.db.submit(lambda store: stores.append(store))
+    await settle(pilot)
+    return stores[0]
 
 
 async def _engine(pilot: Any) -> Any:
@@ -42,7 +66,7 @@ async def test_a_failed_read_says_what_failed_and_is_not_an_unsaved_note(data_di
     app = P2PCallApp(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_app(pilot)
-        _fail_selects_on(await _engine(pilot), "followup")
+        _fail_reads_of(await _store(pilot), "followup")
         await pilot.press("d")  # the Due screen reads every follow-up
         await wait_until(
             pilot, lambda: any("Could not list what is due" in m for m in _messages(app))
