@@ -58,6 +58,10 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     if text is None:
         print(f"NOT VERIFIED: {shown(args.file)}: the file could not be read")
         return EXIT_USAGE
+    from p2pcall.commands import verify_packet
+
+    if verify_packet.is_packet(text):  # an evidence packet: its records one by one
+        return verify_packet.run(text, args, data_dir)
     report = Report(digest_only=args.no_database)
     meta = _check_file(text, report)
     if meta is False:

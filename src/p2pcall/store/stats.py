@@ -8,7 +8,8 @@ sums those rows. Read on a pooled connection in one read transaction (one snapsh
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from p2pcall.domain.history import HistoryFilter
@@ -189,14 +190,33 @@ def _group(row: tuple[Any, ...], criteria: dict[str, int], by: str | None) -> Gr
 
 
 def call_stats(
-    store: Store, by: str | None, flt: HistoryFilter, tz: str, limit: int | None = None
+    store: Store,
+    by: str | None,
+    flt: HistoryFilter,
+    tz: str,
+    limit: int | None = None,
+    *,
+    call_ids: Sequence[int] | None = None,
+    now: datetime | None = None,
 ) -> StatsReport:
-    """The totals and one row per group (most calls first; months in order)."""
-    return call_stats_by(store, [by], flt, tz, limit)[0]
+    """The totals and one row per group (most calls first; months in order).
+
+    `call_ids`: only these calls (and the filter); the evidence packet counts exactly the
+    calls it packs. `now`: the moment a promise still open counts as overdue (default: the
+    clock), fixed by the packet so its summary can be recomputed later.
+    """
+    return call_stats_by(store, [by], flt, tz, limit, call_ids=call_ids, now=now)[0]
 
 
 def call_stats_by(
-    store: Store, groupings: list[str | None], flt: HistoryFilter, tz: str, limit: int | None = None
+    store: Store,
+    groupings: list[str | None],
+    flt: HistoryFilter,
+    tz: str,
+    limit: int | None = None,
+    *,
+    call_ids: Sequence[int] | None = None,
+    now: datetime | None = None,
 ) -> list[StatsReport]:
     """One report per grouping, from one statement over the calls (one read, one snapshot).
 
@@ -207,8 +227,13 @@ def call_stats_by(
         if by not in (None, *GROUPINGS):
             raise ValueError(f"unknown grouping {by!r}")
     where, params = _conditions(flt)
+    if call_ids is not None:  # one parameter however many: a JSON array of the ids
+        import json
+
+        where += " AND c.id IN (SELECT value FROM json_each(?))"
+        params = [*params, json.dumps([int(call_id) for call_id in call_ids])]
     with _reading(store) as db:
-        sql, arguments = _statement(db, groupings, tz, where, params)
+        sql, arguments = _statement(db, groupings, tz, where, params, now)
         rows = db.execute(sql, arguments).fetchall()
     total_row = next(row[3:] for row in rows if row[0] == _TOTAL)
     total_cited = {row[3]: row[5] for row in rows if row[0] == _CITED}
@@ -228,7 +253,12 @@ def call_stats_by(
 
 
 def _statement(
-    db: sqlite3.Connection, groupings: list[str | None], tz: str, where: str, params: list[object]
+    db: sqlite3.Connection,
+    groupings: list[str | None],
+    tz: str,
+    where: str,
+    params: list[object],
+    now: datetime | None,
 ) -> tuple[str, list[object]]:
     """The one SELECT: the facts CTE, then the totals, the criteria cited, and per grouping
     its groups (ranked in their order) and their criteria cited."""
@@ -243,7 +273,7 @@ def _statement(
         facts = facts.replace("FROM call c", _MONTH_JOIN, 1)
         month = _MONTH_OF
     facts = facts.replace("SELECT c.id,", f"SELECT {month} AS month, c.id,", 1)
-    facts = facts.replace(NOW_MARK, f"'{_stamp(now_utc())}'")
+    facts = facts.replace(NOW_MARK, f"'{_stamp(now or now_utc())}'")
     ctes.append(f"facts AS MATERIALIZED ({facts} WHERE {where})")
     arguments += params
     padding = ", NULL" * (_SUM_COLUMNS - 1)
