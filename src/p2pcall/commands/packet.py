@@ -26,7 +26,9 @@ FORMATS = ("text", "markdown", "json", "pdf")
 ALIASES = {"txt": "text", "md": "markdown"}
 
 
-def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]
+) -> None:
     parser = sub.add_parser(
         "packet",
         parents=parents,
@@ -90,6 +92,8 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _make(args: argparse.Namespace, data_dir: Path) -> int:
     from p2pcall.commands._records import EXIT_USAGE, CommandError, emit, shown
+
+    written: str | None
 
     fmt = ALIASES.get(args.format.strip().lower(), args.format.strip().lower())
     if fmt not in FORMATS:

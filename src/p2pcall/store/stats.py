@@ -264,7 +264,8 @@ def _statement(
     its groups (ranked in their order) and their criteria cited."""
     from p2pcall.domain.timefmt import now_utc
 
-    ctes, arguments = [], []
+    ctes: list[str] = []
+    arguments: list[object] = []
     facts = _FACTS
     month = "''"
     if "month" in groupings:

@@ -102,9 +102,10 @@ def _read_json(text: str) -> ReadPacket:
             found.problems.append(f"entry {index} of the list of calls is damaged")
             continue
         head, digest = entry.get("chain_head"), entry.get("export_digest")
+        number = entry.get("number")
         found.stated.append(
             StatedCall(
-                number=entry.get("number") if isinstance(entry.get("number"), int) else -1,
+                number=number if isinstance(number, int) else -1,
                 call_id=entry["call_id"],
                 chain_head=head if isinstance(head, str) else None,
                 export_digest=digest if isinstance(digest, str) else None,
