@@ -9,6 +9,7 @@ text-export digests, which a reader can compare with those.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from p2pcall.domain.export import common as c
@@ -44,13 +45,63 @@ def _heading(pdf: Any, title: str) -> None:
     _text(pdf, title, bold=True, gap=2)
 
 
-def _record(pdf: Any, export: str) -> None:
-    from fpdf.enums import XPos, YPos
+class _Widths:
+    """Text widths at the current font, from each character's width measured once (fpdf2
+    measures a string through its whole text pipeline: most of the time of a long packet)."""
 
-    pdf.set_font("Serif", "", RECORD_SIZE)
-    pdf.set_x(MARGIN)
-    pdf.multi_cell(pdf.epw, RECORD_LEAD, printable(export.rstrip("\n")), align="L",
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)  # fmt: skip
+    def __init__(self, pdf: Any) -> None:
+        self.pdf = pdf
+        self.known: dict[str, float] = {}
+
+    def __call__(self, text: str) -> float:
+        known = self.known
+        total = 0.0
+        for char in text:
+            width = known.get(char)
+            if width is None:
+                width = known[char] = self.pdf.get_string_width(char)
+            total += width
+        return total * 1.01  # kerning aside, never less than fpdf2 would measure
+
+
+def _fit(line: str, width: float, measure: _Widths) -> list[str]:
+    """`line` cut at spaces into pieces no wider than `width` (measured, not guessed),
+    continuation pieces indented like the line. fpdf2's own line breaking measures the line
+    again for every character, which for a 200-call packet takes minutes."""
+    measured = measure(line)
+    if measured <= width:
+        return [line]
+    indent = line[: len(line) - len(line.lstrip(" "))]
+    chars = max(8, int(len(line) * width / measured))
+    while True:
+        pieces = textwrap.wrap(
+            line, chars, subsequent_indent=indent, break_on_hyphens=False
+        ) or [line]  # fmt: skip
+        if chars <= 8 or all(measure(piece) <= width for piece in pieces):
+            return pieces
+        chars -= max(1, chars // 10)
+
+
+def _lines(pdf: Any, text: str, *, size: float, lead: float, bold: bool = False) -> None:
+    """Each line of `text` as written (wrapped only where too wide), placed with `text()`:
+    a record is thousands of lines, and `cell()` costs ten times more per line."""
+    pdf.set_font("Serif", "B" if bold else "", size)
+    measure = _Widths(pdf)
+    bottom = pdf.h - MARGIN
+    y = pdf.get_y()
+    for line in printable(text).split("\n"):
+        for piece in _fit(line, pdf.epw, measure):
+            if y + lead > bottom:
+                pdf.add_page()  # keeps the font; text() sets it on the new page
+                y = pdf.get_y()
+            if piece.strip():
+                pdf.text(MARGIN, y + 0.75 * lead, piece)
+            y += lead
+    pdf.set_y(y)
+
+
+def _record(pdf: Any, export: str) -> None:
+    _lines(pdf, export.rstrip("\n"), size=RECORD_SIZE, lead=RECORD_LEAD)
 
 
 def packet_pdf(packet: Packet) -> bytes:
@@ -75,7 +126,8 @@ def packet_pdf(packet: Packet) -> bytes:
             f"Chain head: {call.chain_head}",
             f"Export digest: {call.export_digest}",
         ]
-        _text(pdf, "\n".join(lines), gap=4)
+        _lines(pdf, "\n".join(lines), size=10, lead=13)
+        pdf.ln(4)
     for number, call in enumerate(packet.calls, start=1):
         pdf.add_page()
         _text(pdf, f"Record {number} of {len(packet.calls)}: call {call.call_id}", bold=True)
