@@ -16,7 +16,7 @@ from p2pcall.domain.export import common as c
 from p2pcall.domain.packet.model import INTRO, TEXT_TITLE, Packet
 from p2pcall.domain.packet.render import call_line, left_out_text, meta_line
 from p2pcall.domain.packet.summary import summary_rows
-from p2pcall.domain.text import one_line, visible
+from p2pcall.domain.text import one_line
 from p2pcall.letterpdf import LEAD, MARGIN, _finish, _new_pdf, _text, printable
 
 RECORD_SIZE = 8.5  # the records' own lines: smaller, so their label columns mostly fit
@@ -122,7 +122,7 @@ def packet_pdf(packet: Packet) -> bytes:
     for number, call in enumerate(packet.calls, start=1):
         lines = [
             f"{number}. {call_line(call)}",
-            f"Reviewer: {one_line(visible(call.reviewer), 60)}",
+            f"Reviewer: {one_line(call.reviewer)}",
             f"Chain head: {call.chain_head}",
             f"Export digest: {call.export_digest}",
         ]
