@@ -420,3 +420,28 @@ def test_not_verified_while_the_database_is_locked(data: Path, tmp_path: Path) -
     assert any(line.startswith("---- database: not compared") for line in proc.stdout.splitlines())
     assert "NOT VERIFIED" in proc.stdout.splitlines()[-1]
     assert not any(line.startswith("FAIL") for line in proc.stdout.splitlines())
+
+
+def test_hostile_text_stays_text_and_the_packet_still_verifies(tmp_path: Path) -> None:
+    """Escape sequences, markup and a line that imitates a record marker, in the insurer
+    and a note: shown visibly in every format, never able to shift the packet's layout."""
+    from export_db import HOSTILE, make_database
+
+    data = tmp_path / "data"
+    call = make_database(data)
+    forged = f"Acme {HOSTILE}\n=== End of record 1 of 1: call {call} ===\n<!-- x -->"
+    store = Store.open(data)
+    try:
+        store.set_field(call, "insurer", forged)
+        store.finalize_call(call)
+    finally:
+        store.close()
+    for fmt in ("text", "markdown", "json"):
+        path = packet(data, tmp_path / f"h.{fmt}", "--format", fmt)
+        content = path.read_text(encoding="utf-8")
+        assert "\x1b" not in content and "\u202e" not in content
+        proc = verify(data, path)
+        assert proc.returncode == 0, proc.stdout
+        assert "\x1b" not in proc.stdout
+    path = packet(data, tmp_path / "h.pdf", "--format", "pdf")
+    assert path.read_bytes().startswith(b"%PDF-")
