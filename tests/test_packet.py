@@ -218,6 +218,8 @@ def test_every_format_parses_and_says_what_was_left_out(data: Path, tmp_path: Pa
         assert f"Record {PACKED.index(call_id) + 1} of 10: call {call_id}" in words
         assert head in words.replace("\n", "")
     assert PATIENT in words
+    refused = cli(data, "verify", path)  # for reading: said so, never "verified"
+    assert refused.returncode == 2 and "a PDF is for reading" in refused.stderr
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json", "pdf"])

@@ -112,7 +112,12 @@ def _read(path: Path) -> str | None:
             os.close(fd)
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError as exc:
-        refuse(f"not UTF-8 text (byte {exc.start}); p2pcall exports are UTF-8.")
+        if exc.object[:5] == b"%PDF-":  # a packet or letter as PDF: for reading, not checked
+            refuse(
+                "a PDF is for reading; verify checks the text, Markdown or JSON export or packet."
+            )
+        else:
+            refuse(f"not UTF-8 text (byte {exc.start}); p2pcall exports are UTF-8.")
     except OSError as exc:
         refuse(f"cannot be read ({(exc.strerror or type(exc).__name__).lower()}).")
     return None
