@@ -311,6 +311,7 @@ def test_a_fresh_packet_is_verified(data: Path, tmp_path: Path, fmt: str) -> Non
         for what in ("digest", "stated", "chain", "database"):
             assert any(line.startswith(f"ok   call {call_id} {what}:") for line in lines)
     assert any(line.startswith("ok   summary:") for line in lines)
+    assert any(line.startswith("ok   selection:") for line in lines)
 
 
 def failed(proc: subprocess.CompletedProcess[str]) -> list[str]:
@@ -395,6 +396,35 @@ def test_json_packet_fails_when_a_record_a_digest_or_the_summary_is_edited(
     edited.write_text(reseal_json(doc), encoding="utf-8")
     fails = failed(verify(data, edited))
     assert any(line.startswith("FAIL structure:") for line in fails)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_a_packet_that_leaves_out_calls_its_filter_selects_fails(
+    data: Path, tmp_path: Path, fmt: str
+) -> None:
+    """Cherry-picking: a narrower packet presented as a wider one (its filter line or member
+    swapped, the packet resealed). Records, list and summary agree with each other and with
+    the database; only the selection gives it away."""
+    wide = packet(data, tmp_path / f"wide.{fmt}", "--format", fmt, "--insurer", "acme")
+    narrow = packet(
+        data, tmp_path / f"narrow.{fmt}", "--format", fmt, "--insurer", "acme",
+        "--not-same-specialty",
+    )  # fmt: skip
+    forged = tmp_path / f"forged.{fmt}"
+    if fmt == "json":
+        doc = json.loads(narrow.read_text(encoding="utf-8"))
+        doc["packet"]["filter"] = json.loads(wide.read_text(encoding="utf-8"))["packet"]["filter"]
+        forged.write_text(reseal_json(doc), encoding="utf-8")
+    else:
+        at = 2 if fmt == "text" else 4
+        wide_line = wide.read_text(encoding="utf-8").split("\n")[at]
+        lines = narrow.read_text(encoding="utf-8").split("\n")
+        assert 'not_same_specialty": true' in lines[at]
+        lines[at] = wide_line
+        forged.write_text(reseal_text("\n".join(lines)), encoding="utf-8")
+    fails = failed(verify(data, forged))
+    assert len(fails) == 1 and fails[0].startswith("FAIL selection:"), fails
+    assert "left out of the packet: [3, 6]" in fails[0]  # Acme, same specialty yes
 
 
 def test_not_verified_without_the_database(data: Path, tmp_path: Path) -> None:

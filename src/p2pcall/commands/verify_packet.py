@@ -241,10 +241,48 @@ def _compare(
             Finding(finding.state, f"{what} {finding.what}", finding.message)
             for finding in own.findings
         ]
+    _check_selection(packet, store, report)
     if len(records) != len(packet.records):
         report.unchecked("summary", "not compared with the database: not every record was read")
         return
     _check_summary_against_database(packet, records, store, report)
+
+
+def _check_selection(packet: ReadPacket, store: Store, report: Report) -> None:
+    """The packet holds every call its filter selected when it was made, and no other."""
+    from datetime import timedelta
+
+    from p2pcall.store.packet import select_calls
+
+    flt = packet.filter
+    if flt is None or packet.meta is None:
+        report.add(False, "selection", "the packet's filter (or its time) cannot be read")
+        return
+    # The packet's time is cut to the second: a call finalized in that same second, before
+    # the packet was made, was in it.
+    cutoff = packet.meta["generated_at"] + timedelta(seconds=1)
+    selected = select_calls(store, flt, as_of=cutoff).call_ids
+    packed = [call_id for call_id, _text in packet.records]
+    if selected == packed:
+        report.add(
+            True,
+            "selection",
+            f"its filter selects exactly these {len(packed)} call(s) among those finalized "
+            "before the packet was made",
+        )
+        return
+    missing = [i for i in selected if i not in packed]
+    extra = [i for i in packed if i not in selected]
+    parts = []
+    if missing:
+        parts.append(f"the filter selects calls left out of the packet: {_ids(missing)}")
+    if extra:
+        parts.append(f"the packet holds calls its filter does not select: {_ids(extra)}")
+    if not parts:
+        parts.append("the calls are not in the order the filter gives (oldest first)")
+    if flt.vendor.strip() or flt.reviewer.strip():
+        parts.append("(or reviewer links or merges changed since the packet was made)")
+    report.add(False, "selection", "; ".join(parts))
 
 
 def _check_summary_against_database(

@@ -81,21 +81,34 @@ def conditions(flt: PacketFilter) -> tuple[str, list[object]]:
     return " AND ".join(parts), more
 
 
-def select_calls(store: Store, flt: PacketFilter) -> Selection:
-    """The finalized calls that pass the filter, oldest first, and how many were left out."""
+def select_calls(store: Store, flt: PacketFilter, as_of: datetime | None = None) -> Selection:
+    """The finalized calls that pass the filter, oldest first, and how many were left out.
+
+    `as_of` (verify): only calls created and finalized before that moment, so a packet's
+    selection can be made again later; calls finalized since do not count. A finalized
+    call never changes, so only reviewer links (metadata) can move it in or out since.
+    """
     where, params = conditions(flt)
+    finalized = "c.finalized_at IS NOT NULL"
+    if as_of is not None:
+        from p2pcall.store.history import _stamp
+
+        finalized += " AND c.created_at < ? AND c.finalized_at < ?"
+        params = [*params, _stamp(as_of), _stamp(as_of)]
     with _reading(store) as db:
         ids = [
             int(row[0])
             for row in db.execute(
-                f"SELECT c.id FROM call c WHERE {where} AND c.finalized_at IS NOT NULL "
+                f"SELECT c.id FROM call c WHERE {where} AND {finalized} "
                 "ORDER BY c.created_at, c.id",
                 params,
             )
         ]
-        left_out = db.execute(
-            f"SELECT count(*) FROM call c WHERE {where} AND c.finalized_at IS NULL", params
-        ).fetchone()[0]
+        left_out = 0
+        if as_of is None:
+            left_out = db.execute(
+                f"SELECT count(*) FROM call c WHERE {where} AND c.finalized_at IS NULL", params
+            ).fetchone()[0]
     return Selection(ids, int(left_out))
 
 

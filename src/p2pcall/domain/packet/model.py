@@ -99,6 +99,41 @@ class PacketFilter:
             rows.append(("Outcome", self.outcome))
         return rows or [("Calls", "every finalized call")]
 
+    @classmethod
+    def from_json(cls, data: object, tz: object) -> PacketFilter | None:
+        """The filter a packet states (`as_json`), None when it is not one."""
+        if not isinstance(data, dict) or not isinstance(tz, str):
+            return None
+        texts = {key: data.get(key) for key in ("insurer", "vendor", "reviewer", "outcome")}
+        flags = {key: data.get(key) for key in ("not_same_specialty", "declined_to_identify")}
+        days = {key: data.get(key) for key in ("since", "until")}
+        if set(data) != {*texts, *flags, *days}:
+            return None
+        if not all(value is None or isinstance(value, str) for value in texts.values()):
+            return None
+        if not all(isinstance(value, bool) for value in flags.values()):
+            return None
+        try:
+            parsed = {
+                key: date.fromisoformat(value) if isinstance(value, str) else None
+                for key, value in days.items()
+            }
+        except ValueError:
+            return None
+        if not all(value is None or isinstance(value, str) for value in days.values()):
+            return None
+        return cls(
+            insurer=texts["insurer"] or "",
+            vendor=texts["vendor"] or "",
+            reviewer=texts["reviewer"] or "",
+            outcome=texts["outcome"] or "",
+            since=parsed["since"],
+            until=parsed["until"],
+            not_same_specialty=flags["not_same_specialty"] is True,
+            declined_to_identify=flags["declined_to_identify"] is True,
+            tz=tz,
+        )
+
     def as_json(self) -> dict[str, object]:
         return {
             "insurer": self.insurer.strip() or None,

@@ -9,10 +9,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from p2pcall.domain.packet.model import MARKDOWN_TITLE, TEXT_TITLE
+from p2pcall.domain.packet.model import MARKDOWN_TITLE, TEXT_TITLE, PacketFilter
 from p2pcall.domain.packet.render import (
     export_text,
     markdown_record_markers,
+    parse_filter_line,
     parse_meta_line,
     text_record_markers,
 )
@@ -44,6 +45,7 @@ class ReadPacket:
     records: list[tuple[int, str]] = field(default_factory=list)  # (call id, export text)
     summary: Any = None  # text/Markdown: the summary's lines; JSON: the summary object
     document: dict[str, Any] | None = None  # JSON: the whole packet
+    filter: PacketFilter | None = None  # the filter it states; None when unreadable
     problems: list[str] = field(default_factory=list)  # layout problems found on the way
 
 
@@ -90,7 +92,8 @@ def _read_json(text: str) -> ReadPacket:
             f"redact={'yes' if packet['redacted'] is True else 'no'} "
             f"calls={len(document['calls'])}"
         )
-    except (KeyError, TypeError, ValueError):
+        found.filter = PacketFilter.from_json(packet.get("filter"), packet.get("time_zone"))
+    except (KeyError, TypeError, ValueError, AttributeError):
         found.meta = None
     calls = document.get("calls")
     records = document.get("records")
@@ -126,6 +129,8 @@ def _read_lines(text: str, fmt: str) -> ReadPacket:
     lines = text.lstrip("\ufeff").split("\n")
     meta_at = 1 if fmt == "text" else 2
     found = ReadPacket(fmt, parse_meta_line(lines[meta_at]) if len(lines) > meta_at else None)
+    filter_at = 2 if fmt == "text" else 4
+    found.filter = parse_filter_line(lines[filter_at]) if len(lines) > filter_at else None
     headings = (
         ("SUMMARY", "-------", "CALLS", "-----", "RECORDS", "-------")
         if fmt == "text"

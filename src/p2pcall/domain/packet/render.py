@@ -30,6 +30,7 @@ from p2pcall.domain.packet.model import (
     TEXT_TITLE,
     Packet,
     PacketCall,
+    PacketFilter,
 )
 from p2pcall.domain.packet.summary import summary_json, summary_rows
 from p2pcall.domain.text import one_line, visible
@@ -78,6 +79,34 @@ def meta_line(fmt: str, packet: Packet) -> str:
         f"generated_at={c.iso_utc(packet.generated_at)} redact={'yes' if packet.redact else 'no'} "
         f"calls={len(packet.calls)}"
     )
+
+
+FILTER_PREFIX = "p2pcall-packet-filter: "
+
+
+def filter_line(packet: Packet) -> str:
+    """The filter as one line of ASCII JSON, so `verify` can select the calls again. `<`,
+    `>` and backquotes are escaped too: the line sits in an HTML comment in Markdown."""
+    data = {"filter": packet.filter.as_json(), "time_zone": packet.time_zone}
+    text = json.dumps(data, sort_keys=True, ensure_ascii=True)
+    for char in "<>`":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return FILTER_PREFIX + text
+
+
+def parse_filter_line(line: str) -> PacketFilter | None:
+    line = line.strip()
+    if line.startswith("<!-- ") and line.endswith(" -->"):
+        line = line[5:-4]
+    if not line.startswith(FILTER_PREFIX):
+        return None
+    try:
+        data = json.loads(line.removeprefix(FILTER_PREFIX))
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return PacketFilter.from_json(data.get("filter"), data.get("time_zone"))
 
 
 def parse_meta_line(line: str) -> dict[str, Any] | None:
@@ -154,7 +183,7 @@ def call_line(call: PacketCall) -> str:
 
 
 def render_text(packet: Packet) -> str:
-    lines = [TEXT_TITLE, meta_line("text", packet), "", _para(INTRO)]
+    lines = [TEXT_TITLE, meta_line("text", packet), filter_line(packet), "", _para(INTRO)]
     if packet.redact:
         lines += ["", _para("REDACTED COPY. " + c.REDACTION_NOTICE)]
     lines += ["", "FILTER", "------"]
@@ -199,7 +228,8 @@ def markdown_summary_block(rows: list[tuple[str, str]]) -> list[str]:
 
 
 def render_markdown(packet: Packet) -> str:
-    lines = [MARKDOWN_TITLE, "", f"`{meta_line('markdown', packet)}`", "", md_text(INTRO)]
+    lines = [MARKDOWN_TITLE, "", f"`{meta_line('markdown', packet)}`", ""]
+    lines += [f"<!-- {filter_line(packet)} -->", "", md_text(INTRO)]
     if packet.redact:
         lines += ["", f"**Redacted copy.** {md_text(c.REDACTION_NOTICE)}"]
     lines += ["", "## Filter", ""]
