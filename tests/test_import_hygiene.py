@@ -96,6 +96,7 @@ def test_domain_modules_do_not_import_tui_or_database(sandbox) -> None:
         "stats",
     }
     expected |= {"export.strict_json", "export.digest"}
+    expected |= {f"packet.{name}" for name in ("model", "render", "read", "recount", "summary")}
     assert {f"p2pcall.domain.{name}" for name in expected} <= modules
     loaded = json.loads(lines[-1])["loaded"]
     for package in ("textual", "sqlalchemy", "sqlmodel"):
@@ -127,6 +128,27 @@ def test_record_checks_do_not_import_textual(sandbox) -> None:
     loaded = run_child(code + REPORT, env, root / "cwd")["loaded"]
     for package in ("textual", "rich", "sqlalchemy", "sqlmodel"):
         assert package not in loaded, loaded
+
+
+def test_packet_command_does_not_import_textual(sandbox) -> None:
+    """`p2pcall packet` (JSON and PDF) and `verify` of a packet run without the TUI."""
+    root, env = sandbox
+    data, out = root / "data", root / "out"
+    code = (
+        "from pathlib import Path\n"
+        "from p2pcall.store import Store\n"
+        f"Store.open(Path({str(data)!r})).close()\n"
+        f"Path({str(out)!r}).mkdir()\n"
+        "from p2pcall.cli import main\n"
+        f"assert main(['--data-dir', {str(data)!r}, 'packet', '-f', 'json', '-o', "
+        f"{str(out / 'p.json')!r}]) == 0\n"
+        f"assert main(['--data-dir', {str(data)!r}, 'packet', '-f', 'pdf', '-o', "
+        f"{str(out / 'p.pdf')!r}]) == 0\n"
+        f"assert main(['--data-dir', {str(data)!r}, 'verify', {str(out / 'p.json')!r}]) == 0\n"
+    )
+    loaded = run_child(code + REPORT, env, root / "cwd")["loaded"]
+    assert "sqlalchemy" in loaded  # the check sees real imports
+    assert "textual" not in loaded and "rich" not in loaded, loaded
 
 
 def test_stats_command_does_not_import_textual(sandbox) -> None:

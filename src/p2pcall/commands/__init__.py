@@ -14,6 +14,7 @@ NAMES = (
     "due",
     "deadlines",
     "stats",
+    "packet",
     "reviewers",
     "check",
     "db",

@@ -57,18 +57,17 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     if flt.since and flt.until and flt.since > flt.until:
         return _fail("--since is after --until: no day is in that range")
 
-    from p2pcall.paths import database_path
-
-    if not database_path(data_dir).exists():
-        print(f"p2pcall stats: no calls recorded in {data_dir}", file=sys.stderr)
-        return 1
-    from p2pcall.store import Store, StoreError
+    from p2pcall.commands._records import CommandError, open_for_reading
+    from p2pcall.store import StoreError
     from p2pcall.store.stats import call_stats
 
-    try:
-        store = Store.open(data_dir)
-    except StoreError as exc:
+    try:  # read-only: nothing created, upgraded or locked (see `Store.open_read_only`)
+        store = open_for_reading(data_dir)
+    except CommandError as exc:
         print(f"p2pcall stats: {exc}", file=sys.stderr)
+        return 1
+    if store is None:
+        print(f"p2pcall stats: no calls recorded in {data_dir}", file=sys.stderr)
         return 1
     try:
         report = call_stats(store, args.by, flt, tz)

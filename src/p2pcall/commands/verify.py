@@ -58,6 +58,10 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     if text is None:
         print(f"NOT VERIFIED: {shown(args.file)}: the file could not be read")
         return EXIT_USAGE
+    from p2pcall.commands import verify_packet
+
+    if verify_packet.is_packet(text):  # an evidence packet: its records one by one
+        return verify_packet.run(text, args, data_dir)
     report = Report(digest_only=args.no_database)
     meta = _check_file(text, report)
     if meta is False:
@@ -108,7 +112,12 @@ def _read(path: Path) -> str | None:
             os.close(fd)
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError as exc:
-        refuse(f"not UTF-8 text (byte {exc.start}); p2pcall exports are UTF-8.")
+        if exc.object[:5] == b"%PDF-":  # a packet or letter as PDF: for reading, not checked
+            refuse(
+                "a PDF is for reading; verify checks the text, Markdown or JSON export or packet."
+            )
+        else:
+            refuse(f"not UTF-8 text (byte {exc.start}); p2pcall exports are UTF-8.")
     except OSError as exc:
         refuse(f"cannot be read ({(exc.strerror or type(exc).__name__).lower()}).")
     return None

@@ -8,7 +8,8 @@ sums those rows. Read on a pooled connection in one read transaction (one snapsh
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from p2pcall.domain.history import HistoryFilter
@@ -98,31 +99,66 @@ _SUMS = """
     total(documents_days), sum(documents_received),
     sum(kept), sum(promises)
 """.format(outcomes=", ".join(f"sum(outcome = '{key}')" for key in (*OUTCOME_KEYS, "none")))
+_SUM_COLUMNS = 2 + len(OUTCOME_KEYS) + 11  # count(*), the outcomes and "none", the rest
+
+# Every part of the one statement has the same columns: part, grouping, rank, key, label,
+# then the sums (the criteria parts use the first sum column for their count).
+_TOTAL, _CITED, _GROUP, _GROUP_CITED = range(4)
 
 
-def _months(db: sqlite3.Connection, tz: str, where: str, params: list[object]) -> None:
-    """temp.stats_months: the local calendar months the calls span, as UTC bounds (indexed
-    by start, so each call finds its month with one index step)."""
+def _months(db: sqlite3.Connection, tz: str, where: str, params: list[object]) -> str:
+    """The local calendar months the calls span, as JSON rows for the `months` CTE.
+
+    Each row: the UTC month key ("YYYY-MM", as a stored UTC stamp begins), the local
+    month's label, its UTC start, the next month's UTC start, and the labels before and
+    after. A call's local month is its UTC month or one of the two beside it (a zone's
+    offset is under a day), so one equality lookup on the UTC key finds it (an automatic
+    index on the CTE), without a temporary table the read-only connection may not create.
+    """
+    import json
+
     import pendulum
 
-    db.execute("DROP TABLE IF EXISTS temp.stats_months")
-    db.execute("CREATE TEMP TABLE stats_months (start TEXT PRIMARY KEY, label TEXT NOT NULL)")
     low, high = db.execute(
         f"SELECT min(c.created_at), max(c.created_at) FROM call c WHERE {where}", params
     ).fetchone()
     if low is None:
-        return
-    month = pendulum.parse(low).in_timezone(tz).start_of("month")  # type: ignore[union-attr]
+        return "[]"
+    first = pendulum.parse(low).in_timezone(tz).start_of("month")  # type: ignore[union-attr]
     last = pendulum.parse(high).in_timezone(tz).start_of("month")  # type: ignore[union-attr]
-    rows = []
-    while month <= last:
-        rows.append((_stamp(month), month.format("YYYY-MM")))
+    # One month either side: a UTC month key just outside the local span still has a row.
+    months = []
+    month = first.subtract(months=1) if first.year > 1 or first.month > 1 else first
+    end = last.add(months=1) if last.year < 9999 or last.month < 12 else last
+    while month <= end:
+        months.append(month)
+        if month.year == 9999 and month.month == 12:
+            break
         month = month.add(months=1)
-    db.executemany("INSERT INTO stats_months (start, label) VALUES (?, ?)", rows)
+    rows = []
+    for index, month in enumerate(months):
+        following = months[index + 1] if index + 1 < len(months) else None
+        rows.append(
+            [
+                f"{month.year:04d}-{month.month:02d}",
+                month.format("YYYY-MM"),
+                _stamp(month),
+                _stamp(following) if following is not None else "\uffff",
+                months[index - 1].format("YYYY-MM") if index else month.format("YYYY-MM"),
+                following.format("YYYY-MM") if following is not None else month.format("YYYY-MM"),
+            ]
+        )
+    return json.dumps(rows)
 
 
+_MONTHS_CTE = """months AS MATERIALIZED (
+    SELECT value ->> 0 AS utc_key, value ->> 1 AS label, value ->> 2 AS start,
+        value ->> 3 AS next_start, value ->> 4 AS prev_label, value ->> 5 AS next_label
+    FROM json_each(?))"""
+_MONTH_JOIN = "FROM call c LEFT JOIN months m ON m.utc_key = substr(c.created_at, 1, 7)"
 _MONTH_OF = (
-    "(SELECT label FROM stats_months WHERE start <= c.created_at ORDER BY start DESC LIMIT 1)"
+    "CASE WHEN c.created_at < m.start THEN m.prev_label "
+    "WHEN c.created_at >= m.next_start THEN m.next_label ELSE m.label END"
 )
 
 
@@ -154,67 +190,127 @@ def _group(row: tuple[Any, ...], criteria: dict[str, int], by: str | None) -> Gr
 
 
 def call_stats(
-    store: Store, by: str | None, flt: HistoryFilter, tz: str, limit: int | None = None
+    store: Store,
+    by: str | None,
+    flt: HistoryFilter,
+    tz: str,
+    limit: int | None = None,
+    *,
+    call_ids: Sequence[int] | None = None,
+    now: datetime | None = None,
 ) -> StatsReport:
-    """The totals and one row per group (most calls first; months in order)."""
-    return call_stats_by(store, [by], flt, tz, limit)[0]
+    """The totals and one row per group (most calls first; months in order).
+
+    `call_ids`: only these calls (and the filter); the evidence packet counts exactly the
+    calls it packs. `now`: the moment a promise still open counts as overdue (default: the
+    clock), fixed by the packet so its summary can be recomputed later.
+    """
+    return call_stats_by(store, [by], flt, tz, limit, call_ids=call_ids, now=now)[0]
 
 
 def call_stats_by(
-    store: Store, groupings: list[str | None], flt: HistoryFilter, tz: str, limit: int | None = None
+    store: Store,
+    groupings: list[str | None],
+    flt: HistoryFilter,
+    tz: str,
+    limit: int | None = None,
+    *,
+    call_ids: Sequence[int] | None = None,
+    now: datetime | None = None,
 ) -> list[StatsReport]:
-    """One report per grouping, from one pass over the calls (one read, one snapshot)."""
+    """One report per grouping, from one statement over the calls (one read, one snapshot).
+
+    The facts are a materialized CTE of that statement, read by every part of it: no
+    temporary table, so this runs on the read-only connection (`query_only`) too.
+    """
     for by in groupings:
         if by not in (None, *GROUPINGS):
             raise ValueError(f"unknown grouping {by!r}")
     where, params = _conditions(flt)
-    reports = []
-    with _reading(store) as db:
-        # The facts once, in a temporary table of this read transaction (its rollback drops
-        # it): the grouped sums, the criteria cited and the totals all read it.
-        db.execute("DROP TABLE IF EXISTS temp.stats_facts")
-        month = "''"
-        if "month" in groupings:
-            _months(db, tz, where, params)
-            month = _MONTH_OF
-        facts = _FACTS.replace("SELECT c.id,", f"SELECT {month} AS month, c.id,", 1)
-        from p2pcall.domain.timefmt import now_utc
+    if call_ids is not None:  # one parameter however many: a JSON array of the ids
+        import json
 
-        facts = facts.replace(NOW_MARK, f"'{_stamp(now_utc())}'")
-        db.execute(f"CREATE TEMP TABLE stats_facts AS {facts} WHERE {where}", params)
-        total_row = db.execute(f"SELECT 'all', 'All calls', {_SUMS} FROM stats_facts").fetchone()
-        total_cited = dict(
-            db.execute(
-                "SELECT criteria, count(*) FROM stats_facts WHERE criteria != '' GROUP BY 1"
-            ).fetchall()
-        )
-        total = _group(total_row, total_cited, None)
-        for by in groupings:
-            groups = [] if by is None else _grouped(db, by)
-            if limit is not None:
-                groups = groups[:limit]
-            reports.append(
-                StatsReport(
-                    by=by, since=flt.since, until=flt.until, time_zone=tz, total=total,
-                    groups=groups,
-                )
-            )  # fmt: skip
+        where += " AND c.id IN (SELECT value FROM json_each(?))"
+        params = [*params, json.dumps([int(call_id) for call_id in call_ids])]
+    with _reading(store) as db:
+        sql, arguments = _statement(db, groupings, tz, where, params, now)
+        rows = db.execute(sql, arguments).fetchall()
+    total_row = next(row[3:] for row in rows if row[0] == _TOTAL)
+    total_cited = {row[3]: row[5] for row in rows if row[0] == _CITED}
+    total = _group(total_row, total_cited, None)
+    reports = []
+    for index, by in enumerate(groupings):
+        groups = [] if by is None else _grouped(rows, index, by)
+        if limit is not None:
+            groups = groups[:limit]
+        reports.append(
+            StatsReport(
+                by=by, since=flt.since, until=flt.until, time_zone=tz, total=total,
+                groups=groups,
+            )
+        )  # fmt: skip
     return reports
 
 
-def _grouped(db: sqlite3.Connection, by: str) -> list[GroupStats]:
-    source = "stats_facts AS facts LEFT JOIN reviewer rv ON rv.id = facts.reviewer_id"
-    group_key = _GROUP_KEY[by]
-    order = "1" if by == "month" else "3 DESC, 2"
-    rows = db.execute(
-        f"SELECT {group_key}, {_GROUP_LABEL[by]}, {_SUMS} FROM {source} GROUP BY 1 ORDER BY {order}"
-    ).fetchall()
+def _statement(
+    db: sqlite3.Connection,
+    groupings: list[str | None],
+    tz: str,
+    where: str,
+    params: list[object],
+    now: datetime | None,
+) -> tuple[str, list[object]]:
+    """The one SELECT: the facts CTE, then the totals, the criteria cited, and per grouping
+    its groups (ranked in their order) and their criteria cited."""
+    from p2pcall.domain.timefmt import now_utc
+
+    ctes: list[str] = []
+    arguments: list[object] = []
+    facts = _FACTS
+    month = "''"
+    if "month" in groupings:
+        ctes.append(_MONTHS_CTE)
+        arguments.append(_months(db, tz, where, params))
+        facts = facts.replace("FROM call c", _MONTH_JOIN, 1)
+        month = _MONTH_OF
+    facts = facts.replace("SELECT c.id,", f"SELECT {month} AS month, c.id,", 1)
+    facts = facts.replace(NOW_MARK, f"'{_stamp(now or now_utc())}'")
+    ctes.append(f"facts AS MATERIALIZED ({facts} WHERE {where})")
+    arguments += params
+    padding = ", NULL" * (_SUM_COLUMNS - 1)
+    parts = [
+        f"SELECT {_TOTAL}, NULL, NULL, 'all', 'All calls', {_SUMS} FROM facts",
+        f"SELECT {_CITED}, NULL, NULL, criteria, NULL, count(*){padding} FROM facts "
+        "WHERE criteria != '' GROUP BY criteria",
+    ]
+    source = "facts LEFT JOIN reviewer rv ON rv.id = facts.reviewer_id"
+    for index, by in enumerate(groupings):
+        if by is None:
+            continue
+        key, label = _GROUP_KEY[by], _GROUP_LABEL[by]
+        order = key if by == "month" else f"count(*) DESC, {label}"
+        parts.append(
+            f"SELECT {_GROUP}, {index}, row_number() OVER (ORDER BY {order}), {key}, {label}, "
+            f"{_SUMS} FROM {source} GROUP BY {key}"
+        )
+        parts.append(
+            f"SELECT {_GROUP_CITED}, {index}, NULL, {key}, criteria, count(*){padding} "
+            f"FROM {source} WHERE criteria != '' GROUP BY {key}, criteria"
+        )
+    sql = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(parts) + " ORDER BY 1, 2, 3, 4, 5"
+    return sql, arguments
+
+
+def _grouped(rows: list[tuple[Any, ...]], index: int, by: str) -> list[GroupStats]:
     cited: dict[str, dict[str, int]] = {}
-    for key, criteria, count in db.execute(
-        f"SELECT {group_key}, criteria, count(*) FROM {source} WHERE criteria != '' GROUP BY 1, 2"
-    ):
-        cited.setdefault(key or "", {})[criteria] = count
-    return [_group(row, cited.get(row[0] or "", {}), by) for row in rows]
+    for row in rows:
+        if row[0] == _GROUP_CITED and row[1] == index:
+            cited.setdefault(row[3] or "", {})[row[4]] = row[5]
+    return [
+        _group(row[3:], cited.get(row[3] or "", {}), by)
+        for row in rows
+        if row[0] == _GROUP and row[1] == index
+    ]
 
 
 def stats_filter(
