@@ -105,7 +105,8 @@ def _make(store, call_id: int, fmt: str, args, practice, generated_at) -> int:
                 "p2pcall: your edited text of this letter (--from-record: the draft)",
                 file=sys.stderr,
             )
-        emit(content, None, False)  # type: ignore[arg-type]
+        assert isinstance(content, str)  # a PDF without -o FILE was refused in run()
+        emit(content, None, False)
         return 0
     written = write_letter(
         store,

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pendulum
 
 
 def now_utc() -> datetime:
@@ -26,7 +30,7 @@ def local_zone_notice() -> str | None:
     return resolve_local_zone().notice
 
 
-def to_local(moment: datetime, tz: str | None = None) -> datetime:
+def to_local(moment: datetime, tz: str | None = None) -> pendulum.DateTime:
     import pendulum
 
     if moment.tzinfo is None:

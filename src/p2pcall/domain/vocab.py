@@ -10,7 +10,9 @@ class LabelledEnum(StrEnum):
 
     label: str
 
-    def __new__(cls, value: str, label: str) -> LabelledEnum:
+    # `label` has a default only for the type checker: it reads `Kind("quote")` (a lookup by value,
+    # which never calls this) as a call of this method. Every member gives its label.
+    def __new__(cls, value: str, label: str = "") -> LabelledEnum:
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label
