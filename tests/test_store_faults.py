@@ -25,6 +25,7 @@ from p2pcall.paths import DataDirError, ensure_private_dir
 from p2pcall.screens.problem import ProblemScreen
 from p2pcall.store import Store, StoreError, schema
 from p2pcall.store.store import _describe
+from p2pcall.textual_compat import shown_messages
 from p2pcall.widgets.notes import NoteItem
 
 DB = "p2pcall.sqlite3"
@@ -196,7 +197,7 @@ async def test_a_database_turning_read_only_mid_call_keeps_the_note(data_dir: Pa
         await pilot.press("enter")
         [item] = app.screen.query(NoteItem)
         await wait_until(pilot, lambda: item.state == "failed")
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in shown_messages(app)]
         assert any("read-only" in m and "stays on screen" in m for m in messages), messages
         assert "NOT SAVED" in app.save_state[1]
 

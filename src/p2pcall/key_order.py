@@ -35,11 +35,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from textual import events
-from textual._callback import invoke
+
+from p2pcall.textual_compat import (
+    lay_out_now,
+    layout_pending,
+    pump_drained,
+    report_unhandled_error,
+)
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -109,14 +116,16 @@ class KeyOrder:
             try:
                 await self.settle()
                 if callable(item):
-                    await invoke(item)
+                    result = item()
+                    if inspect.isawaitable(result):
+                        await result
                 else:
                     await self._deliver(item)
                 await self.settle()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                self._app._handle_exception(error)
+                report_unhandled_error(self._app, error)
             finally:
                 self._busy = False
 
@@ -126,7 +135,7 @@ class KeyOrder:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DRAIN_SECONDS
         while loop.time() < deadline:
-            busy = [pump for pump in self._pumps() if not _drained(pump)]
+            busy = [pump for pump in self._pumps() if not pump_drained(pump)]
             if busy:
                 await _barrier(busy)
                 continue
@@ -137,14 +146,14 @@ class KeyOrder:
                         self._app.workers.wait_for_complete(working), BARRIER_SECONDS
                     )
                 continue
-            screen = _needing_layout(self._app)
+            screen = layout_pending(self._app)
             if screen is None:
                 return
             # Sizes and scroll limits come from the layout: Down right after a screen is shown
             # must scroll the laid-out screen, not one that cannot scroll yet. Laid out now,
             # as the screen's own frame timer would (and as Textual's Pilot does), rather than
             # waiting up to a frame for it. A repaint alone is left to the timer.
-            screen._on_timer_update()
+            lay_out_now(screen)
             await asyncio.sleep(0)
 
     def _workers(self) -> list[Any]:
@@ -170,31 +179,6 @@ class KeyOrder:
         yield app
         for screen in app.screen_stack:
             yield from screen.walk_children(with_self=True)
-
-
-def _needing_layout(app: App[Any]) -> Any:
-    """The current screen, if it has a layout pending; else None."""
-    try:
-        screen: Any = app.screen
-    except Exception:  # no screen yet, or the app is closing
-        return None
-    pending = screen._layout_required or screen._scroll_required
-    return screen if pending and screen.is_current and not app._batch_count else None
-
-
-def _drained(pump: MessagePump) -> bool:
-    """True when the pump has nothing queued and sits waiting for its next message.
-
-    An empty queue alone is not enough: the message taken last may still be being handled
-    (and may post more). Textual's queue has no count of unfinished messages, but a pump
-    that is waiting for one is awaiting its queue's `ready_event`; one that is handling a
-    message, running its idle handlers or `call_next` callbacks, or not started yet, is not.
-    """
-    if pump._closing or pump._closed:
-        return True
-    queue: Any = pump._message_queue
-    waiting = bool(getattr(queue.ready_event, "_waiters", None))
-    return waiting and queue.empty() and pump._pending_message is None and not pump._next_callbacks
 
 
 async def _barrier(pumps: list[MessagePump]) -> None:

@@ -67,20 +67,20 @@ class SafeExit:
             return NO_RECORD_OPEN
         return RECORD_SAFE if committed else RECORD_MAYBE_LATE
 
-    def _handle_exception(self, error: Exception) -> None:
-        """Replaces Textual's: same bookkeeping, but our report instead of its traceback."""
+    def _fatal_error(self) -> None:
+        """Replaces Textual's traceback after an unhandled error (its bookkeeping, the return
+        code and the error kept for `run_test`, is done before): drafts saved, our report."""
         from p2pcall.paths import database_path
         from p2pcall.safety import crash_report
+        from p2pcall.textual_compat import close_app_now, error_being_reported
 
         app: Any = self
-        app._return_code = 1
-        if app._exception is None:  # run_test re-raises it for the test framework
-            app._exception = error
-            app._exception_event.set()
+        error = error_being_reported(app)
         record = self.save_before_exit()
-        # Printed by run_and_report, not by Textual's console, which would crop the path.
-        self.crash_text = crash_report(error, database_path(app.data_dir), record)
-        app._close_messages_no_wait()
+        if error is not None:
+            # Printed by run_and_report, not by Textual's console, which would crop the path.
+            self.crash_text = crash_report(error, database_path(app.data_dir), record)
+        close_app_now(app)
 
     def install_exit_signals(self) -> None:
         """SIGHUP (terminal window closed) and SIGTERM (logout, shutdown): save, then leave."""
