@@ -19,6 +19,7 @@ from p2pcall.domain.deadlines import DeadlineInputError, Rule, get_rule
 from p2pcall.domain.fields import spec_for
 from p2pcall.domain.planner import Suggestion
 from p2pcall.domain.text import one_line
+from p2pcall.domain.timefmt import end_of_day, utc_offset
 from p2pcall.domain.vocab import (
     DocStatus,
     FollowUpAction,
@@ -94,13 +95,6 @@ def parse_typed_date(
             "happened (it is on the notice)."
         )
     return parsed
-
-
-def end_of_day(day: date, tz: str) -> datetime:
-    """23:59:59 local time on ``day``: the moment a date-only due date runs out."""
-    import pendulum
-
-    return pendulum.datetime(day.year, day.month, day.day, 23, 59, 59, tz=tz)
 
 
 def _start_of_day(day: date, tz: str) -> datetime:
@@ -509,8 +503,7 @@ def due_text(due: datetime, tz: str) -> str:
     import pendulum
 
     local = pendulum.instance(due).in_timezone(tz)
-    offset = local.strftime("%z")
-    return local.strftime("%a %d %b %Y %H:%M ") + f"{offset[:3]}:{offset[3:]}"
+    return local.strftime("%a %d %b %Y %H:%M ") + utc_offset(local)
 
 
 def call_label(call_id: int, patient_ref: str, insurer: str) -> str:

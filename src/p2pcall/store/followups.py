@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, type_coerce
 from sqlmodel import Session, col
 
+from p2pcall.domain.deadlines import DeadlineInputError, user_date_reason
 from p2pcall.domain.followups import DueItem, DueReport, PlannedFollowUp, group_due, window_end
 from p2pcall.domain.models import FollowUp
 from p2pcall.domain.timefmt import now_utc
@@ -113,14 +114,9 @@ class FollowUpsMixin:
         A reason is required when it replaces a computed date, so the record says why.
         """
         _require_aware(due, "The new due date")
-        reason = reason.strip()
         with self._session() as session:
             row = _row(session, followup_id)
-            if due is not None and row.computed_due is not None and not reason:
-                raise _store_error(
-                    "Say why you are changing the computed date (for example: "
-                    "'notice gives 12 May')."
-                )
+            reason = _reason(due, row.computed_due, reason)
             row.due_override = due
             row.override_reason = reason if due is not None else ""
             session.add(row)
@@ -197,14 +193,16 @@ def _date_waiting_chases(session: Session, sent: FollowUpRow, at: datetime) -> N
 def _check_planned(item: PlannedFollowUp) -> None:
     _require_aware(item.computed_due, "The computed due date")
     _require_aware(item.due_override, "The due date")
-    if (
-        item.due_override is not None
-        and item.computed_due is not None
-        and not item.override_reason.strip()
-    ):
-        raise _store_error("Say why you are changing the computed date.")
+    _reason(item.due_override, item.computed_due, item.override_reason)
     if len(item.note) > MAX_NOTE:
         raise _store_error(f"A follow-up note is kept under {MAX_NOTE} characters.")
+
+
+def _reason(due: datetime | None, computed: datetime | None, reason: str) -> str:
+    try:
+        return user_date_reason(due, computed, reason)
+    except DeadlineInputError as exc:
+        raise _store_error(str(exc)) from None
 
 
 def _rows_of(session: Session, call_id: int) -> list[FollowUpRow]:

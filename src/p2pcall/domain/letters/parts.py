@@ -55,12 +55,12 @@ def call_day(f: LetterFacts) -> str:
 
 def call_span(f: LetterFacts) -> str:
     """'from 10:00 to 10:18 (America/New_York, UTC-05:00)'."""
-    from p2pcall.domain.timefmt import to_local
+    from p2pcall.domain.timefmt import to_local, utc_offset
 
     if f.started_at is None:
         return ""
     start = to_local(f.started_at, f.tz)
-    zone = f"({f.tz}, UTC{start.format('Z')})"
+    zone = f"({f.tz}, UTC{utc_offset(start)})"
     if f.ended_at is None:
         return f"starting at {start.format('HH:mm')} {zone}"
     end = to_local(f.ended_at, f.tz)
