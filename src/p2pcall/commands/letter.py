@@ -21,9 +21,10 @@ from p2pcall.commands._records import (
     run_guarded,
     shown,
 )
+from p2pcall.domain.formats import LETTER_FORMATS
 
 KIND_CHOICES = ("confirmation", "expedited-appeal", "records-request", "complaint")
-FORMAT_CHOICES = ("text", "markdown", "pdf")
+FORMAT_CHOICES = LETTER_FORMATS
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:

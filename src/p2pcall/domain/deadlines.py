@@ -187,7 +187,7 @@ class Rule:
 _ALL_PLANS = frozenset(PlanType)
 # 29 CFR 2560.503-1 binds ERISA plans; 45 CFR 147.136(b) applies it to non-grandfathered group
 # and individual coverage, which includes marketplace plans.
-_COMMERCIAL = frozenset({PlanType.ERISA, PlanType.ACA, PlanType.MARKETPLACE})
+COMMERCIAL_PLANS = frozenset({PlanType.ERISA, PlanType.ACA, PlanType.MARKETPLACE})
 # Marketplace initial decisions have their own rows below (the design table lists them apart).
 _ERISA_ACA = frozenset({PlanType.ERISA, PlanType.ACA})
 _MA = frozenset({PlanType.MEDICARE_ADVANTAGE})
@@ -246,7 +246,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="internal_appeal_filing",
         title="File the internal appeal",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_DETERMINATIONS,
         urgencies=_ANY_URGENCY,
         clock=Clock.CALENDAR_DAYS,
@@ -287,7 +287,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="initial_decision_post_service",
         title="Plan decides a post-service claim",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_POST_SERVICE,
         urgencies=_ANY_URGENCY,  # post-service claims are never urgent; do not hide the rule
         clock=Clock.CALENDAR_DAYS,
@@ -302,7 +302,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="concurrent_extension_decision",
         title="Plan decides an urgent request to extend ongoing care",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=frozenset({ReviewType.CONCURRENT}),
         urgencies=_URGENT,
         clock=Clock.HOURS,
@@ -315,7 +315,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="internal_appeal_decision_urgent",
         title="Plan decides an urgent appeal",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_APPEAL_PRE,
         urgencies=_URGENT,
         clock=Clock.HOURS,
@@ -327,7 +327,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="internal_appeal_decision_pre_service",
         title="Plan decides a pre-service appeal",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_APPEAL_PRE,
         urgencies=_STANDARD,
         clock=Clock.CALENDAR_DAYS,
@@ -339,7 +339,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="internal_appeal_decision_post_service",
         title="Plan decides a post-service appeal",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_APPEAL_POST,
         urgencies=_ANY_URGENCY,
         clock=Clock.CALENDAR_DAYS,
@@ -351,7 +351,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="external_review_request",
         title="Ask for external review",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_ALL_REVIEWS,
         urgencies=_ANY_URGENCY,
         clock=Clock.MONTHS,
@@ -366,7 +366,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="external_review_decision_standard",
         title="Independent reviewer decides a standard external review",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_ALL_REVIEWS,
         urgencies=_STANDARD,
         clock=Clock.CALENDAR_DAYS,
@@ -378,7 +378,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="external_review_decision_expedited",
         title="Independent reviewer decides an expedited external review",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_ALL_REVIEWS,
         urgencies=_URGENT,
         clock=Clock.HOURS,

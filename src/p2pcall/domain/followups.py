@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from p2pcall.domain.deadlines import DeadlineInputError, Rule, get_rule
+from p2pcall.domain.deadlines import COMMERCIAL_PLANS, DeadlineInputError, Rule, get_rule
 from p2pcall.domain.fields import spec_for
 from p2pcall.domain.planner import Suggestion
 from p2pcall.domain.text import one_line
@@ -50,7 +50,6 @@ __all__ = [
 CHECK_NOTICE = "Check the date on the notice: it wins over this advice."
 PROMISED_REASON = "Date the reviewer promised on the call (section G)"
 
-_COMMERCIAL = frozenset({PlanType.ERISA, PlanType.ACA, PlanType.MARKETPLACE})
 # (status field, "by when" field) of each document asked for in section G.
 DOCUMENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("doc_decision", "doc_decision_by"),
@@ -127,7 +126,7 @@ def rule_for_action(action: FollowUpAction, plan_type: PlanType | None) -> Rule 
     facts = CaseFacts(tz="UTC", plan_type=plan_type)
     if action in (FollowUpAction.INTERNAL_APPEAL, FollowUpAction.NECESSITY_LETTER):
         return filing_rule(facts)
-    if action is FollowUpAction.EXTERNAL_REVIEW and plan_type in _COMMERCIAL:
+    if action is FollowUpAction.EXTERNAL_REVIEW and plan_type in COMMERCIAL_PLANS:
         return get_rule("external_review_request")
     return None
 
