@@ -23,7 +23,6 @@ from p2pcall.domain.timefmt import end_of_day, utc_offset
 from p2pcall.domain.vocab import (
     DocStatus,
     FollowUpAction,
-    FollowUpStatus,
     NoteKind,
     PlanType,
     YesNo,
@@ -395,10 +394,6 @@ def due_source(followup: FollowUp) -> str:
     if followup.due_override is not None:
         parts.append(f"set by you: {one_line(followup.override_reason or 'no reason given', 60)}")
     return "; ".join(parts)
-
-
-def is_open(followup: FollowUp) -> bool:
-    return followup.status is FollowUpStatus.PLANNED
 
 
 # --------------------------------------------------------------------------------------------

@@ -78,11 +78,6 @@ class FollowUpsMixin:
         with self._session() as session:
             return [_followup(row) for row in _rows_of(session, call_id)]
 
-    def update_followup_note(self, followup_id: int, note: str) -> FollowUp:
-        if len(note) > MAX_NOTE:
-            raise _store_error(f"A follow-up note is kept under {MAX_NOTE} characters.")
-        return self._change(followup_id, note=note)
-
     def mark_followup_done(self, followup_id: int, at: datetime | None = None) -> FollowUp:
         """Done, with the time it was marked (now unless given).
 

@@ -8,7 +8,6 @@ sums those rows. Read on a pooled connection in one read transaction (one snapsh
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from p2pcall.domain.history import HistoryFilter
@@ -215,9 +214,3 @@ def _grouped(db: sqlite3.Connection, by: str) -> list[GroupStats]:
     ):
         cited.setdefault(key or "", {})[criteria] = count
     return [_group(row, cited.get(row[0] or "", {}), by) for row in rows]
-
-
-def stats_filter(
-    tz: str, *, since: date | None = None, until: date | None = None, insurer: str = ""
-) -> HistoryFilter:
-    return HistoryFilter(insurer=insurer, since=since, until=until, tz=tz)
