@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
 
 
 class LabelledEnum(StrEnum):
@@ -19,7 +20,7 @@ class LabelledEnum(StrEnum):
         return member
 
     @classmethod
-    def parse(cls, value: str | None) -> LabelledEnum | None:
+    def parse(cls, value: str | None) -> Self | None:
         """The member for a stored value, or None for empty or unknown values."""
         if not value:
             return None

@@ -219,8 +219,8 @@ def _followup(row: FollowUpRow) -> FollowUp:
     return FollowUp(
         id=row.id or 0,
         call_id=row.call_id,
-        action=FollowUpAction.parse(row.action) or FollowUpAction.OTHER,  # type: ignore[arg-type]
-        status=FollowUpStatus.parse(row.status) or FollowUpStatus.PLANNED,  # type: ignore[arg-type]
+        action=FollowUpAction.parse(row.action) or FollowUpAction.OTHER,
+        status=FollowUpStatus.parse(row.status) or FollowUpStatus.PLANNED,
         created_at=row.created_at,
         rule_id=row.rule_id,
         computed_due=row.computed_due,

@@ -158,7 +158,7 @@ def _summary(row: tuple) -> CallSummary:
         created_at=_time(created),  # type: ignore[arg-type]
         started_at=_time(started),
         ended_at=_time(ended),
-        outcome=Outcome.parse(outcome),  # type: ignore[arg-type]
+        outcome=Outcome.parse(outcome),
         patient_ref=patient or "",
         insurer=insurer or "",
         review_type=review or "",

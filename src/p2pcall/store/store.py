@@ -407,7 +407,7 @@ class Store(RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin):
                     created_at=row.created_at,
                     started_at=row.started_at,
                     ended_at=row.ended_at,
-                    outcome=Outcome.parse(row.outcome),  # type: ignore[arg-type]
+                    outcome=Outcome.parse(row.outcome),
                     patient_ref=patient or "",
                     insurer=insurer or "",
                     review_type=review or "",
@@ -553,7 +553,7 @@ def _call(row: CallRow, fields: list[FieldRow]) -> Call:
         tz=row.tz,
         started_at=row.started_at,
         ended_at=row.ended_at,
-        outcome=Outcome.parse(row.outcome),  # type: ignore[arg-type]
+        outcome=Outcome.parse(row.outcome),
         values={f.key: f.value for f in fields if f.value},
         declined={f.key for f in fields if f.declined},
         finalized_at=row.finalized_at,
