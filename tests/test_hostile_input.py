@@ -278,8 +278,13 @@ def test_the_paste_guard_keeps_escape_sequences_in_pastes_as_text() -> None:
     # marker is split across reads, a key, then a lone Esc key press.
     reads = ["a\x1b[200~x\x1b]0;T\x07 y\x1b[", "2J z\x1b\r\x1b[20", "1~b", "\x1b"]
     events_seen = [event for data in reads for event in parser.feed(data)]
-    time.sleep(0.2)  # past the escape delay, so the lone ESC is an Esc key
-    events_seen += list(parser.tick())
+    # Once the escape delay has passed with nothing after it, the lone ESC is an Esc key.
+    deadline = time.monotonic() + 10
+    tail: list[object] = []
+    while not tail and time.monotonic() < deadline:
+        time.sleep(0.01)
+        tail = list(parser.tick())
+    events_seen += tail
     assert [type(e).__name__ for e in events_seen] == ["Key", "Paste", "Key", "Key"]
     assert events_seen[1].text == "x\x1b]0;T\x07 y\x1b[2J z\x1b\r"
     assert [e.key for e in events_seen if isinstance(e, events.Key)] == ["a", "b", "escape"]
