@@ -154,6 +154,7 @@ def test_watchdog_does_not_hold_up_a_clean_exit() -> None:
     assert done.returncode == 0 and done.stdout == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ending", ["hang_up", "sigterm"])
 def test_an_app_stuck_while_leaving_still_ends_and_keeps_the_drafts(
     tmp_path: Path, ending: str
