@@ -37,7 +37,7 @@ import asyncio
 import contextlib
 import inspect
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from textual import events
 
@@ -52,6 +52,10 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.message_pump import MessagePump
 
+    _AppMixin = App[Any]  # what the mixin below is mixed into, for the type checker
+else:
+    _AppMixin = object
+
 HOLD_SECONDS = 15.0  # a call loading from a busy database (SQLite busy_timeout is 10 s)
 DRAIN_SECONDS = 5.0  # a key's effects take milliseconds; this only keeps the keyboard alive
 BARRIER_SECONDS = 0.5  # per round: a widget being torn down may never answer
@@ -60,7 +64,7 @@ BARRIER_SECONDS = 0.5  # per round: a widget being torn down may never answer
 Typed = events.Key | events.Paste | Callable[[], Any]
 
 
-def is_typing(event: events.Event) -> bool:
+def is_typing(event: events.Event) -> TypeGuard[events.Key | events.Paste]:
     """A key or paste read from the terminal (not one Textual forwards or bubbles itself)."""
     return isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded
 
@@ -195,7 +199,7 @@ async def _barrier(pumps: list[MessagePump]) -> None:
         await asyncio.wait_for(asyncio.gather(*waits), BARRIER_SECONDS)
 
 
-class OrderedKeysApp:
+class OrderedKeysApp(_AppMixin):
     """Mixed into the app ahead of `textual.app.App`: typing goes through one `KeyOrder`."""
 
     _key_order: KeyOrder | None = None
@@ -203,20 +207,19 @@ class OrderedKeysApp:
     @property
     def key_order(self) -> KeyOrder:
         if self._key_order is None:
-            app: Any = self
-            self._key_order = KeyOrder(app, super().on_event)  # type: ignore[misc]
+            self._key_order = KeyOrder(self, super().on_event)
         return self._key_order
 
     async def on_event(self, event: events.Event) -> None:
         if is_typing(event):
-            self.key_order.take(event)  # type: ignore[arg-type]
+            self.key_order.take(event)
             return
-        await super().on_event(event)  # type: ignore[misc]
+        await super().on_event(event)
 
     async def _shutdown(self) -> None:
         if self._key_order is not None:
             self._key_order.stop()
-        await super()._shutdown()  # type: ignore[misc]
+        await super()._shutdown()
 
     def after_typed(self, callback: Callable[[], Any]) -> None:
         """Run `callback` once every key read so far has taken effect.
