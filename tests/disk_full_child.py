@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from conftest import wait_until
 from p2pcall.app import P2PCallApp
+from p2pcall.textual_compat import shown_messages
 from p2pcall.widgets.notes import NoteItem
 from pilot_helpers import open_app, settle, start_call
 
@@ -42,7 +43,7 @@ async def main(data_dir: Path) -> int:
         item = next(i for i in app.screen.query(NoteItem) if i.body == BIG)
         await wait_until(pilot, lambda: item.state == "failed")
         print(f"STATE {item.state}", flush=True)
-        for notice in app._notifications:
+        for notice in shown_messages(app):
             print(f"NOTICE {notice.message}", flush=True)
 
         resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)

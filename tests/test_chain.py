@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from p2pcall.domain import chain
-from p2pcall.domain.corrections import addendum_line, correctable, threaded
+from p2pcall.domain.corrections import correctable, threaded
 from p2pcall.domain.models import Call, Note
 from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import NoteKind, Outcome
@@ -104,5 +104,3 @@ def test_corrections_are_threaded_under_their_original() -> None:
     notes = [second, fix_again, first, fix]
     assert [(n.id, depth) for n, depth in threaded(notes)] == [(1, 0), (3, 1), (4, 2), (2, 0)]
     assert [n.id for n in correctable(notes)] == [4, 2]
-    assert addendum_line(replace(NOTE, late=True, reason="mail")) == "added after the call: mail"
-    assert addendum_line(NOTE) == ""

@@ -326,6 +326,7 @@ def test_every_command_answers_hostile_input_in_one_line(place: Place, data) -> 
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     derandomize=True,
 )
+@pytest.mark.slow
 @given(data=st.data())
 def test_a_sample_as_real_processes(place: Place, data) -> None:
     """The same judgement on real processes: exit codes, the excepthook, real stdout."""

@@ -239,6 +239,7 @@ def test_read_errors_never_speak_of_typing(tmp_path: Path) -> None:
         assert "typed" not in line and "disk may be full" not in line
 
 
+@pytest.mark.slow
 def test_lock_messages_state_the_wait_they_made(record) -> None:
     """Another program holding an exclusive lock: each message names the real wait.
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import wait_until
 from p2pcall.app import P2PCallApp
 from p2pcall.domain.sections import Section
@@ -16,6 +18,9 @@ from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.section import SectionScreen
 from p2pcall.widgets.notes import NoteItem
 from pilot_helpers import open_app
+
+# Seconds each (real processes, terminals, kill -9): left out by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 CHILD = Path(__file__).with_name("crash_child.py")
 

@@ -19,17 +19,18 @@ from p2pcall.domain.deadlines import (
     RULES,
     Clock,
     DeadlineInputError,
-    DeadlineOverride,
     MissingPlanTypeError,
     NaiveDatetimeError,
     Responsible,
     StartEvent,
     StartInFutureError,
     UnknownTimeZoneError,
+    UserDate,
     add_months_or_next_first,
     applicable_rules,
     compute_deadline,
     get_rule,
+    user_date_reason,
 )
 from p2pcall.domain.vocab import PlanType, ReviewType, Urgency
 
@@ -454,41 +455,25 @@ def test_unknown_plan_type_is_refused():
 # --- overrides and reminders -------------------------------------------------------------------
 
 
-def test_override_keeps_the_computed_date_beside_it():
-    computed = compute_deadline(get_rule("internal_appeal_filing"), ny(2026, 1, 1), NY, now=NOW)
-    assert not computed.is_overridden
-    assert computed.effective_due.isoformat() == "2026-06-30T23:59:59-04:00"
-
-    moved = computed.with_override(date(2026, 7, 15), "  Notice says 15 July 2026  ")
-    assert moved.is_overridden
-    assert moved.effective_due.isoformat() == "2026-07-15T23:59:59-04:00"
-    assert moved.due.isoformat() == "2026-06-30T23:59:59-04:00"
-    assert moved.override is not None
-    assert moved.override.reason == "Notice says 15 July 2026"
-    assert moved.without_override().effective_due.isoformat() == "2026-06-30T23:59:59-04:00"
-
-
-def test_override_with_an_aware_datetime_is_shown_in_the_practice_zone():
-    computed = compute_deadline(get_rule("initial_decision_urgent"), ny(2026, 6, 1), NY, now=NOW)
-    moved = computed.with_override(
-        pendulum.datetime(2026, 6, 3, 21, 0, tz="UTC"), "Plan promised by 5 pm"
-    )
-    assert moved.effective_due.isoformat() == "2026-06-03T17:00:00-04:00"
+def test_a_user_date_on_a_bare_day_runs_out_at_the_end_of_that_day():
+    moved = UserDate.on_day(date(2026, 7, 15), NY, "  Notice says 15 July 2026  ")
+    assert moved.due.isoformat() == "2026-07-15T23:59:59-04:00"
+    assert moved.reason == "Notice says 15 July 2026"
 
 
 @pytest.mark.parametrize("reason", ["", "   ", None])
-def test_override_needs_a_reason(reason):
+def test_a_user_date_over_a_computed_one_needs_a_reason(reason):
     computed = compute_deadline(get_rule("internal_appeal_filing"), ny(2026, 1, 1), NY, now=NOW)
     with pytest.raises(DeadlineInputError, match="Say why"):
-        computed.with_override(date(2026, 7, 15), reason)
-    with pytest.raises(DeadlineInputError, match="Say why"):
-        DeadlineOverride(due=ny(2026, 7, 15), reason=reason)
+        user_date_reason(ny(2026, 7, 15), computed.due, reason)
+    # Without a computed date, or going back to it, none is needed.
+    assert user_date_reason(ny(2026, 7, 15), None, reason) == ""
+    assert user_date_reason(None, computed.due, reason) == ""
 
 
-def test_override_refuses_a_naive_datetime():
-    computed = compute_deadline(get_rule("internal_appeal_filing"), ny(2026, 1, 1), NY, now=NOW)
+def test_a_user_date_refuses_a_naive_datetime():
     with pytest.raises(NaiveDatetimeError):
-        computed.with_override(datetime(2026, 7, 15, 12), "notice")
+        UserDate(datetime(2026, 7, 15, 12), "notice")
 
 
 def test_deadline_carries_rule_citation_and_a_check_the_notice_reminder():

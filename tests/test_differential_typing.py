@@ -29,6 +29,9 @@ from typing_harness import (
     run_pilot,
 )
 
+# Seconds each (real processes, terminals, kill -9): left out by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 # Text is typed as it stands; <name> is one key (Textual's key names).
 SCRIPTS = [
     # -- home, call info, sections --------------------------------------------------------

@@ -143,15 +143,26 @@ async def test_unknown_call_is_reported(data_dir: Path, tmp_path: Path) -> None:
     assert list(tmp_path.glob("p2pcall-*")) == []
 
 
+def palette_highlights(app: P2PCallApp, wanted: str) -> bool:
+    """The command palette is open with the command `wanted` highlighted."""
+    from textual.command import CommandList, CommandPalette
+
+    palette = app.screen
+    if not isinstance(palette, CommandPalette):
+        return False
+    option = palette.query_one(CommandList).highlighted_option
+    return option is not None and str(option.prompt).startswith(wanted)
+
+
 async def test_command_palette_exports_the_highlighted_call(data_dir: Path) -> None:
     call_id = make_database(data_dir)
     app = P2PCallApp(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_app(pilot)
         await pilot.press("ctrl+p")
-        await pilot.pause()
         await pilot.press(*f"Letters for call #{call_id}")
-        await pilot.pause(0.3)
+        # The palette searches as it is typed into: Enter once the command is the one shown.
+        await wait_until(pilot, lambda: palette_highlights(app, f"Letters for call #{call_id}"))
         await pilot.press("enter")
         from p2pcall.screens.letters import LetterScreen
 

@@ -25,7 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from pty_terminal import Terminal, child_env, p2pcall_argv
+
+# Seconds each (real processes, terminals, kill -9): left out by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 # The promise: gone within 5 s of the hang-up (usually well under 1 s).
 GONE_WITHIN = 5.0

@@ -109,6 +109,5 @@ async def test_insights_charts_table_grouping_and_filters(seeded: Path) -> None:
 def test_insights_snapshot_with_chart(snap_compare, seeded: Path) -> None:
     async def run_before(pilot) -> None:
         await _insights(pilot)
-        await pilot.pause(0.2)
 
     assert snap_compare(P2PCallApp(seeded), terminal_size=(80, 24), run_before=run_before)

@@ -93,6 +93,7 @@ def p2pcall(data_dir: Path, config: Path, *args: str) -> subprocess.CompletedPro
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_cli_every_kind_and_format(tmp_path: Path) -> None:
     data, config = tmp_path / "data", tmp_path / "config"
     call_id = make_database(data)

@@ -205,8 +205,7 @@ async def test_a_key_queued_behind_enter_starts_the_next_note(data_dir: Path) ->
         field.post_message(Key("enter", "\r"))
         field.post_message(Key("z", "z"))
         await settle(pilot)
-        await pilot.pause(0.1)
-        assert app.screen.composer.text == "z"
+        await wait_until(pilot, lambda: app.screen.composer.text == "z")
         await settle(pilot)
     record = load_latest(data_dir, unfinished=True)
     assert [n.body for n in record.notes] == ["first note"]

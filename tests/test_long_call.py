@@ -78,6 +78,7 @@ def bodies_in_view(app: P2PCallApp, notes: NotesList) -> list[str]:
     return [item.body for item in shown(app) if notes.region.overlaps(item.region)]
 
 
+@pytest.mark.slow
 async def test_resumed_long_call_mounts_a_window_and_scrolls_back_to_the_first(
     data_dir: Path,
 ) -> None:
@@ -128,6 +129,7 @@ async def test_resumed_long_call_mounts_a_window_and_scrolls_back_to_the_first(
         assert [i.body for i in shown(app)][-2:] == [body(39), "late one"]
 
 
+@pytest.mark.slow
 async def test_a_burst_of_scroll_keys_then_typing_keeps_every_key(data_dir: Path) -> None:
     """Page Down forty times in one burst from the first note, then a note: the window
     follows the keys and comes to rest, and the note typed after them is saved and shown."""
@@ -149,6 +151,7 @@ async def test_a_burst_of_scroll_keys_then_typing_keeps_every_key(data_dir: Path
         await wait_until(pilot, lambda: "and once more" in bodies_in_view(app, notes))
 
 
+@pytest.mark.slow
 async def test_typing_past_the_window_keeps_it_bounded_and_every_note_saved(
     data_dir: Path,
 ) -> None:

@@ -375,7 +375,7 @@ def test_start_call_stamps_aware_utc(store: Store) -> None:
     assert call.started_at == call.created_at
     assert call.ended_at is None
     assert call.outcome is None
-    assert call.in_progress
+    assert call.ended_at is None
 
     loaded = store.load_call(call.id).call
     assert loaded == call
@@ -443,7 +443,7 @@ def test_end_call_then_late_fields_and_notes(store: Store) -> None:
     assert ended.started_at <= ended.ended_at
     assert before <= ended.ended_at <= utc_now()
     assert ended.outcome is Outcome.DENIED
-    assert not ended.in_progress
+    assert ended.ended_at is not None
     assert ended.values == {"insurer": "Aetna"}
 
     store.set_field(call.id, "insurer", "Aetna Better Health", log=True)

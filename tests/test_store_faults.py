@@ -14,7 +14,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from p2pcall.paths import DataDirError, ensure_private_dir
 from p2pcall.screens.problem import ProblemScreen
 from p2pcall.store import Store, StoreError, schema
 from p2pcall.store.store import _describe
+from p2pcall.textual_compat import shown_messages
 from p2pcall.widgets.notes import NoteItem
 
 DB = "p2pcall.sqlite3"
@@ -84,7 +84,7 @@ async def test_a_damaged_database_is_reported_and_left_byte_identical(
 
 
 def test_a_database_being_created_by_another_p2pcall_is_not_created_twice(
-    data_dir: Path,
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two p2pcalls started at once on a new folder: the second waits and then uses it."""
     ensure_private_dir(data_dir)
@@ -95,15 +95,35 @@ def test_a_database_being_created_by_another_p2pcall_is_not_created_twice(
     for step in schema.STEPS:
         step(first)
     first.execute(f"PRAGMA user_version = {schema.CURRENT_VERSION}")
+    # What the second one runs, statement by statement (SQLite calls the trace as each starts).
+    statements: list[str] = []
+    at_the_lock = threading.Event()
+    connect = sqlite3.connect
+
+    def traced(*args, **kwargs) -> sqlite3.Connection:
+        db = connect(*args, **kwargs)
+
+        def trace(sql: str) -> None:
+            statements.append(sql)
+            if sql == "BEGIN IMMEDIATE":
+                at_the_lock.set()
+
+        db.set_trace_callback(trace)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
     result: list[object] = []
     # The second one sees schema 0, then waits at BEGIN IMMEDIATE for the first's commit.
     second = threading.Thread(target=lambda: result.append(_open_or_error(data_dir)))
     second.start()
-    time.sleep(0.5)
+    assert at_the_lock.wait(timeout=20), statements
     first.execute("COMMIT")
     first.close()
     second.join(timeout=20)
     assert result == ["opened"]
+    # Past the lock it read the version again and found the schema made: no step ran twice.
+    after = statements[statements.index("BEGIN IMMEDIATE") + 1 :]
+    assert after[:2] == ["PRAGMA user_version", "COMMIT"], after
 
 
 def _open_or_error(data_dir: Path) -> str:
@@ -196,7 +216,7 @@ async def test_a_database_turning_read_only_mid_call_keeps_the_note(data_dir: Pa
         await pilot.press("enter")
         [item] = app.screen.query(NoteItem)
         await wait_until(pilot, lambda: item.state == "failed")
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in shown_messages(app)]
         assert any("read-only" in m and "stays on screen" in m for m in messages), messages
         assert "NOT SAVED" in app.save_state[1]
 

@@ -237,6 +237,7 @@ def test_deleted_call(data_dir: Path, finalized: int, tmp_path: Path) -> None:
     assert verdict(result) == f"NOT VERIFIED: {path} differs from the record (see FAIL above)"
 
 
+@pytest.mark.slow
 def test_busy_database_is_not_verified(data_dir: Path, finalized: int, tmp_path: Path) -> None:
     """Another program holds the database so that nobody can even read it."""
     path = export(data_dir, finalized, "text", tmp_path)

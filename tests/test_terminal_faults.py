@@ -18,6 +18,9 @@ from p2pcall.widgets.notes import NoteItem
 from pilot_helpers import open_app
 from pty_terminal import Terminal, child_env, p2pcall_argv
 
+# Seconds each (real processes, terminals, kill -9): left out by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 LEAVE_ALT_SCREEN = b"\x1b[?1049l"
 
 

@@ -1,7 +1,8 @@
 """The pieces behind "closing the terminal always ends p2pcall" (issue 18).
 
-- What `p2pcall.terminal_guard` relies on inside Textual: these fail if an upgrade
-  changes it, before the hang-up test starts failing one round in ten.
+- What `p2pcall.terminal_guard` relies on inside Textual is checked in
+  tests/test_textual_compat.py: it fails if an upgrade changes it, before the hang-up test
+  starts failing one round in ten.
 - The output file that drops what it cannot write.
 - The exit watchdog, in child processes (it ends its process).
 - A real app whose event loop is stuck: only the watchdog can end it, drafts kept.
@@ -10,7 +11,6 @@
 from __future__ import annotations
 
 import errno
-import inspect
 import random
 import signal
 import sqlite3
@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.drivers.linux_driver import LinuxDriver
 
 from p2pcall.app import P2PCallApp
 from p2pcall.terminal_guard import DroppingOutput, GuardedLinuxDriver
+from p2pcall.textual_compat import driver_output
 from pty_terminal import Terminal, child_env
 from test_hangup import Round, check_records, in_call_with_draft
 
@@ -38,22 +38,13 @@ def restore_job_control_signals():
         signal.signal(sig, handler)
 
 
-async def test_textual_driver_internals_the_guard_relies_on(restore_job_control_signals) -> None:
+async def test_the_guard_takes_the_drivers_signals_and_output(restore_job_control_signals) -> None:
+    # What it relies on inside Textual's driver: tests/test_textual_compat.py.
     app = P2PCallApp(Path("unused"))
-    plain = LinuxDriver(app)
-    # The base driver answers SIGTSTP / SIGCONT with these two methods ...
-    assert signal.getsignal(signal.SIGTSTP) == plain._sigtstp_application
-    assert signal.getsignal(signal.SIGCONT) == plain._sigcont_application
-    # ... writes through `_file` (the terminal) via the output thread it starts ...
-    assert plain._file is sys.__stderr__
-    assert "WriterThread(self._file)" in inspect.getsource(LinuxDriver.start_application_mode)
-    # ... and reads in `run_input_thread`, whose errors reach the thread's wrapper.
-    assert "self.run_input_thread()" in inspect.getsource(LinuxDriver._run_input_thread)
-
     guarded = GuardedLinuxDriver(app)
     assert signal.getsignal(signal.SIGTSTP) == guarded._on_sigtstp
     assert signal.getsignal(signal.SIGCONT) == guarded._on_sigcont
-    assert isinstance(guarded._file, DroppingOutput)
+    assert isinstance(driver_output(guarded), DroppingOutput)
     assert app.get_driver_class() is GuardedLinuxDriver
 
 
@@ -163,6 +154,7 @@ def test_watchdog_does_not_hold_up_a_clean_exit() -> None:
     assert done.returncode == 0 and done.stdout == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ending", ["hang_up", "sigterm"])
 def test_an_app_stuck_while_leaving_still_ends_and_keeps_the_drafts(
     tmp_path: Path, ending: str

@@ -20,6 +20,9 @@ import pytest
 from p2pcall.store import Store, schema
 from test_store import make_v1_database
 
+# Seconds each (real processes, terminals, kill -9): left out by `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 CHILD = Path(__file__).with_name("upgrade_child.py")
 
 

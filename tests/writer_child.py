@@ -20,6 +20,7 @@ from pathlib import Path
 
 from p2pcall.app import P2PCallApp
 from p2pcall.screens.call_info import CallInfoScreen
+from p2pcall.textual_compat import shown_messages
 from p2pcall.widgets.notes import NoteItem
 
 # Not conftest's helpers: importing pytest would add a quarter second to every start.
@@ -67,7 +68,7 @@ async def main(data_dir: Path, report: Path, tag: str, count: int | None) -> int
         await until(pilot, lambda: app.db.pending == 0)
         items = list(app.screen.query(NoteItem))
         reporter.report_saved(items)
-        errors = [n.message for n in app._notifications if n.severity == "error"]
+        errors = [n.message for n in shown_messages(app) if n.severity == "error"]
         for message in errors:
             print(f"ERROR: {message}", flush=True)
         unsaved = [item.body for item in items if item.state != "saved"]

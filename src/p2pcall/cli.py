@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from p2pcall import __version__
 from p2pcall.commands import NAMES
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Commands that print times in the local zone (verify and where do not).
 TIME_COMMANDS = ("list", "due", "show", "export", "letter", "stats")
@@ -103,14 +106,14 @@ def _say_zone() -> None:
         print(f"p2pcall: {notice}", file=sys.stderr)
 
 
-def run_tui(data_dir: object, config_dir: str | None = None) -> int:
+def run_tui(data_dir: Path, config_dir: str | None = None) -> int:
     from p2pcall.app import P2PCallApp
     from p2pcall.paste_guard import install_paste_guard
     from p2pcall.safe_exit import run_and_report
 
     install_paste_guard()  # escape sequences in a paste stay text, not key presses
 
-    app = P2PCallApp(data_dir)  # type: ignore[arg-type]
+    app = P2PCallApp(data_dir)
     if config_dir:
         from p2pcall.config import resolve_config_dir
 

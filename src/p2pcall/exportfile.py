@@ -14,6 +14,7 @@ import functools
 import os
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -198,7 +199,7 @@ _RENAME_EXCHANGE = 2
 
 
 @functools.cache
-def _renameat2():  # type: ignore[no-untyped-def]
+def _renameat2() -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:

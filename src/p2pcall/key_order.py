@@ -35,15 +35,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from textual import events
-from textual._callback import invoke
+
+from p2pcall.textual_compat import (
+    lay_out_now,
+    layout_pending,
+    pump_drained,
+    report_unhandled_error,
+)
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.message_pump import MessagePump
+
+    _AppMixin = App[Any]  # what the mixin below is mixed into, for the type checker
+else:
+    _AppMixin = object
 
 HOLD_SECONDS = 15.0  # a call loading from a busy database (SQLite busy_timeout is 10 s)
 DRAIN_SECONDS = 5.0  # a key's effects take milliseconds; this only keeps the keyboard alive
@@ -53,7 +64,7 @@ BARRIER_SECONDS = 0.5  # per round: a widget being torn down may never answer
 Typed = events.Key | events.Paste | Callable[[], Any]
 
 
-def is_typing(event: events.Event) -> bool:
+def is_typing(event: events.Event) -> TypeGuard[events.Key | events.Paste]:
     """A key or paste read from the terminal (not one Textual forwards or bubbles itself)."""
     return isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded
 
@@ -109,14 +120,16 @@ class KeyOrder:
             try:
                 await self.settle()
                 if callable(item):
-                    await invoke(item)
+                    result = item()
+                    if inspect.isawaitable(result):
+                        await result
                 else:
                     await self._deliver(item)
                 await self.settle()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                self._app._handle_exception(error)
+                report_unhandled_error(self._app, error)
             finally:
                 self._busy = False
 
@@ -126,7 +139,7 @@ class KeyOrder:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DRAIN_SECONDS
         while loop.time() < deadline:
-            busy = [pump for pump in self._pumps() if not _drained(pump)]
+            busy = [pump for pump in self._pumps() if not pump_drained(pump)]
             if busy:
                 await _barrier(busy)
                 continue
@@ -137,14 +150,14 @@ class KeyOrder:
                         self._app.workers.wait_for_complete(working), BARRIER_SECONDS
                     )
                 continue
-            screen = _needing_layout(self._app)
+            screen = layout_pending(self._app)
             if screen is None:
                 return
             # Sizes and scroll limits come from the layout: Down right after a screen is shown
             # must scroll the laid-out screen, not one that cannot scroll yet. Laid out now,
             # as the screen's own frame timer would (and as Textual's Pilot does), rather than
             # waiting up to a frame for it. A repaint alone is left to the timer.
-            screen._on_timer_update()
+            lay_out_now(screen)
             await asyncio.sleep(0)
 
     def _workers(self) -> list[Any]:
@@ -172,31 +185,6 @@ class KeyOrder:
             yield from screen.walk_children(with_self=True)
 
 
-def _needing_layout(app: App[Any]) -> Any:
-    """The current screen, if it has a layout pending; else None."""
-    try:
-        screen: Any = app.screen
-    except Exception:  # no screen yet, or the app is closing
-        return None
-    pending = screen._layout_required or screen._scroll_required
-    return screen if pending and screen.is_current and not app._batch_count else None
-
-
-def _drained(pump: MessagePump) -> bool:
-    """True when the pump has nothing queued and sits waiting for its next message.
-
-    An empty queue alone is not enough: the message taken last may still be being handled
-    (and may post more). Textual's queue has no count of unfinished messages, but a pump
-    that is waiting for one is awaiting its queue's `ready_event`; one that is handling a
-    message, running its idle handlers or `call_next` callbacks, or not started yet, is not.
-    """
-    if pump._closing or pump._closed:
-        return True
-    queue: Any = pump._message_queue
-    waiting = bool(getattr(queue.ready_event, "_waiters", None))
-    return waiting and queue.empty() and pump._pending_message is None and not pump._next_callbacks
-
-
 async def _barrier(pumps: list[MessagePump]) -> None:
     """Wait until each pump has handled what is in its queue now (or is gone)."""
     waits = []
@@ -211,7 +199,7 @@ async def _barrier(pumps: list[MessagePump]) -> None:
         await asyncio.wait_for(asyncio.gather(*waits), BARRIER_SECONDS)
 
 
-class OrderedKeysApp:
+class OrderedKeysApp(_AppMixin):
     """Mixed into the app ahead of `textual.app.App`: typing goes through one `KeyOrder`."""
 
     _key_order: KeyOrder | None = None
@@ -219,20 +207,19 @@ class OrderedKeysApp:
     @property
     def key_order(self) -> KeyOrder:
         if self._key_order is None:
-            app: Any = self
-            self._key_order = KeyOrder(app, super().on_event)  # type: ignore[misc]
+            self._key_order = KeyOrder(self, super().on_event)
         return self._key_order
 
     async def on_event(self, event: events.Event) -> None:
         if is_typing(event):
-            self.key_order.take(event)  # type: ignore[arg-type]
+            self.key_order.take(event)
             return
-        await super().on_event(event)  # type: ignore[misc]
+        await super().on_event(event)
 
     async def _shutdown(self) -> None:
         if self._key_order is not None:
             self._key_order.stop()
-        await super()._shutdown()  # type: ignore[misc]
+        await super()._shutdown()
 
     def after_typed(self, callback: Callable[[], Any]) -> None:
         """Run `callback` once every key read so far has taken effect.

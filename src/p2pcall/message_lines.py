@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from p2pcall.textual_compat import drop_message, shown_messages
+
 MAX_MESSAGES = 3
 
 
@@ -18,6 +20,7 @@ class NewestMessages:
 
     def _on_notify(self, event: Any) -> None:
         # Textual runs App._on_notify after this one (handlers run along the class hierarchy).
-        shown = list(self._notifications)  # type: ignore[attr-defined]  # Textual's own list
+        app: Any = self
+        shown = shown_messages(app)
         for old in shown[: max(0, len(shown) - (MAX_MESSAGES - 1))]:
-            self._unnotify(old, refresh=False)  # type: ignore[attr-defined]
+            drop_message(app, old)

@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from textual import events
-from textual._xterm_parser import XTermParser
 
 from p2pcall.alt_keys import alt_letters_as_csi_u
+from p2pcall.textual_compat import XTermParser, use_input_parser
 
 ESC = "\x1b"
 PASTE_START = "\x1b[200~"
@@ -79,6 +79,4 @@ class PasteGuardParser(XTermParser):
 
 def install_paste_guard() -> None:
     """Make Textual's terminal drivers read input through PasteGuardParser."""
-    from textual.drivers import linux_driver
-
-    linux_driver.XTermParser = PasteGuardParser  # type: ignore[misc]
+    use_input_parser(PasteGuardParser)

@@ -17,7 +17,15 @@ import contextlib
 import signal
 import sys
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    _AppMixin = App[Any]  # what the mixin below is mixed into, for the type checker
+else:
+    _AppMixin = object
 
 # Seconds the UI thread waits for the database thread to commit the last drafts.
 FLUSH_TIMEOUT = 5.0
@@ -25,12 +33,13 @@ FLUSH_TIMEOUT = 5.0
 SIGNAL_KEYS_SECONDS = 2.0
 
 
-class SafeExit:
+class SafeExit(_AppMixin):
     """Needs the app's `db` (DatabaseThread), `live`, `flush_all()`, `data_dir` and
     `after_typed()` (p2pcall.key_order)."""
 
     db: Any
     live: Any
+    flush_all: Callable[[], object]  # the app's: every draft and field queued for saving
     crash_text: str = ""  # printed by run_and_report once the terminal is restored
     _exit_watchdog: Any = None
     _leaving = False
@@ -47,7 +56,7 @@ class SafeExit:
         """Textual's Linux driver, guarded against a terminal that is gone (issue 18)."""
         from textual import constants
 
-        driver_class = super().get_driver_class()  # type: ignore[misc]
+        driver_class = super().get_driver_class()
         if sys.platform == "win32" or constants.DRIVER is not None:
             return driver_class
         from p2pcall.terminal_guard import GuardedLinuxDriver
@@ -61,26 +70,26 @@ class SafeExit:
         had_call = self.live is not None
         # The failing widget may be the one holding the draft: save what can be saved.
         with contextlib.suppress(Exception):
-            self.flush_all()  # type: ignore[attr-defined]
+            self.flush_all()
         committed = self.db.wait_idle(FLUSH_TIMEOUT)
         if not had_call:
             return NO_RECORD_OPEN
         return RECORD_SAFE if committed else RECORD_MAYBE_LATE
 
-    def _handle_exception(self, error: Exception) -> None:
-        """Replaces Textual's: same bookkeeping, but our report instead of its traceback."""
+    def _fatal_error(self) -> None:
+        """Replaces Textual's traceback after an unhandled error (its bookkeeping, the return
+        code and the error kept for `run_test`, is done before): drafts saved, our report."""
         from p2pcall.paths import database_path
         from p2pcall.safety import crash_report
+        from p2pcall.textual_compat import close_app_now, error_being_reported
 
         app: Any = self
-        app._return_code = 1
-        if app._exception is None:  # run_test re-raises it for the test framework
-            app._exception = error
-            app._exception_event.set()
+        error = error_being_reported(app)
         record = self.save_before_exit()
-        # Printed by run_and_report, not by Textual's console, which would crop the path.
-        self.crash_text = crash_report(error, database_path(app.data_dir), record)
-        app._close_messages_no_wait()
+        if error is not None:
+            # Printed by run_and_report, not by Textual's console, which would crop the path.
+            self.crash_text = crash_report(error, database_path(app.data_dir), record)
+        close_app_now(app)
 
     def install_exit_signals(self) -> None:
         """SIGHUP (terminal window closed) and SIGTERM (logout, shutdown): save, then leave."""

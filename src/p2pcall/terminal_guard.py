@@ -12,11 +12,12 @@ is still there; (2) output goes through a file that drops what it cannot write, 
 output thread never dies; (3) losing the terminal (a failed write or read, a hang-up seen
 by `poll`) is reported once: the app saves and exits, and its exit watchdog is armed.
 
-Textual internals used, all here and checked by tests/test_terminal_guard.py:
+Textual internals used, through p2pcall.textual_compat (checked by tests/test_textual_compat.py):
 - `LinuxDriver._file`: the file `start_application_mode` hands to its output thread;
 - `LinuxDriver._sigtstp_application` / `_sigcont_application`: the handlers its
   `__init__` installs for SIGTSTP / SIGCONT, which we install in their place;
-- `LinuxDriver.run_input_thread`: where its input thread reads (and fails on EIO).
+- `LinuxDriver._app`: the app it was made for.
+And `LinuxDriver.run_input_thread`, where its input thread reads (and fails on EIO).
 """
 
 from __future__ import annotations
@@ -29,9 +30,18 @@ import select
 import signal
 import termios
 import threading
-from typing import IO, Any
+from typing import Any
 
 from textual.drivers.linux_driver import LinuxDriver
+
+from p2pcall.textual_compat import (
+    TerminalOutput,
+    driver_app,
+    driver_output,
+    replace_driver_output,
+    resume_as_textual_does,
+    suspend_as_textual_does,
+)
 
 HANGUP_EXIT = 128 + signal.SIGHUP  # the shell's code for "ended by SIGHUP"
 # What Textual's stop_application_mode writes: mouse, paste, focus, Kitty keys and the
@@ -54,7 +64,7 @@ def terminal_present(fd: int) -> bool:
 class DroppingOutput:
     """The output thread's file: after the first failed write, output is dropped."""
 
-    def __init__(self, file: IO[str], on_failure: Any) -> None:
+    def __init__(self, file: TerminalOutput, on_failure: Any) -> None:
         self._file = file
         self._on_failure = on_failure
         self.failed = False
@@ -99,8 +109,8 @@ class GuardedLinuxDriver(LinuxDriver):
         self._suspended = False
         self._app_loop: asyncio.AbstractEventLoop | None = None
         self._watching = False
-        # The base class hands `_file` to its output thread in start_application_mode.
-        self._file = DroppingOutput(self._file, self.terminal_gone)  # type: ignore[arg-type]
+        # The base class hands its output file to its output thread in start_application_mode.
+        replace_driver_output(self, lambda file: DroppingOutput(file, self.terminal_gone))
         # In place of the base class's handlers, which it has just installed.
         signal.signal(signal.SIGTSTP, self._on_sigtstp)
         signal.signal(signal.SIGCONT, self._on_sigcont)
@@ -118,13 +128,13 @@ class GuardedLinuxDriver(LinuxDriver):
         if self.attrs_before is not None:
             with contextlib.suppress(termios.error):
                 termios.tcsetattr(self.fileno, termios.TCSANOW, self.attrs_before)
-        os.write(self._file.fileno(), RESET_TERMINAL.encode())
+        os.write(driver_output(self).fileno(), RESET_TERMINAL.encode())
 
     # -- suspend and resume ------------------------------------------------------------
 
     def _on_sigtstp(self, signum: int, frame: object) -> None:
         self._suspended = True
-        self._sigtstp_application(signum, frame)  # stops the process until SIGCONT
+        suspend_as_textual_does(self, signum, frame)  # stops the process until SIGCONT
 
     def _on_sigcont(self, signum: int, frame: object) -> None:
         # The kernel sends SIGCONT with the SIGHUP of a hang-up: that one is no resume.
@@ -134,7 +144,7 @@ class GuardedLinuxDriver(LinuxDriver):
         if not terminal_present(self.fileno):
             self.terminal_gone()
             return
-        self._sigcont_application(signum, frame)
+        resume_as_textual_does(self, signum, frame)
 
     # -- noticing that the terminal is gone ----------------------------------------------
 
@@ -143,7 +153,7 @@ class GuardedLinuxDriver(LinuxDriver):
         super().start_application_mode()
         if not self._watching and terminal_present(self.fileno):
             self._watching = True
-            output = self._file.fileno()
+            output = driver_output(self).fileno()
             watched = {self.fileno, output} if terminal_present(output) else {self.fileno}
             threading.Thread(
                 target=self._watch_for_hangup,
@@ -187,13 +197,14 @@ class GuardedLinuxDriver(LinuxDriver):
             # RuntimeError: the loop closed in between, so the app has finished anyway.
             with contextlib.suppress(RuntimeError):
                 self._app_loop.call_soon_threadsafe(self._tell_app)
-        arm = getattr(self._app, "arm_exit_watchdog", None)
+        arm = getattr(driver_app(self), "arm_exit_watchdog", None)
         if arm is not None:
             arm(HANGUP_EXIT)
 
     def _tell_app(self) -> None:
-        handler = getattr(self._app, "on_terminal_gone", None)
+        app = driver_app(self)
+        handler = getattr(app, "on_terminal_gone", None)
         if handler is not None:
             handler()
         else:
-            self._app.exit(return_code=HANGUP_EXIT)
+            app.exit(return_code=HANGUP_EXIT)

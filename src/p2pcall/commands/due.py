@@ -6,6 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from p2pcall.domain.followups import DueItem, DueReport
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
@@ -67,7 +71,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
-def _as_text(report, within: int) -> str:  # type: ignore[no-untyped-def]
+def _as_text(report: DueReport | None, within: int) -> str:
     from p2pcall.domain.followups import CHECK_NOTICE, call_label, due_source, due_text
     from p2pcall.domain.followups import followup_title as title
 
@@ -94,10 +98,10 @@ def _as_text(report, within: int) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(lines)
 
 
-def _as_json(report, within: int) -> dict:  # type: ignore[no-untyped-def]
+def _as_json(report: DueReport | None, within: int) -> dict[str, Any]:
     from p2pcall.domain.deadlines import DeadlineInputError, get_rule
 
-    def entry(item) -> dict:  # type: ignore[no-untyped-def]
+    def entry(item: DueItem) -> dict[str, Any]:
         f = item.followup
         citation = None
         if f.rule_id:

@@ -15,8 +15,9 @@ from p2pcall.commands._records import (
     run_guarded,
     shown,
 )
+from p2pcall.domain.formats import EXPORT_FORMATS
 
-FORMATS = ("text", "markdown", "json")  # checked against the renderer's list in the tests
+FORMATS = EXPORT_FORMATS
 ALIASES = {"txt": "text", "md": "markdown"}
 
 

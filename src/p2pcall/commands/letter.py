@@ -21,9 +21,10 @@ from p2pcall.commands._records import (
     run_guarded,
     shown,
 )
+from p2pcall.domain.formats import LETTER_FORMATS
 
 KIND_CHOICES = ("confirmation", "expedited-appeal", "records-request", "complaint")
-FORMAT_CHOICES = ("text", "markdown", "pdf")
+FORMAT_CHOICES = LETTER_FORMATS
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -105,7 +106,8 @@ def _make(store, call_id: int, fmt: str, args, practice, generated_at) -> int:
                 "p2pcall: your edited text of this letter (--from-record: the draft)",
                 file=sys.stderr,
             )
-        emit(content, None, False)  # type: ignore[arg-type]
+        assert isinstance(content, str)  # a PDF without -o FILE was refused in run()
+        emit(content, None, False)
         return 0
     written = write_letter(
         store,

@@ -13,6 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from p2pcall.domain.reviewers import Reviewer
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -76,7 +80,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
-def _print(reviewers: list, as_json: bool) -> None:  # type: ignore[type-arg]
+def _print(reviewers: list[Reviewer], as_json: bool) -> None:
     from p2pcall.domain.text import one_line
 
     if as_json:

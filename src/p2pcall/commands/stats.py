@@ -16,6 +16,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from p2pcall.domain.stats import StatsReport
 
 GROUPINGS = ("insurer", "vendor", "reviewer", "criteria", "month")
 
@@ -86,17 +90,17 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
-def _print_text(report: object) -> None:
+def _print_text(report: StatsReport) -> None:
     from p2pcall.domain.stats import LEGEND, text_header, text_row
     from p2pcall.domain.text import one_line
 
     width = 28
-    title = (report.by or "all").capitalize()  # type: ignore[attr-defined]
+    title = (report.by or "all").capitalize()
     print(text_header(title, width))
-    for group in report.groups:  # type: ignore[attr-defined]
+    for group in report.groups:
         print(text_row(one_line(group.label, width - 1), group, width))
-    print(text_row("All calls", report.total, width))  # type: ignore[attr-defined]
-    total = report.total  # type: ignore[attr-defined]
+    print(text_row("All calls", report.total, width))
+    total = report.total
     print(
         f"Days to the written decision: {total.days_to_decision.days()} "
         f"({total.days_to_decision.of} calls); to promised documents: "

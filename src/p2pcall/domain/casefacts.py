@@ -1,8 +1,9 @@
 """The facts the follow-up plan is computed from, as plain values.
 
 One small frozen dataclass, filled from a call record (``facts_from_call``) or from the command
-line (``p2pcall deadlines``). The letters and the exports can use the same values: programme,
-stage, urgency, the notice's dates, and the prepared / connected / ended times of the call.
+line (``p2pcall deadlines``). What the letters ask of a case too (its plan type, review type and
+urgency as chosen on the call; adverse, urgent, concurrent) is here once: ``case_choices`` and
+``CaseTraits``, which the letters' facts (``letters.facts``) share.
 
 Pure: no Textual, no database.
 """
@@ -13,15 +14,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from p2pcall.domain.deadlines import COMMERCIAL_PLANS
 from p2pcall.domain.fields import spec_for
 from p2pcall.domain.vocab import Outcome, PlanType, ReviewType, Stage, Urgency, YesNo
 
 if TYPE_CHECKING:
     from p2pcall.domain.models import Call
 
-__all__ = ["COMMERCIAL", "CaseFacts", "facts_from_call", "local_day"]
-
-COMMERCIAL = frozenset({PlanType.ERISA, PlanType.ACA, PlanType.MARKETPLACE})
+__all__ = ["CaseFacts", "CaseTraits", "case_choices", "facts_from_call", "local_day"]
 
 # Date fields of the call, read as YYYY-MM-DD; (key, may it be after today?).
 DATE_FIELDS: tuple[tuple[str, bool], ...] = (
@@ -33,8 +33,38 @@ DATE_FIELDS: tuple[tuple[str, bool], ...] = (
 )
 
 
+class CaseTraits:
+    """What the follow-up plan and the letters both ask of a case, from its outcome, urgency
+    and review type (mixed into their dataclasses, which hold those three)."""
+
+    outcome: Outcome | None
+    urgency: Urgency | None
+    review_type: ReviewType | None
+
+    @property
+    def adverse(self) -> bool:
+        return self.outcome in (Outcome.DENIED, Outcome.PARTIAL)
+
+    @property
+    def urgent(self) -> bool:
+        return self.urgency is Urgency.URGENT
+
+    @property
+    def concurrent(self) -> bool:
+        return self.review_type is ReviewType.CONCURRENT
+
+
+def case_choices(call: Call) -> tuple[PlanType | None, ReviewType | None, Urgency | None]:
+    """The plan type, review type and urgency as chosen on the call (None: not chosen)."""
+    return (
+        PlanType.parse(call.value("plan_type")),
+        ReviewType.parse(call.value("review_type")),
+        Urgency.parse(call.value("urgency")),
+    )
+
+
 @dataclass(frozen=True)
-class CaseFacts:
+class CaseFacts(CaseTraits):
     """What the deadlines depend on. Times are aware; dates are local dates in ``tz``."""
 
     tz: str
@@ -60,19 +90,7 @@ class CaseFacts:
 
     @property
     def commercial(self) -> bool:
-        return self.plan_type in COMMERCIAL
-
-    @property
-    def adverse(self) -> bool:
-        return self.outcome in (Outcome.DENIED, Outcome.PARTIAL)
-
-    @property
-    def urgent(self) -> bool:
-        return self.urgency is Urgency.URGENT
-
-    @property
-    def concurrent(self) -> bool:
-        return self.review_type is ReviewType.CONCURRENT
+        return self.plan_type in COMMERCIAL_PLANS
 
     @property
     def clinical_first(self) -> bool:
@@ -120,7 +138,7 @@ def facts_from_call(call: Call, *, now: datetime) -> CaseFacts:
             f"Denial received ({received.isoformat()}) is before the date on the notice "
             f"({dated.isoformat()}). Check both dates."
         )
-    plan = PlanType.parse(call.value("plan_type"))
+    plan, review_type, urgency = case_choices(call)
     if plan is None:
         problems.append(
             "No plan type: appeal and review deadlines depend on it. Press e to set it "
@@ -128,10 +146,10 @@ def facts_from_call(call: Call, *, now: datetime) -> CaseFacts:
         )
     return CaseFacts(
         tz=call.tz,
-        plan_type=plan,  # type: ignore[arg-type]
-        review_type=ReviewType.parse(call.value("review_type")),  # type: ignore[arg-type]
-        urgency=Urgency.parse(call.value("urgency")),  # type: ignore[arg-type]
-        stage=Stage.parse(call.value("stage")),  # type: ignore[arg-type]
+        plan_type=plan,
+        review_type=review_type,
+        urgency=urgency,
+        stage=Stage.parse(call.value("stage")),
         outcome=call.outcome,
         notice_dated=dated,
         notice_received=received,

@@ -48,8 +48,3 @@ def correctable(notes: Iterable[Note]) -> list[Note]:
     superseded = corrected_ids(notes)
     current = [n for n in notes if n.id not in superseded]
     return sorted(current, key=lambda n: (n.saved_at, n.id), reverse=True)
-
-
-def addendum_line(note: Note) -> str:
-    """How an addendum's reason reads wherever the note is shown or exported."""
-    return f"{ADDENDUM_LABEL}: {note.reason}" if note.reason else ""

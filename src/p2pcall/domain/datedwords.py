@@ -22,8 +22,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from p2pcall.domain.deadlines import add_business_days
+
+if TYPE_CHECKING:
+    import pendulum
 
 __all__ = ["DatedPhrase", "find_dated_phrases"]
 
@@ -129,7 +133,9 @@ def find_dated_phrases(text: str, said_at: datetime, tz: str) -> list[DatedPhras
     return sorted(found, key=lambda p: p.due)
 
 
-def _read(kind: str, match: re.Match[str], anchor, tz: str) -> DatedPhrase | None:
+def _read(
+    kind: str, match: re.Match[str], anchor: pendulum.DateTime, tz: str
+) -> DatedPhrase | None:
     words = match.group(0).strip()
     today: date = anchor.date()
     if kind == "iso":

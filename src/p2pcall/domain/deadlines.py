@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
+from p2pcall.domain.timefmt import end_of_day
 from p2pcall.domain.vocab import LabelledEnum, PlanType, ReviewType, Urgency
 
 if TYPE_CHECKING:
@@ -39,7 +40,6 @@ __all__ = [
     "Clock",
     "Deadline",
     "DeadlineInputError",
-    "DeadlineOverride",
     "MissingPlanTypeError",
     "NaiveDatetimeError",
     "PriorClock",
@@ -48,11 +48,13 @@ __all__ = [
     "StartEvent",
     "StartInFutureError",
     "UnknownTimeZoneError",
+    "UserDate",
     "add_business_days",
     "add_months_or_next_first",
     "applicable_rules",
     "compute_deadline",
     "get_rule",
+    "user_date_reason",
 ]
 
 # Upper bound on a user-entered business-day window: insurer windows are a few days, so a
@@ -185,7 +187,7 @@ class Rule:
 _ALL_PLANS = frozenset(PlanType)
 # 29 CFR 2560.503-1 binds ERISA plans; 45 CFR 147.136(b) applies it to non-grandfathered group
 # and individual coverage, which includes marketplace plans.
-_COMMERCIAL = frozenset({PlanType.ERISA, PlanType.ACA, PlanType.MARKETPLACE})
+COMMERCIAL_PLANS = frozenset({PlanType.ERISA, PlanType.ACA, PlanType.MARKETPLACE})
 # Marketplace initial decisions have their own rows below (the design table lists them apart).
 _ERISA_ACA = frozenset({PlanType.ERISA, PlanType.ACA})
 _MA = frozenset({PlanType.MEDICARE_ADVANTAGE})
@@ -244,7 +246,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="internal_appeal_filing",
         title="File the internal appeal",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_DETERMINATIONS,
         urgencies=_ANY_URGENCY,
         clock=Clock.CALENDAR_DAYS,
@@ -285,7 +287,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="initial_decision_post_service",
         title="Plan decides a post-service claim",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_POST_SERVICE,
         urgencies=_ANY_URGENCY,  # post-service claims are never urgent; do not hide the rule
         clock=Clock.CALENDAR_DAYS,
@@ -300,7 +302,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="concurrent_extension_decision",
         title="Plan decides an urgent request to extend ongoing care",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=frozenset({ReviewType.CONCURRENT}),
         urgencies=_URGENT,
         clock=Clock.HOURS,
@@ -313,7 +315,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="internal_appeal_decision_urgent",
         title="Plan decides an urgent appeal",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_APPEAL_PRE,
         urgencies=_URGENT,
         clock=Clock.HOURS,
@@ -325,7 +327,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="internal_appeal_decision_pre_service",
         title="Plan decides a pre-service appeal",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_APPEAL_PRE,
         urgencies=_STANDARD,
         clock=Clock.CALENDAR_DAYS,
@@ -337,7 +339,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="internal_appeal_decision_post_service",
         title="Plan decides a post-service appeal",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_APPEAL_POST,
         urgencies=_ANY_URGENCY,
         clock=Clock.CALENDAR_DAYS,
@@ -349,7 +351,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="external_review_request",
         title="Ask for external review",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_ALL_REVIEWS,
         urgencies=_ANY_URGENCY,
         clock=Clock.MONTHS,
@@ -364,7 +366,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="external_review_decision_standard",
         title="Independent reviewer decides a standard external review",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_ALL_REVIEWS,
         urgencies=_STANDARD,
         clock=Clock.CALENDAR_DAYS,
@@ -376,7 +378,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="external_review_decision_expedited",
         title="Independent reviewer decides an expedited external review",
-        plan_types=_COMMERCIAL,
+        plan_types=COMMERCIAL_PLANS,
         review_types=_ALL_REVIEWS,
         urgencies=_URGENT,
         clock=Clock.HOURS,
@@ -713,26 +715,42 @@ def _coerce(enum: type[_E], value: _E | str, what: str) -> _E:
 # Computed deadlines and user overrides.
 
 
+REASON_NEEDED = (
+    "Say why you change the computed date (for example: 'notice gives 12 May'); "
+    "it is kept beside it."
+)
+
+
+def user_date_reason(due: datetime | None, computed: datetime | None, reason: str | None) -> str:
+    """The reason for a date the user set, stripped. A date that replaces a computed one (a
+    rule's) needs a reason, so the record says why; the computed date is kept beside it."""
+    reason = (reason or "").strip()
+    if due is not None and computed is not None and not reason:
+        raise DeadlineInputError(REASON_NEEDED)
+    return reason
+
+
 @dataclass(frozen=True, slots=True)
-class DeadlineOverride:
-    """A date the user set instead of the computed one, and why (kept beside the computed date)."""
+class UserDate:
+    """A due date the user set for a follow-up, and why (the reason may be empty only where
+    there is no computed date: see `user_date_reason`)."""
 
     due: datetime
-    reason: str
+    reason: str = ""
 
     def __post_init__(self) -> None:
-        _require_aware(self.due, "The override date")
-        reason = (self.reason or "").strip()
-        if not reason:
-            raise DeadlineInputError(
-                "Say why you are changing the date (for example: 'notice gives 12 May')."
-            )
-        object.__setattr__(self, "reason", reason)
+        _require_aware(self.due, "The due date")
+        object.__setattr__(self, "reason", (self.reason or "").strip())
+
+    @classmethod
+    def on_day(cls, day: date, tz: str, reason: str = "") -> UserDate:
+        """A bare date: the day runs out at 23:59:59 local time."""
+        return cls(end_of_day(day, tz), reason)
 
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
-    """A computed due moment with the rule behind it; ``effective_due`` honours an override."""
+    """A computed due moment with the rule behind it."""
 
     rule: Rule
     start: datetime  # the start event, in the practice's time zone
@@ -740,7 +758,6 @@ class Deadline:
     amount: int  # the clock length actually applied (e.g. 14 or 7 days)
     tz: str
     reminder: str
-    override: DeadlineOverride | None = field(default=None)
 
     @property
     def citation(self) -> str:
@@ -749,28 +766,6 @@ class Deadline:
     @property
     def clock_text(self) -> str:
         return self.rule.clock_text(self.amount)
-
-    @property
-    def is_overridden(self) -> bool:
-        return self.override is not None
-
-    @property
-    def effective_due(self) -> datetime:
-        return self.override.due if self.override is not None else self.due
-
-    def with_override(self, due: date | datetime, reason: str) -> Deadline:
-        """A copy carrying the user's date; a bare date means 23:59:59 local on that day."""
-        import pendulum
-
-        if not isinstance(due, datetime):
-            due = _end_of_day(due, self.tz)
-        else:
-            _require_aware(due, "The override date")
-            due = pendulum.instance(due).in_timezone(self.tz)
-        return replace(self, override=DeadlineOverride(due=due, reason=reason))
-
-    def without_override(self) -> Deadline:
-        return replace(self, override=None)
 
 
 def compute_deadline(
@@ -810,11 +805,11 @@ def compute_deadline(
         # Elapsed time: add in UTC so a daylight-saving change cannot stretch or shrink it.
         due = local_start.in_timezone("UTC").add(hours=amount).in_timezone(zone)
     elif rule.clock is Clock.CALENDAR_DAYS:
-        due = _end_of_day(start_day + timedelta(days=amount), zone)
+        due = end_of_day(start_day + timedelta(days=amount), zone)
     elif rule.clock is Clock.MONTHS:
-        due = _end_of_day(add_months_or_next_first(start_day, amount), zone)
+        due = end_of_day(add_months_or_next_first(start_day, amount), zone)
     else:
-        due = _end_of_day(add_business_days(start_day, amount, holidays), zone)
+        due = end_of_day(add_business_days(start_day, amount, holidays), zone)
 
     return Deadline(
         rule=rule,
@@ -881,12 +876,6 @@ def _reminder(rule: Rule, local_start: DateTime) -> str:
         f"{local_start.format('D MMM YYYY')} ({rule.citation}). Check the date on the notice; "
         "if it gives a different date, override this one and say why."
     )
-
-
-def _end_of_day(day: date, zone: str) -> DateTime:
-    import pendulum
-
-    return pendulum.datetime(day.year, day.month, day.day, 23, 59, 59, tz=zone)
 
 
 def _zone_name(tz: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from p2pcall.domain.vocab import (
     CriteriaSet,
@@ -64,8 +65,8 @@ class FieldSpec:
         return value
 
 
-def _f(key: str, label: str, group: Group, **kw: object) -> FieldSpec:
-    return FieldSpec(key, label, group, **kw)  # type: ignore[arg-type]
+def _f(key: str, label: str, group: Group, **kw: Any) -> FieldSpec:
+    return FieldSpec(key, label, group, **kw)
 
 
 INFO, A, B, C, D, E, F, G = (Group(g) for g in ("info", "A", "B", "C", "D", "E", "F", "G"))

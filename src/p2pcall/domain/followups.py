@@ -15,14 +15,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from p2pcall.domain.deadlines import DeadlineInputError, Rule, get_rule
+from p2pcall.domain.deadlines import COMMERCIAL_PLANS, DeadlineInputError, Rule, get_rule
 from p2pcall.domain.fields import spec_for
 from p2pcall.domain.planner import Suggestion
 from p2pcall.domain.text import one_line
+from p2pcall.domain.timefmt import end_of_day, utc_offset
 from p2pcall.domain.vocab import (
     DocStatus,
     FollowUpAction,
-    FollowUpStatus,
     NoteKind,
     PlanType,
     YesNo,
@@ -49,7 +49,6 @@ __all__ = [
 CHECK_NOTICE = "Check the date on the notice: it wins over this advice."
 PROMISED_REASON = "Date the reviewer promised on the call (section G)"
 
-_COMMERCIAL = frozenset({PlanType.ERISA, PlanType.ACA, PlanType.MARKETPLACE})
 # (status field, "by when" field) of each document asked for in section G.
 DOCUMENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("doc_decision", "doc_decision_by"),
@@ -96,13 +95,6 @@ def parse_typed_date(
     return parsed
 
 
-def end_of_day(day: date, tz: str) -> datetime:
-    """23:59:59 local time on ``day``: the moment a date-only due date runs out."""
-    import pendulum
-
-    return pendulum.datetime(day.year, day.month, day.day, 23, 59, 59, tz=tz)
-
-
 def _start_of_day(day: date, tz: str) -> datetime:
     import pendulum
 
@@ -133,7 +125,7 @@ def rule_for_action(action: FollowUpAction, plan_type: PlanType | None) -> Rule 
     facts = CaseFacts(tz="UTC", plan_type=plan_type)
     if action in (FollowUpAction.INTERNAL_APPEAL, FollowUpAction.NECESSITY_LETTER):
         return filing_rule(facts)
-    if action is FollowUpAction.EXTERNAL_REVIEW and plan_type in _COMMERCIAL:
+    if action is FollowUpAction.EXTERNAL_REVIEW and plan_type in COMMERCIAL_PLANS:
         return get_rule("external_review_request")
     return None
 
@@ -404,10 +396,6 @@ def due_source(followup: FollowUp) -> str:
     return "; ".join(parts)
 
 
-def is_open(followup: FollowUp) -> bool:
-    return followup.status is FollowUpStatus.PLANNED
-
-
 # --------------------------------------------------------------------------------------------
 # What is saved, and what is due across calls.
 
@@ -509,8 +497,7 @@ def due_text(due: datetime, tz: str) -> str:
     import pendulum
 
     local = pendulum.instance(due).in_timezone(tz)
-    offset = local.strftime("%z")
-    return local.strftime("%a %d %b %Y %H:%M ") + f"{offset[:3]}:{offset[3:]}"
+    return local.strftime("%a %d %b %Y %H:%M ") + utc_offset(local)
 
 
 def call_label(call_id: int, patient_ref: str, insurer: str) -> str:

@@ -23,10 +23,6 @@ class Call:
     chain_head: str | None = None  # SHA-256 hash-chain head, fixed when finalized
 
     @property
-    def in_progress(self) -> bool:
-        return self.ended_at is None
-
-    @property
     def finalized(self) -> bool:
         return self.finalized_at is not None
 

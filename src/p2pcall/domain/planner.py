@@ -31,6 +31,7 @@ from p2pcall.domain.deadlines import (
     compute_deadline,
     get_rule,
 )
+from p2pcall.domain.timefmt import end_of_day
 from p2pcall.domain.vocab import FollowUpAction, PlanType, ReviewType, Stage
 
 __all__ = [
@@ -207,12 +208,6 @@ def _start_of_day(day: date, tz: str) -> datetime:
     return pendulum.datetime(day.year, day.month, day.day, tz=tz)
 
 
-def _end_of_day(day: date, tz: str) -> datetime:
-    import pendulum
-
-    return pendulum.datetime(day.year, day.month, day.day, 23, 59, 59, tz=tz)
-
-
 def _start(rule: Rule, facts: CaseFacts, now: datetime) -> tuple[datetime | None, str]:
     """When the rule's clock starts for this call, or None and what is missing."""
     tz = facts.tz
@@ -282,7 +277,7 @@ class _Builder:
         """Same day for urgent or concurrent care; earlier when the reviewer's window is."""
         if not self.facts.clinical_first:
             return None, ""
-        same_day = _end_of_day(self.call_day, self.facts.tz)
+        same_day = end_of_day(self.call_day, self.facts.tz)
         window = self.facts.reviewer_window
         if window is not None and window < same_day:
             return window, "the reviewer's window closes first"
@@ -360,7 +355,7 @@ def _before_the_call(b: _Builder) -> None:
         return
     rule = get_rule("p2p_request_window")
     if facts.p2p_request_by is not None:
-        due = _end_of_day(facts.p2p_request_by, facts.tz)
+        due = end_of_day(facts.p2p_request_by, facts.tz)
         b.items.append(
             Suggestion(
                 FollowUpAction.REQUEST_P2P,

@@ -20,7 +20,7 @@ class Section(StrEnum):
         return SECTION_INFO[self]
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # str.title() is never used on a Section
         return f"{self.value}. {self.info.title}"
 
     def step(self, offset: int) -> Section:

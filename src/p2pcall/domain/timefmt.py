@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pendulum
 
 
 def now_utc() -> datetime:
@@ -26,12 +30,25 @@ def local_zone_notice() -> str | None:
     return resolve_local_zone().notice
 
 
-def to_local(moment: datetime, tz: str | None = None) -> datetime:
+def to_local(moment: datetime, tz: str | None = None) -> pendulum.DateTime:
     import pendulum
 
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are ambiguous and never enter the record")
     return pendulum.instance(moment).in_timezone(tz or local_tz_name())
+
+
+def end_of_day(day: date, tz: str) -> pendulum.DateTime:
+    """23:59:59 local time on ``day``: the moment a date-only due date runs out."""
+    import pendulum
+
+    return pendulum.datetime(day.year, day.month, day.day, 23, 59, 59, tz=tz)
+
+
+def utc_offset(local: datetime) -> str:
+    """The offset of an aware local time as it is shown everywhere: -05:00, +05:30."""
+    offset = local.strftime("%z")
+    return f"{offset[:3]}:{offset[3:]}"
 
 
 def clock_time(moment: datetime, tz: str | None = None) -> str:
@@ -42,12 +59,7 @@ def clock_time(moment: datetime, tz: str | None = None) -> str:
 def stamp(moment: datetime, tz: str | None = None) -> str:
     """Unambiguous local time for lists and exports: 2026-11-23 14:02:11 -05:00."""
     local = to_local(moment, tz)
-    return (
-        local.strftime("%Y-%m-%d %H:%M:%S ")
-        + local.strftime("%z")[:3]
-        + ":"
-        + local.strftime("%z")[3:]
-    )
+    return local.strftime("%Y-%m-%d %H:%M:%S ") + utc_offset(local)
 
 
 def shown_seconds_between(start: datetime, end: datetime) -> int:

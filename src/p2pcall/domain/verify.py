@@ -205,21 +205,6 @@ class LineDifference:
     expected: str  # what the database renders there, made visible and cut
 
 
-def first_difference(found: str, expected: str) -> LineDifference | None:
-    """The first line where the file differs from the rendering from the database."""
-    found_lines = found.split("\n")
-    expected_lines = expected.split("\n")
-    for number, (mine, theirs) in enumerate(zip(found_lines, expected_lines, strict=False), 1):
-        if mine != theirs:
-            return LineDifference(number, _quote(mine), _quote(theirs))
-    if len(found_lines) != len(expected_lines):
-        number = min(len(found_lines), len(expected_lines)) + 1
-        extra = found_lines[number - 1] if len(found_lines) >= number else "(end of file)"
-        wanted = expected_lines[number - 1] if len(expected_lines) >= number else "(end of file)"
-        return LineDifference(number, _quote(extra), _quote(wanted))
-    return None
-
-
 def first_json_difference(found: object, expected: object, path: str = "") -> str | None:
     """Where two JSON documents first differ, as a path (`notes[0].text`), or None."""
     where = path or "(top level)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
 
 
 class LabelledEnum(StrEnum):
@@ -10,14 +11,16 @@ class LabelledEnum(StrEnum):
 
     label: str
 
-    def __new__(cls, value: str, label: str) -> LabelledEnum:
+    # `label` has a default only for the type checker: it reads `Kind("quote")` (a lookup by value,
+    # which never calls this) as a call of this method. Every member gives its label.
+    def __new__(cls, value: str, label: str = "") -> LabelledEnum:
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label
         return member
 
     @classmethod
-    def parse(cls, value: str | None) -> LabelledEnum | None:
+    def parse(cls, value: str | None) -> Self | None:
         """The member for a stored value, or None for empty or unknown values."""
         if not value:
             return None

@@ -27,16 +27,26 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, RadioButton, RadioSet, Static
 
 from p2pcall import queries
-from p2pcall.domain.text import one_line
+from p2pcall.domain.formats import EXPORT_FORMATS
 from p2pcall.exportfile import default_export_path, synced_folder_hint
 from p2pcall.host import host
+from p2pcall.screens.file_dialog import (
+    PRIVATE_FILE,
+    follow_suggested,
+    format_buttons,
+    format_choices,
+    notify_written,
+    show_status,
+    stepped,
+    typed_path,
+)
 from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
 
 if TYPE_CHECKING:
     from p2pcall.queries import Job
 
-FORMAT_CHOICES = (("text", "Plain text"), ("markdown", "Markdown"), ("json", "JSON"))
+FORMAT_CHOICES = format_choices(EXPORT_FORMATS)
 
 
 def export_job(
@@ -113,10 +123,7 @@ class ExportScreen(ModalScreen[Path | None]):
             )
             yield Static(Content("Format (\u2191\u2193) and redaction (Ctrl+R):"), classes="hint")
             yield RadioSet(
-                *[
-                    RadioButton(label, value=(fmt == self.kind), id=f"format-{fmt}")
-                    for fmt, label in FORMAT_CHOICES
-                ],
+                *format_buttons(FORMAT_CHOICES, self.kind, "format-"),
                 id="export-format",
                 compact=True,
             )
@@ -137,8 +144,7 @@ class ExportScreen(ModalScreen[Path | None]):
     # -- choices --------------------------------------------------------------------------
 
     def action_format(self, step: int) -> None:
-        kinds = [fmt for fmt, _label in FORMAT_CHOICES]
-        chosen = kinds[(kinds.index(self.kind) + step) % len(kinds)]
+        chosen = stepped(FORMAT_CHOICES, self.kind, step)
         self.query_one(f"#format-{chosen}", RadioButton).value = True  # RadioSet.Changed follows
 
     def action_redact(self) -> None:
@@ -157,9 +163,7 @@ class ExportScreen(ModalScreen[Path | None]):
     def _follow_default(self) -> None:
         """A path the user has not edited follows the format and redaction choices."""
         field = self.query_one("#export-path", Input)
-        if Path(field.value).expanduser() == self._suggested:
-            self._suggested = self._default_path()
-            field.value = str(self._suggested)
+        self._suggested = follow_suggested(field, self._suggested, self._default_path())
         self._show_hint()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -171,19 +175,15 @@ class ExportScreen(ModalScreen[Path | None]):
         self.action_write()
 
     def _status(self, text: str, level: str = "") -> None:
-        status = self.query_one("#export-status", Static)
-        status.update(Content(one_line(text)))  # paths can hold anything, even escapes
-        status.set_class(level == "error", "-error")
-        status.set_class(level == "warning", "-warning")
+        show_status(self.query_one("#export-status", Static), text, level)
 
     def _show_hint(self) -> None:
         path = self._path()
         hint = synced_folder_hint(path) if path else None
-        self._status(hint or "Readable by you only (0600).", "warning" if hint else "")
+        self._status(hint or PRIVATE_FILE, "warning" if hint else "")
 
     def _path(self) -> Path | None:
-        value = self.query_one("#export-path", Input).value.strip()
-        return Path(value).expanduser() if value else None
+        return typed_path(self.query_one("#export-path", Input))
 
     # -- writing --------------------------------------------------------------------------
 
@@ -221,9 +221,7 @@ class ExportScreen(ModalScreen[Path | None]):
         elif status == "error":
             self._status(detail, "error")
         else:
-            self.app.notify(
-                f"Saved to {one_line(detail)}", title="Export written", timeout=8, markup=False
-            )
+            notify_written(self.app, "Export written", detail)
             self.dismiss(Path(detail))
 
     def action_cancel(self) -> None:

@@ -18,15 +18,25 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, RadioButton, RadioSet, Static
 
 from p2pcall import queries
-from p2pcall.domain.text import one_line
+from p2pcall.domain.formats import LETTER_FORMATS
 from p2pcall.host import host
+from p2pcall.screens.file_dialog import (
+    PRIVATE_FILE,
+    follow_suggested,
+    format_buttons,
+    format_choices,
+    notify_written,
+    show_status,
+    stepped,
+    typed_path,
+)
 from p2pcall.widgets.keybar import KeyBar
 from p2pcall.widgets.literal import LiteralInput
 
 if TYPE_CHECKING:
     from p2pcall.domain.letters import Practice
 
-FORMAT_CHOICES = (("text", "Plain text"), ("markdown", "Markdown"), ("pdf", "PDF"))
+FORMAT_CHOICES = format_choices(LETTER_FORMATS)
 
 
 class LetterFileScreen(ModalScreen[Any]):
@@ -91,24 +101,20 @@ class LetterFileScreen(ModalScreen[Any]):
                 classes="section-title",
             )
             yield RadioSet(
-                *[
-                    RadioButton(label, value=(fmt == self.fmt), id=f"letter-format-{fmt}")
-                    for fmt, label in FORMAT_CHOICES
-                ],
+                *format_buttons(FORMAT_CHOICES, self.fmt, "letter-format-"),
                 id="letter-format",
                 compact=True,
             )
             yield Static(Content("File (Enter or Ctrl+S writes it):"), classes="hint")
             yield LiteralInput(str(self._suggested), id="letter-path", compact=True)
-            yield Static(Content("Readable by you only (0600)."), id="letter-file-status")
+            yield Static(Content(PRIVATE_FILE), id="letter-file-status")
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#letter-path", Input).focus()
 
     def action_format(self, step: int) -> None:
-        kinds = [fmt for fmt, _ in FORMAT_CHOICES]
-        chosen = kinds[(kinds.index(self.fmt) + step) % len(kinds)]
+        chosen = stepped(FORMAT_CHOICES, self.fmt, step)
         # Now, not when RadioSet.Changed arrives: Down Down Enter in one burst means PDF.
         self._set_format(chosen)
         self.query_one(f"#letter-format-{chosen}", RadioButton).value = True
@@ -122,35 +128,30 @@ class LetterFileScreen(ModalScreen[Any]):
             return
         self.fmt = fmt
         field = self.query_one("#letter-path", Input)
-        if Path(field.value).expanduser() == self._suggested:
-            self._suggested = self._default()
-            field.value = str(self._suggested)
+        self._suggested = follow_suggested(field, self._suggested, self._default())
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._confirm = None
         from p2pcall.exportfile import synced_folder_hint
 
-        value = event.value.strip()
-        hint = synced_folder_hint(Path(value).expanduser()) if value else None
-        self._message(hint or "Readable by you only (0600).", error=bool(hint))
+        path = typed_path(event.input)
+        hint = synced_folder_hint(path) if path else None
+        self._message(hint or PRIVATE_FILE, error=bool(hint))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_write()
 
     def _message(self, text: str, *, error: bool = False) -> None:
-        status = self.query_one("#letter-file-status", Static)
-        status.update(Content(one_line(text)))
-        status.set_class(error, "-error")
+        show_status(self.query_one("#letter-file-status", Static), text, "error" if error else "")
 
     def action_write(self) -> None:
         if self.busy:
             return
-        value = self.query_one("#letter-path", Input).value.strip()
-        if not value:
+        path = typed_path(self.query_one("#letter-path", Input))
+        if path is None:
             self._message("Give a file name.", error=True)
             return
-        path = Path(value).expanduser()
         force = self._confirm == path
         if path.exists() and not force:
             self._confirm = path
@@ -175,9 +176,7 @@ class LetterFileScreen(ModalScreen[Any]):
         if status != "ok":
             self._message(str(detail), error=True)
             return
-        self.app.notify(
-            f"Saved to {one_line(detail.path)}", title="Letter written", timeout=8, markup=False
-        )
+        notify_written(self.app, "Letter written", detail.path)
         self.dismiss(detail)
 
     def action_cancel(self) -> None:

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from p2pcall.domain.deadlines import DeadlineInputError, UserDate, user_date_reason
 from p2pcall.domain.fields import spec_for
 from p2pcall.domain.followups import (
     CHECK_NOTICE,
@@ -27,7 +28,6 @@ from p2pcall.domain.followups import (
     Suggestion,
     WrapUpPlan,
     due_text,
-    end_of_day,
     parse_typed_date,
     suggest_followups,
 )
@@ -60,14 +60,6 @@ DEADLINE_FIELDS = (
 # beside it (" law Wed 19 May": 16), scrollbar.
 LINE_EXTRAS = 4 + 1 + 10 + 1 + 16 + 2
 MIN_TITLE_WIDTH = 20
-
-
-class UserDate:
-    """A date the user set for one checklist line, and why."""
-
-    def __init__(self, due: datetime, reason: str) -> None:
-        self.due = due
-        self.reason = reason
 
 
 class WrapUpScreen(Screen[None]):
@@ -552,11 +544,15 @@ class DueDateScreen(ModalScreen[UserDate | str | None]):
         if day is None:
             self.dismiss("clear")
             return
-        if self.suggestion.deadline is not None and not reason:
-            error.update(Content("Say why you change the computed date (it is kept beside it)."))
+        user = UserDate.on_day(day, self.tz, reason or "date set by you")
+        computed = self.suggestion.deadline
+        try:
+            user_date_reason(user.due, computed.due if computed else None, reason)
+        except DeadlineInputError as exc:
+            error.update(Content(str(exc)))
             self.query_one("#due-reason", Input).focus()
             return
-        self.dismiss(UserDate(end_of_day(day, self.tz), reason or "date set by you"))
+        self.dismiss(user)
 
 
 class DeadlineFieldsScreen(ModalScreen[None]):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from p2pcall.domain.deadlines import DeadlineInputError, user_date_reason
 from p2pcall.domain.followups import PlannedFollowUp
 from p2pcall.domain.models import FollowUp
 from p2pcall.domain.timefmt import now_utc
@@ -72,11 +73,6 @@ class FollowUpsMixin:
     def add_followup(self, call_id: int, planned: PlannedFollowUp) -> FollowUp:
         return self.add_followups(call_id, [planned])[0]
 
-    def update_followup_note(self, followup_id: int, note: str) -> FollowUp:
-        if len(note) > MAX_NOTE:
-            raise _store_error(f"A follow-up note is kept under {MAX_NOTE} characters.")
-        return self._change(followup_id, note=note)
-
     def mark_followup_done(self, followup_id: int, at: datetime | None = None) -> FollowUp:
         """Done, with the time it was marked (now unless given).
 
@@ -108,14 +104,9 @@ class FollowUpsMixin:
         A reason is required when it replaces a computed date, so the record says why.
         """
         _require_aware(due, "The new due date")
-        reason = reason.strip()
         with self._session() as session:
             row = _row(session, followup_id)
-            if due is not None and row.computed_due is not None and not reason:
-                raise _store_error(
-                    "Say why you are changing the computed date (for example: "
-                    "'notice gives 12 May')."
-                )
+            reason = _reason(due, row.computed_due, reason)
             row.due_override = due
             row.override_reason = reason if due is not None else ""
             session.add(row)
@@ -157,14 +148,16 @@ def _date_waiting_chases(session: Session, sent: FollowUpRow, at: datetime) -> N
 def _check_planned(item: PlannedFollowUp) -> None:
     _require_aware(item.computed_due, "The computed due date")
     _require_aware(item.due_override, "The due date")
-    if (
-        item.due_override is not None
-        and item.computed_due is not None
-        and not item.override_reason.strip()
-    ):
-        raise _store_error("Say why you are changing the computed date.")
+    _reason(item.due_override, item.computed_due, item.override_reason)
     if len(item.note) > MAX_NOTE:
         raise _store_error(f"A follow-up note is kept under {MAX_NOTE} characters.")
+
+
+def _reason(due: datetime | None, computed: datetime | None, reason: str) -> str:
+    try:
+        return user_date_reason(due, computed, reason)
+    except DeadlineInputError as exc:
+        raise _store_error(str(exc)) from None
 
 
 def _row(session: Session, followup_id: int) -> FollowUpRow:

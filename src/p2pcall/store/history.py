@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from p2pcall.domain.history import UNFINISHED, HistoryFilter, snippet, utc_bounds
 from p2pcall.domain.models import CallSummary, HistoryEntry, HistoryPage, SearchMatch
@@ -141,7 +141,7 @@ def _summary(row: tuple[Any, ...]) -> CallSummary:
         created_at=datetime.fromisoformat(created),
         started_at=_time(started),
         ended_at=_time(ended),
-        outcome=cast("Outcome | None", Outcome.parse(outcome)),
+        outcome=Outcome.parse(outcome),
         patient_ref=patient or "",
         insurer=insurer or "",
         review_type=review or "",

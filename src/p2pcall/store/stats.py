@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from p2pcall.domain.history import HistoryFilter
@@ -311,9 +311,3 @@ def _grouped(rows: list[tuple[Any, ...]], index: int, by: str) -> list[GroupStat
         for row in rows
         if row[0] == _GROUP and row[1] == index
     ]
-
-
-def stats_filter(
-    tz: str, *, since: date | None = None, until: date | None = None, insurer: str = ""
-) -> HistoryFilter:
-    return HistoryFilter(insurer=insurer, since=since, until=until, tz=tz)

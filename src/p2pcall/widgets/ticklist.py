@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.segment import Segment
 from textual.strip import Strip
 from textual.widgets import SelectionList
-from textual.widgets._toggle_button import ToggleButton  # the box glyphs SelectionList draws
+
+from p2pcall.textual_compat import toggle_box_inner
 
 TICKED = "X"
 UNTICKED = " "
@@ -19,7 +20,7 @@ class TickList(SelectionList[str]):
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
         segments = list(strip)
-        if len(segments) < 4 or segments[1].text != ToggleButton.BUTTON_INNER:
+        if len(segments) < 4 or segments[1].text != toggle_box_inner():
             return strip  # past the last option: no box on this line
         _x, scroll_y = self.scroll_offset
         option = self.get_option_at_index(scroll_y + y)

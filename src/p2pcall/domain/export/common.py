@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from p2pcall.domain.deadlines import DeadlineInputError, get_rule
 from p2pcall.domain.fields import FIELDS, FieldSpec, Group, fields_for
+from p2pcall.domain.formats import EXPORT_FORMATS
 from p2pcall.domain.models import Call, CallRecord, FollowUp, Note
 from p2pcall.domain.sections import Section
 from p2pcall.domain.text import visible
@@ -22,7 +23,7 @@ from p2pcall.domain.vocab import NoteKind
 
 # Bump when the output of any renderer changes, so verify can tell "edited" from "older p2pcall".
 EXPORT_FORMAT_VERSION = 1
-FORMATS = ("text", "markdown", "json")
+FORMATS = EXPORT_FORMATS
 
 REDACTED = "[redacted]"
 DECLINED = "declined to give"

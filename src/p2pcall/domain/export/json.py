@@ -47,11 +47,11 @@ def build_document(record: CallRecord, generated_at: datetime, redact: bool) -> 
             }
         )
     notes = []
-    for view in c.note_views(record):
-        note = view.note
+    for note_view in c.note_views(record):
+        note = note_view.note
         notes.append(
             {
-                "number": view.number,
+                "number": note_view.number,
                 "id": note.id,
                 "section": note.section.value,
                 "section_title": note.section.title,
@@ -62,13 +62,13 @@ def build_document(record: CallRecord, generated_at: datetime, redact: bool) -> 
                 "saved_at": c.local_iso(note.saved_at, tz),
                 "late": note.late,
                 "late_reason": note.reason if note.late else None,
-                "corrects_note_number": view.corrects_number,
-                "corrected_by_note_numbers": list(view.corrected_by),
+                "corrects_note_number": note_view.corrects_number,
+                "corrected_by_note_numbers": list(note_view.corrected_by),
             }
         )
     followups = []
-    for view in c.followup_views(record):
-        fu = view.followup
+    for followup_view in c.followup_views(record):
+        fu = followup_view.followup
         followups.append(
             {
                 "id": fu.id,
@@ -79,8 +79,8 @@ def build_document(record: CallRecord, generated_at: datetime, redact: bool) -> 
                 "created_at": c.local_iso(fu.created_at, tz),
                 "due": c.local_iso(fu.due, tz),
                 "rule_id": fu.rule_id,
-                "rule": view.rule_title or None,
-                "rule_citation": view.citation or None,
+                "rule": followup_view.rule_title or None,
+                "rule_citation": followup_view.citation or None,
                 "computed_due": c.local_iso(fu.computed_due, tz),
                 "due_override": c.local_iso(fu.due_override, tz),
                 "override_reason": fu.override_reason if fu.due_override else None,

@@ -57,7 +57,8 @@ def loads_strict(text: str) -> Any:
 @cache
 def export_schema() -> dict[str, Any]:
     source = resources.files("p2pcall.domain.export").joinpath("record.schema.json")
-    return json.loads(source.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(source.read_text(encoding="utf-8"))
+    return schema
 
 
 _TYPES: dict[str, Any] = {

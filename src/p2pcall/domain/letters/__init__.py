@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from p2pcall.domain.formats import LETTER_FORMATS
 from p2pcall.domain.letters.facts import LetterFacts, facts_from
 from p2pcall.domain.letters.kinds import BUILDERS, LetterUnavailable, complaint_grounds
 from p2pcall.domain.letters.model import Letter, plain_to_markdown, render_markdown, render_text
@@ -50,7 +51,7 @@ KINDS: dict[str, tuple[str, str]] = {
         "to the regulator: reviewer not qualified, unnamed, or no criterion",
     ),
 }
-FORMATS = ("text", "markdown", "pdf")
+FORMATS = LETTER_FORMATS
 SUFFIXES = {"text": ".txt", "markdown": ".md", "pdf": ".pdf"}
 
 

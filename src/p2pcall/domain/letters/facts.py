@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from p2pcall.domain.casefacts import CaseTraits, case_choices
 from p2pcall.domain.fields import spec_for
 from p2pcall.domain.models import CallRecord
 from p2pcall.domain.sections import Section
@@ -63,7 +64,7 @@ REVIEWER_ITEMS = (
 
 
 @dataclass
-class LetterFacts:
+class LetterFacts(CaseTraits):
     call_id: int
     tz: str
     started_at: datetime | None  # connected: the reviewer on the line (a prepared call has none)
@@ -95,24 +96,12 @@ class LetterFacts:
         return key in self.declined and not self.has(key)
 
     def yes_no(self, key: str) -> YesNo | None:
-        return YesNo.parse(self.values.get(key))  # type: ignore[return-value]
+        return YesNo.parse(self.values.get(key))
 
     def time_of(self, key: str) -> str:
         return self.field_times.get(key, "")
 
     # -- derived facts -------------------------------------------------------------------
-
-    @property
-    def adverse(self) -> bool:
-        return self.outcome in (Outcome.DENIED, Outcome.PARTIAL)
-
-    @property
-    def urgent(self) -> bool:
-        return self.urgency is Urgency.URGENT
-
-    @property
-    def concurrent(self) -> bool:
-        return self.review_type is ReviewType.CONCURRENT
 
     def notes_of(
         self, *, kind: NoteKind | None = None, section: Section | None = None
@@ -125,7 +114,7 @@ class LetterFacts:
 
     def documents(self) -> list[DocFact]:
         return [
-            DocFact(key, what, DocStatus.parse(self.values.get(key)), self.text(f"{key}_by"))  # type: ignore[arg-type]
+            DocFact(key, what, DocStatus.parse(self.values.get(key)), self.text(f"{key}_by"))
             for key, what in DOCUMENTS
         ]
 
@@ -205,15 +194,16 @@ def facts_from(record: CallRecord, field_times: dict[str, datetime] | None = Non
         for n in record.notes
         if n.id not in replaced and n.body.strip()
     ]
+    plan_type, review_type, urgency = case_choices(call)
     return LetterFacts(
         call_id=call.id,
         tz=call.tz,
         started_at=call.started_at,
         ended_at=call.ended_at,
         outcome=call.outcome,
-        plan_type=PlanType.parse(call.value("plan_type")),  # type: ignore[arg-type]
-        review_type=ReviewType.parse(call.value("review_type")),  # type: ignore[arg-type]
-        urgency=Urgency.parse(call.value("urgency")),  # type: ignore[arg-type]
+        plan_type=plan_type,
+        review_type=review_type,
+        urgency=urgency,
         values=dict(call.values),
         declined=set(call.declined),
         notes=notes,

@@ -9,6 +9,7 @@ what goes there; a refusal the record shows is said as a refusal, never next to 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from p2pcall.domain.letters.facts import LetterFacts, NoteFact
 from p2pcall.domain.letters.model import (
@@ -27,6 +28,9 @@ from p2pcall.domain.letters.practice import PRACTICE_FIELDS, Practice
 from p2pcall.domain.sections import Section
 from p2pcall.domain.text import visible
 from p2pcall.domain.vocab import DocStatus, NoteKind, ReviewType
+
+if TYPE_CHECKING:
+    from p2pcall.domain.letters.rules import Programme
 
 _BLANK_FOR = {key: what for key, _, what in PRACTICE_FIELDS}
 
@@ -51,12 +55,12 @@ def call_day(f: LetterFacts) -> str:
 
 def call_span(f: LetterFacts) -> str:
     """'from 10:00 to 10:18 (America/New_York, UTC-05:00)'."""
-    from p2pcall.domain.timefmt import to_local
+    from p2pcall.domain.timefmt import to_local, utc_offset
 
     if f.started_at is None:
         return ""
     start = to_local(f.started_at, f.tz)
-    zone = f"({f.tz}, UTC{start.format('Z')})"
+    zone = f"({f.tz}, UTC{utc_offset(start)})"
     if f.ended_at is None:
         return f"starting at {start.format('HH:mm')} {zone}"
     end = to_local(f.ended_at, f.tz)
@@ -422,14 +426,14 @@ def send_to_me() -> Para:
     return para("Please send them to me at the fax number or address above.")
 
 
-def specialty_ask(programme, practice: Practice) -> str:
+def specialty_ask(programme: Programme, practice: Practice) -> str:
     """The request for a reviewer of the treating clinician's field, naming it when known."""
     field = f" ({_shown(practice, 'specialty')})" if practice.specialty else ""
     return f"{programme.same_specialty_ask}{field}."
 
 
 def reviewer_rule_blocks(
-    f: LetterFacts, programme, practice: Practice, *, ask: bool
+    f: LetterFacts, programme: Programme, practice: Practice, *, ask: bool
 ) -> list[Block]:
     """The request for a reviewer of the treating clinician's field, with the rule."""
     from p2pcall.domain.letters.rules import NCQA_REVIEWER

@@ -8,6 +8,7 @@ the file.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 # (attribute, label shown in settings, what a blank in a letter asks for)
 PRACTICE_FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -47,7 +48,7 @@ class PracticeError(ValueError):
     """The settings cannot be read or saved; the message says why in one line."""
 
 
-def practice_from_toml(data: dict) -> Practice:
+def practice_from_toml(data: dict[str, Any]) -> Practice:
     """The [signature] table of the config; unknown keys are ignored, wrong types refused."""
     table = data.get(SECTION, {})
     if not isinstance(table, dict):
