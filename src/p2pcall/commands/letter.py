@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from p2pcall.commands._records import (
     EXIT_USAGE,
@@ -22,6 +23,10 @@ from p2pcall.commands._records import (
     shown,
 )
 from p2pcall.domain.formats import LETTER_FORMATS
+
+if TYPE_CHECKING:
+    from p2pcall.store import Store
+    from p2pcall.store.reader import Reader
 
 KIND_CHOICES = ("confirmation", "expedited-appeal", "records-request", "complaint")
 FORMAT_CHOICES = LETTER_FORMATS
@@ -72,10 +77,12 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         except PracticeError as exc:
             raise CommandError(str(exc)) from None
         to_stdout = args.output in (None, "-")
+        store: Reader | Store
         if to_stdout:  # only reads: no write lock, works on a read-only copy
-            store = open_for_reading(data_dir)
-            if store is None:
+            reader = open_for_reading(data_dir)
+            if reader is None:
                 raise CommandError(f"There are no records in {data_dir} yet (no database file).")
+            store = reader
         else:  # a file written is listed on the call: a write
             if not database_path(data_dir).exists():
                 raise CommandError(f"There are no records in {data_dir} yet (no database file).")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from p2pcall.domain.packet.model import Packet, PacketFilter
-    from p2pcall.store import Store
+    from p2pcall.store.readapi import ReadApi
 
 FORMATS = ("text", "markdown", "json", "pdf")
 ALIASES = {"txt": "text", "md": "markdown"}
@@ -169,7 +169,7 @@ def _filter(args: argparse.Namespace) -> PacketFilter:
     )
 
 
-def _gather(store: Store, flt: PacketFilter, fmt: str, now: datetime, redact: bool) -> Packet:
+def _gather(store: ReadApi, flt: PacketFilter, fmt: str, now: datetime, redact: bool) -> Packet:
     """Select, load (checked against each head) and summarize, in the store's read path."""
     from p2pcall.commands._records import CommandError
     from p2pcall.domain.export.common import normalize_generated_at

@@ -20,7 +20,7 @@ from p2pcall.domain.stats import StatsReport
 from p2pcall.store.history import _conditions, _reading
 
 if TYPE_CHECKING:
-    from p2pcall.store.store import Store
+    from p2pcall.store.readapi import ReadApi
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def conditions(flt: PacketFilter) -> tuple[str, list[object]]:
     return " AND ".join(parts), more
 
 
-def select_calls(store: Store, flt: PacketFilter, as_of: datetime | None = None) -> Selection:
+def select_calls(store: ReadApi, flt: PacketFilter, as_of: datetime | None = None) -> Selection:
     """The finalized calls that pass the filter, oldest first, and how many were left out.
 
     `as_of` (verify): only calls created and finalized before that moment, so a packet's
@@ -112,7 +112,7 @@ def select_calls(store: Store, flt: PacketFilter, as_of: datetime | None = None)
     return Selection(ids, int(left_out))
 
 
-def packet_records(store: Store, call_ids: Sequence[int]) -> Iterator[CallRecord]:
+def packet_records(store: ReadApi, call_ids: Sequence[int]) -> Iterator[CallRecord]:
     """Each call's record as `p2pcall export` loads it (chain head recomputed and checked)."""
     from p2pcall.store.exporting import load_for_export
 
@@ -120,7 +120,7 @@ def packet_records(store: Store, call_ids: Sequence[int]) -> Iterator[CallRecord
         yield load_for_export(store, call_id)
 
 
-def packet_summary(store: Store, call_ids: Sequence[int], tz: str, now: datetime) -> StatsReport:
+def packet_summary(store: ReadApi, call_ids: Sequence[int], tz: str, now: datetime) -> StatsReport:
     """The stats aggregation over exactly these calls, with "overdue" judged at `now`."""
     from p2pcall.domain.history import HistoryFilter
     from p2pcall.store.stats import call_stats

@@ -53,7 +53,7 @@ def call_of(row: Row, fields: Iterable[Row]) -> Call:
         tz=row.tz,
         started_at=time_of(row.started_at),
         ended_at=time_of(row.ended_at),
-        outcome=cast("Outcome | None", Outcome.parse(row.outcome)),
+        outcome=Outcome.parse(row.outcome),
         values={f.key: f.value for f in fields if f.value},
         declined={f.key for f in fields if f.declined},
         finalized_at=time_of(row.finalized_at),
@@ -88,8 +88,8 @@ def draft_of(row: Row) -> Draft:
 
 
 def followup_of(row: Row) -> FollowUp:
-    action = cast("FollowUpAction | None", FollowUpAction.parse(row.action))
-    status = cast("FollowUpStatus | None", FollowUpStatus.parse(row.status))
+    action = FollowUpAction.parse(row.action)
+    status = FollowUpStatus.parse(row.status)
     return FollowUp(
         id=row.id or 0,
         call_id=row.call_id,
@@ -113,7 +113,7 @@ def summary_of(row: Row) -> CallSummary:
         created_at=required_time(row.created_at),
         started_at=time_of(row.started_at),
         ended_at=time_of(row.ended_at),
-        outcome=cast("Outcome | None", Outcome.parse(row.outcome)),
+        outcome=Outcome.parse(row.outcome),
         patient_ref=row.patient or "",
         insurer=row.insurer or "",
         review_type=row.review or "",

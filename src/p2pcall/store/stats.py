@@ -27,7 +27,7 @@ from p2pcall.domain.vocab import CriteriaSet
 from p2pcall.store.history import _conditions, _reading, _stamp
 
 if TYPE_CHECKING:
-    from p2pcall.store.store import Store
+    from p2pcall.store.readapi import ReadApi
 
 
 def _field(key: str) -> str:
@@ -190,7 +190,7 @@ def _group(row: tuple[Any, ...], criteria: dict[str, int], by: str | None) -> Gr
 
 
 def call_stats(
-    store: Store,
+    store: ReadApi,
     by: str | None,
     flt: HistoryFilter,
     tz: str,
@@ -209,7 +209,7 @@ def call_stats(
 
 
 def call_stats_by(
-    store: Store,
+    store: ReadApi,
     groupings: list[str | None],
     flt: HistoryFilter,
     tz: str,
