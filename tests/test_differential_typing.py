@@ -80,6 +80,11 @@ SCRIPTS = [
         "home",
         "n<f1>n1<enter><ctrl+g><enter><escape><escape>r<f1>back",
     ),
+    Script.of(  # found by Hypothesis: the form glided to its end, so a burst caught it midway
+        "a key that scrolls the form",
+        "home",
+        "na<shift+tab>a<enter>a<end>",
+    ),
     Script.of(
         "quit right after typing",
         "home",

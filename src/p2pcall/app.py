@@ -53,6 +53,9 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
 
     def __init__(self, data_dir: Path) -> None:
         super().__init__()
+        # Scrolling jumps instead of gliding: a key that scrolls has its whole effect before
+        # the next key, so keys in a burst land where they land when typed slowly.
+        self.animation_level = "none"
         self.data_dir = data_dir
         self.db = DatabaseThread(
             self, data_dir, on_failure=self._job_failed, key_holds=lambda: self.key_order
