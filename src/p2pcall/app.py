@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 # Call screens and the domain are imported when a call opens, not before the first frame.
 RETRY_SECONDS = 3.0
+# Keys typed before the records are open wait this long at most (an upgrade, a full check).
+STORE_OPEN_HOLD_SECONDS = 60.0
 
 
 def _freeze_startup_objects() -> None:
@@ -65,6 +67,9 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         self._retrying: list[CallSession] = []
         self._status: SaveStatus | None = None
         self.store_ready = False
+        self._store_failed = False
+        # Keys that needed the records before they were open, each holding the keys after it.
+        self._waiting_for_store: list[tuple[object, Callable[[], None]]] = []
         self._quit_armed = False
 
     # -- what tests and the exit path read -------------------------------------------------
@@ -133,6 +138,12 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         self.store_ready = True
         self.status.set(("ok", "records open"))
         self.refresh_home()
+        # Keys typed before the records were open now take effect, in order, after the home
+        # lists (asked for just above) have arrived: `r` resumes the call those lists name.
+        waiting, self._waiting_for_store = self._waiting_for_store, []
+        for token, retry in waiting:
+            self.ask_store(_nothing, partial(_run_after, retry), what="")
+            self.key_order.release(token)
         # SQLAlchemy's import leaves ~hundreds of thousands of long-lived objects; full
         # collections kept walking them (100-250 ms pauses mid-typing). Collect once, on the
         # idle home screen, and move them out of the collector's way.
@@ -142,6 +153,10 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         from p2pcall.screens.problem import ProblemScreen
 
         self.store_ready = False
+        self._store_failed = True
+        for token, _retry in self._waiting_for_store:
+            self.key_order.release(token)  # the problem screen says why; nothing to wait for
+        self._waiting_for_store = []
         self.status.set(("error", "records not open"))
         self.push_screen(ProblemScreen(message.reason, str(self.data_dir)))
 
@@ -156,11 +171,18 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
             error = f"Could not {job.what}: {error}"
         self.notify(error, severity="error", timeout=8)
 
-    def records_open(self) -> bool:
-        """True once the store is open; otherwise tell the user and say no."""
-        if not self.store_ready:
-            self.notify("Still opening your records; try again in a moment.", timeout=3)
-        return self.store_ready
+    def records_open(self, retry: Callable[[], None] | None = None) -> bool:
+        """True once the store is open. Before that, a key that needs the records and gives
+        `retry` waits for them (later keys wait behind it, as typed) and `retry` runs once
+        they are open; without `retry`, or if they could not be opened, say so and say no."""
+        if self.store_ready:
+            return True
+        if retry is not None and not self._store_failed:
+            token = self.key_order.hold(STORE_OPEN_HOLD_SECONDS)
+            self._waiting_for_store.append((token, retry))
+            return False
+        self.notify("Still opening your records; try again in a moment.", timeout=3)
+        return False
 
     def refresh_home(self) -> None:
         home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
@@ -179,7 +201,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
     def show_due(self) -> None:
         from p2pcall.screens.due import DueScreen
 
-        if not self.records_open():
+        if not self.records_open(self.show_due):
             return
         if not isinstance(self.screen, DueScreen):
             self.push_screen(DueScreen())
@@ -187,7 +209,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
     # -- a call's life ---------------------------------------------------------------------
 
     def new_call(self) -> None:
-        if not self.records_open():
+        if not self.records_open(self.new_call):
             return
         from p2pcall.domain.models import CallRecord
         from p2pcall.domain.timefmt import local_tz_name
@@ -199,7 +221,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
 
     def prepare_call(self) -> None:
         """A call prepared ahead: call info first; the clock starts at F9 when connected."""
-        if not self.records_open():
+        if not self.records_open(self.prepare_call):
             return
         from p2pcall.domain.models import CallRecord
         from p2pcall.domain.timefmt import local_tz_name
@@ -442,3 +464,11 @@ if TYPE_CHECKING:
     def _is_host(app: P2PCallApp) -> CallHost:
         """For mypy only: the app gives screens everything `CallHost` promises."""
         return app
+
+
+def _nothing(_store: object) -> None:
+    """A job that only waits its turn in the database thread."""
+
+
+def _run_after(action: Callable[[], None], _answer: object) -> None:
+    action()

@@ -188,6 +188,8 @@ class HomeScreen(Screen[None]):
         host(self).prepare_call()
 
     def action_resume(self) -> None:
+        if not host(self).records_open(self.action_resume):
+            return
         lines = getattr(self, "lines", [])
         unfinished = [line for line in lines if line.unfinished and not line.upcoming]
         if unfinished:
@@ -196,14 +198,14 @@ class HomeScreen(Screen[None]):
             self.notify("There is no unfinished call.", timeout=3)
 
     def action_insights(self) -> None:
-        if not host(self).records_open():
+        if not host(self).records_open(self.action_insights):
             return
         from p2pcall.screens.insights import InsightsScreen
 
         self.app.push_screen(InsightsScreen())
 
     def action_history(self, search: bool = False) -> None:
-        if not host(self).records_open():
+        if not host(self).records_open(lambda: self.action_history(search)):
             return
         from p2pcall.screens.history import HISTORY_SCREEN, HistoryScreen
 
