@@ -1,6 +1,6 @@
 """Closing the terminal: how long p2pcall takes to be gone, and whether it ever stays.
 
-Runs the rounds of tests/test_hangup.py (p2pcall in a real pseudo-terminal, ended while
+Runs the rounds of tests/faults/test_hangup.py (p2pcall in a real pseudo-terminal, ended while
 starting up, idle, typing a draft, in the End call dialog, quitting, by SIGTERM, or with
 no SIGHUP at all) and times each from the end (hang-up or signal) to the process being
 reaped. A process still there after --give-up seconds counts as a stray (and is killed).
@@ -70,7 +70,11 @@ def main() -> int:
     parser.add_argument("--give-up", type=float, default=15.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
+    sys.path[:0] = [
+        str(ROOT / "src"),
+        str(ROOT / "tests" / "support"),
+        str(ROOT / "tests" / "faults"),
+    ]
     import test_hangup as rounds
 
     seed = args.seed if args.seed is not None else random.randrange(1 << 32)

@@ -19,7 +19,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 
 from export_sample import GENERATED_AT, sample_record
 from p2pcall.domain.letters import build_letter, render_markdown, render_text

@@ -12,7 +12,8 @@ is still there; (2) output goes through a file that drops what it cannot write, 
 output thread never dies; (3) losing the terminal (a failed write or read, a hang-up seen
 by `poll`) is reported once: the app saves and exits, and its exit watchdog is armed.
 
-Textual internals used, through p2pcall.textual_compat (checked by tests/test_textual_compat.py):
+Textual internals used, through p2pcall.textual_compat (checked by
+tests/unit/test_textual_compat.py):
 - `LinuxDriver._file`: the file `start_application_mode` hands to its output thread;
 - `LinuxDriver._sigtstp_application` / `_sigcont_application`: the handlers its
   `__init__` installs for SIGTSTP / SIGCONT, which we install in their place;

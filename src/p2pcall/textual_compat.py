@@ -1,7 +1,7 @@
 """Every private Textual internal p2pcall relies on, in one place (written against Textual 8.2).
 
 Textual offers no public way to do the things below; each says why we need it. Code elsewhere
-reaches these internals only through this module, and tests/test_textual_compat.py checks each
+reaches these internals only through this module, and tests/unit/test_textual_compat.py checks each
 one (it exists, takes what we pass, behaves as relied on), so a Textual upgrade that changes
 one fails there, by name, before the feature built on it starts failing now and then.
 
