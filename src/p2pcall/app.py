@@ -164,6 +164,8 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         if message.error is not None and message.job.kind == "write":
             self.status.not_saved(message.error)
         self.db.finish(message)
+        if self._status is not None:
+            self._status.settle()
 
     def _job_failed(self, job: Job, error: str) -> None:
         """A failed job with no handler of its own: a read says what could not be done."""

@@ -82,6 +82,9 @@ class Watched(Generic[T]):
             self._watchers.remove(watcher)
 
 
+SAVING: SaveMark = ("busy", "\u2026 saving")
+
+
 class SaveStatus:
     """The save mark of the call bar: one for the app, as there is one database."""
 
@@ -94,7 +97,7 @@ class SaveStatus:
         self.mark.set(mark)
 
     def saving(self) -> None:
-        self.mark.set(("busy", "\u2026 saving"))
+        self.mark.set(SAVING)
 
     def saved(self, _: object = None) -> None:
         """A write came back: "saved" once nothing is queued and nothing waits for a retry."""
@@ -105,6 +108,12 @@ class SaveStatus:
 
     def not_saved(self, error: str) -> None:
         self.mark.set(("error", f"\u26a0 NOT SAVED: {error}"))
+
+    def settle(self) -> None:
+        """After any job: "saving" whose writes have all come back becomes "saved", also when
+        the last job to finish was a read queued behind them (which never calls `saved`)."""
+        if self.mark.value == SAVING:
+            self.saved()
 
 
 class NoteSaved(Message):

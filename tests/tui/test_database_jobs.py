@@ -4,6 +4,7 @@ never reported as an unsaved note; a failed write still is."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -145,3 +146,25 @@ async def test_a_note_that_failed_is_retried_after_leaving_its_call(data_dir: Pa
         assert [n.body for n in store.load_call(call.id).notes] == ["reviewer never read the chart"]
     finally:
         store.close()
+
+
+async def test_saving_turns_to_saved_when_a_read_finishes_after_the_writes(
+    data_dir: Path,
+) -> None:
+    """The call bar said "… saving" until the next write when the last job to come back was
+    a read queued behind a save (seen in a burst through a real terminal)."""
+    from pilot_helpers import start_call
+
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)
+        await settle(pilot)
+        gate = threading.Event()
+        app.status.saving()  # as every write does before it is queued
+        app.db.submit(lambda store: gate.wait(10), app.status.saved)
+        app.db.read(lambda store: None)  # queued behind the write, finishes last
+        gate.set()
+        await settle(pilot)
+        assert app.save_state[0] == "ok", app.save_state
+        assert app.save_state[1].startswith("\u2713 saved")

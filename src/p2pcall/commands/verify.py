@@ -182,6 +182,7 @@ def _check_database(text: str, meta: Any, data_dir: Path, report: Any) -> None:
 
 
 def _compare(text: str, meta: Any, store: Any, report: Any) -> None:
+    from p2pcall.commands._verify_checks import check_chain, check_lines
     from p2pcall.store import schema
     from p2pcall.store.errors import NoSuchCallError
     from p2pcall.store.exporting import RecordUnreadableError, read_record
@@ -219,126 +220,5 @@ def _compare(text: str, meta: Any, store: Any, report: Any) -> None:
             "export comes from another database",
         )
         return
-    _check_chain(text, meta.format, inputs, report)
-    _check_lines(text, meta, record, report)
-
-
-def _check_chain(text: str, fmt: str, inputs: Any, report: Any) -> None:
-    from p2pcall.domain.verify import printed_head
-
-    call = inputs.call
-    found, printed = printed_head(text, fmt)
-    if call.finalized_at is None:
-        ok = found and printed is None
-        report.add(
-            ok,
-            "chain",
-            "call not finalized yet: the export and the database agree it has no chain head"
-            if ok
-            else "the export prints a chain head but the database has the call not finalized"
-            if found
-            else "the export's record status (chain head) is missing or damaged",
-        )
-        return
-    recomputed = inputs.head()
-    if recomputed != call.chain_head:
-        report.add(
-            False,
-            "chain",
-            f"the record has been changed since it was finalized: the database now hashes to "
-            f"{recomputed}, the head stamped at finalizing is {call.chain_head}",
-        )
-    if not found:
-        report.add(False, "chain", "the export's record status (chain head) is missing or damaged")
-    elif printed is None:
-        report.add(
-            False,
-            "chain",
-            "the export was made before the call was finalized (it says not finalized); "
-            "export the call again",
-        )
-    elif printed != call.chain_head:
-        report.add(
-            False,
-            "chain",
-            f"the head printed in the export ({printed}) is not the one stamped at finalizing "
-            f"({call.chain_head})",
-        )
-    elif printed == recomputed:
-        report.add(True, "chain", f"head {printed} recomputed from the database")
-
-
-def _check_lines(text: str, meta: Any, record: Any, report: Any) -> None:
-    from datetime import timedelta
-
-    from p2pcall.domain.export import ExportError, render
-
-    try:
-        expected = render(record, meta.format, meta.generated_at, meta.redact)
-    except ExportError as exc:
-        report.add(False, "database", f"cannot re-render this export: {exc}")
-        return
-    if text == expected:
-        report.add(True, "database", "every byte matches a fresh rendering from the database")
-        return
-    # Notes added since the export (addenda, late entries) are not an edit of the file. The
-    # export time is cut to the second, so a note from that same second was already in it.
-    cutoff = meta.generated_at + timedelta(seconds=1)
-    later = [n for n in record.notes if n.saved_at >= cutoff]
-    if later:
-        record.notes = [n for n in record.notes if n.saved_at < cutoff]
-        expected = render(record, meta.format, meta.generated_at, meta.redact)
-    if text == expected or _same_but_followup_status(text, expected, meta.format):
-        since = []
-        if later:
-            since.append(f"{len(later)} note(s) were added since (shown in a new export)")
-        if text != expected:
-            since.append("follow-up status changed since (work tracking, not compared)")
-        report.add(
-            True, "database", "matches the database as it was at export; " + "; ".join(since)
-        )
-        return
-    report.add(False, "database", _where(text, expected, meta.format))
-
-
-def _same_but_followup_status(text: str, expected: str, fmt: str) -> bool:
-    from p2pcall.domain.verify import without_followup_status
-
-    return without_followup_status(text, fmt) == without_followup_status(expected, fmt)
-
-
-def _where(text: str, expected: str, fmt: str) -> str:
-    """The first place the file and the database's rendering differ, for the user (follow-up
-    status aside, as in the comparison itself)."""
-    from p2pcall.domain.verify import (
-        describe,
-        first_difference_but_followup_status,
-        first_json_difference,
-    )
-
-    if fmt == "json":
-        from p2pcall.domain.export.strict_json import JSONStructureError, loads_strict
-
-        try:
-            found = loads_strict(text)
-        except JSONStructureError:
-            found = None
-        if isinstance(found, dict):
-            wanted = loads_strict(expected)
-            for document in (found, wanted):
-                document.pop("digest", None)
-                for followup in document.get("followups") or []:
-                    if isinstance(followup, dict):
-                        for key in ("status", "status_label", "done_at"):
-                            followup.pop(key, None)
-            where = first_json_difference(found, wanted)
-            if where is not None:
-                return where
-            layout = first_difference_but_followup_status(text, expected, fmt)
-            at = f" ({describe(layout)})" if layout else ""
-            return (
-                "same values, but not byte for byte the file p2pcall wrote (re-indented or "
-                f"re-encoded?){at}"
-            )
-    difference = first_difference_but_followup_status(text, expected, fmt)
-    return describe(difference) if difference else "differs"
+    check_chain(text, meta.format, inputs, report)
+    check_lines(text, meta, record, report)

@@ -205,7 +205,7 @@ def _check_database(
 def _compare(
     packet: ReadPacket, metas: dict[int, ExportMeta | None], store: Store, report: Report
 ) -> None:
-    from p2pcall.commands.verify import _check_chain, _check_lines
+    from p2pcall.commands._verify_checks import check_chain, check_lines
     from p2pcall.store.exporting import RecordUnreadableError, read_record
     from p2pcall.store.integrity import schema_check
     from p2pcall.store.store import NoSuchCallError
@@ -235,8 +235,8 @@ def _compare(
             continue
         records.append(record)
         own = Report()
-        _check_chain(export, meta.format, inputs, own)
-        _check_lines(export, meta, record, own)
+        check_chain(export, meta.format, inputs, own)
+        check_lines(export, meta, record, own)
         report.findings += [
             Finding(finding.state, f"{what} {finding.what}", finding.message)
             for finding in own.findings

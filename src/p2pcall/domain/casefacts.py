@@ -118,7 +118,7 @@ def local_day(moment: datetime, tz: str) -> date:
 
 def facts_from_call(call: Call, *, now: datetime) -> CaseFacts:
     """The facts of a call; unreadable dates become messages in ``problems``, never guesses."""
-    from p2pcall.domain.followups import DateEntryError, parse_typed_date
+    from p2pcall.domain.typed_dates import DateEntryError, parse_typed_date
 
     today = local_day(now, call.tz)
     problems: list[str] = []

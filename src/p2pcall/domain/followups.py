@@ -9,7 +9,6 @@ type) come back as messages: the user can always save the checklist without the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -20,6 +19,7 @@ from p2pcall.domain.fields import spec_for
 from p2pcall.domain.planner import Suggestion
 from p2pcall.domain.text import one_line
 from p2pcall.domain.timefmt import end_of_day, utc_offset
+from p2pcall.domain.typed_dates import ISO_DAY, DateEntryError, parse_typed_date
 from p2pcall.domain.vocab import (
     DocStatus,
     FollowUpAction,
@@ -56,43 +56,6 @@ DOCUMENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("doc_credentials", "doc_credentials_by"),
 )
 _STILL_OWED = frozenset({DocStatus.REQUESTED, DocStatus.PROMISED})
-_ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
-
-
-class DateEntryError(DeadlineInputError):
-    """A typed date that cannot be used; the message names the field and says why."""
-
-
-def parse_typed_date(
-    text: str | None, label: str, *, today: date | None = None, allow_future: bool = True
-) -> date | None:
-    """A YYYY-MM-DD date typed by the user; None when the field is empty.
-
-    Raises DateEntryError for text that is not a date, for impossible dates (30 February)
-    and, unless ``allow_future``, for a date after ``today``.
-    """
-    if text is None or not text.strip():
-        return None
-    match = _ISO_DAY.match(text)
-    if match is None:
-        raise DateEntryError(
-            f"{label}: '{one_line(text, 20)}' is not a date. Type it as YYYY-MM-DD, "
-            "for example 2026-11-23."
-        )
-    year, month, day = (int(part) for part in match.groups())
-    try:
-        parsed = date(year, month, day)
-    except ValueError:
-        raise DateEntryError(
-            f"{label}: {year:04d}-{month:02d}-{day:02d} does not exist on the calendar. "
-            "Check the notice and type the date again."
-        ) from None
-    if not allow_future and today is not None and parsed > today:
-        raise DateEntryError(
-            f"{label}: {parsed.isoformat()} is in the future. Type the date it actually "
-            "happened (it is on the notice)."
-        )
-    return parsed
 
 
 def _start_of_day(day: date, tz: str) -> datetime:
@@ -235,7 +198,7 @@ def _documents_to_chase(call: Call) -> list[Suggestion]:
         label = spec_for(status_key).label
         by = call.value(by_key).strip()
         promised, problem, day, proposed = None, "", None, None
-        if _ISO_DAY.match(by):
+        if ISO_DAY.match(by):
             try:
                 day = parse_typed_date(by, f"{label} by")
             except DateEntryError as exc:
@@ -356,7 +319,7 @@ def far_date_questions(
     found = []
     for key in keys:
         text = call.value(key)
-        if not _ISO_DAY.match(text):
+        if not ISO_DAY.match(text):
             continue
         try:
             day = parse_typed_date(text, spec_for(key).label)

@@ -218,11 +218,27 @@ class DueScreen(Screen[None]):
         host(self).ask_store(change, done, kind="write")
 
     def action_received(self, received: bool) -> None:
-        from p2pcall.screens.followthrough import mark_received
+        """Follow-through on a promise: the document or commitment came (received: its chase
+        is done) or has not (not received: the chase stays planned), dated today here. The
+        track record and the insights count from these."""
+        from p2pcall.domain.reviewers import PROMISE_ACTIONS
+        from p2pcall.queries import mark_followup_received
 
         item = self._current()
-        if item is not None:
-            mark_received(self, item, received)
+        if item is None:
+            return
+        if item.followup.action.value not in PROMISE_ACTIONS:
+            self.notify(
+                "Received / not received is for documents or commitments the reviewer promised.",
+                timeout=4,
+            )
+            return
+        followup_id = item.followup.id
+        self._mark(
+            "Received" if received else "Not received (noted today)",
+            item,
+            lambda store: mark_followup_received(store, followup_id, received),
+        )
 
     def action_open_call(self) -> None:
         item = self._current()
