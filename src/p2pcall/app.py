@@ -59,6 +59,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         # the next key, so keys in a burst land where they land when typed slowly.
         self.animation_level = "none"
         self.data_dir = data_dir
+        self.config_dir: Path | None = None  # --config-dir, set by the CLI before running
         self.db = DatabaseThread(
             self, data_dir, on_failure=self._job_failed, key_holds=lambda: self.key_order
         )

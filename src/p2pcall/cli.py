@@ -117,7 +117,7 @@ def run_tui(data_dir: Path, config_dir: str | None = None) -> int:
     if config_dir:
         from p2pcall.config import resolve_config_dir
 
-        app.config_dir = resolve_config_dir(config_dir)  # type: ignore[attr-defined]
+        app.config_dir = resolve_config_dir(config_dir)
     return run_and_report(app)
 
 

@@ -234,7 +234,7 @@ class InsightsScreen(Screen[None]):
             series = [[counts[key] for _, counts in rows] for key in OUTCOME_KEYS]
             # plotext's stacked_bar takes `labels`; textual-plotext's typed wrapper says `label`.
             legend = [OUTCOME_SHORT[key] for key in OUTCOME_KEYS]
-            plt.stacked_bar(labels, series, labels=legend)  # type: ignore[call-arg]
+            plt.stacked_bar(labels, series, labels=legend)  # type: ignore[call-arg]  # stub: see above
         plt.title("Outcomes per quarter")
         plot.refresh()
 
@@ -244,7 +244,7 @@ class InsightsScreen(Screen[None]):
         column = table.columns.get(ColumnKey("label"))
         if column is not None:
             # Typed as Rich Text; DataTable draws Content (our literal text) just the same.
-            column.label = Content(self.by.capitalize())  # type: ignore[assignment]
+            column.label = Content(self.by.capitalize())  # type: ignore[assignment]  # see above
         for group in report.groups:
             table.add_row(Content(one_line(group.label, 18)), *table_cells(group))
         table.add_row(Content("All calls"), *table_cells(report.total))

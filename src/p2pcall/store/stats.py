@@ -119,13 +119,15 @@ def _months(db: sqlite3.Connection, tz: str, where: str, params: list[object]) -
 
     import pendulum
 
+    from p2pcall.store.timetext import from_text
+
     low, high = db.execute(
         f"SELECT min(c.created_at), max(c.created_at) FROM call c WHERE {where}", params
     ).fetchone()
     if low is None:
         return "[]"
-    first = pendulum.parse(low).in_timezone(tz).start_of("month")  # type: ignore[union-attr]
-    last = pendulum.parse(high).in_timezone(tz).start_of("month")  # type: ignore[union-attr]
+    first = pendulum.instance(from_text(low)).in_timezone(tz).start_of("month")
+    last = pendulum.instance(from_text(high)).in_timezone(tz).start_of("month")
     # One month either side: a UTC month key just outside the local span still has a row.
     months = []
     month = first.subtract(months=1) if first.year > 1 or first.month > 1 else first

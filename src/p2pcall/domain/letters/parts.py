@@ -173,7 +173,7 @@ REVIEW_PHRASES = {
 
 
 def review_phrase(f: LetterFacts) -> str:
-    return REVIEW_PHRASES.get(f.review_type, "the request")  # type: ignore[arg-type]
+    return REVIEW_PHRASES.get(f.review_type, "the request") if f.review_type else "the request"
 
 
 def service(f: LetterFacts) -> str:
