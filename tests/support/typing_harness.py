@@ -181,7 +181,8 @@ def keys_taken(app: P2PCallApp) -> bool:
 
 
 async def settled(pilot: Any, app: P2PCallApp) -> None:
-    """Every key taken, every database job answered, the screen quiet (twice in a row)."""
+    """Every key taken, every database job answered, no search waiting out its typing pause,
+    the screen quiet (twice in a row)."""
     quiet = 0
     while quiet < 2:
         if not app.is_running:
@@ -194,7 +195,9 @@ async def settled(pilot: Any, app: P2PCallApp) -> None:
         if not app.is_running:
             return
         await pilot.pause()
-        busy = not keys_taken(app) or app.db.pending
+        # A search typed into history or insights runs after a short typing pause.
+        search_pending = getattr(app.screen, "search_pending", False)
+        busy = not keys_taken(app) or app.db.pending or search_pending
         quiet = 0 if busy else quiet + 1
 
 

@@ -96,6 +96,11 @@ SCRIPTS = [
         "records",
         "/fentanyl" + "<backspace>" * 8 + "evicore<enter><enter><escape><escape><escape>",
     ),
+    Script.of(  # found by Hypothesis: the screen was read before the search had run
+        "history search, then keys that change nothing",
+        "records",
+        "/a<delete><delete>",
+    ),
     Script.of(
         "history filters",
         "records",

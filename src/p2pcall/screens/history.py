@@ -212,6 +212,11 @@ class HistoryScreen(Screen[None]):
         yield Static(Content(""), id="history-match")
         yield KeyBar()
 
+    @property
+    def search_pending(self) -> bool:
+        """A search waits out the typing pause (the typing tests wait for it to run)."""
+        return self._debounce is not None
+
     def opened_from_home(self, *, search: bool) -> None:
         self.search_first = search
         self.fresh = True

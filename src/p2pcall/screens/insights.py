@@ -188,7 +188,16 @@ class InsightsScreen(Screen[None]):
         event.stop()
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE_SECONDS, self.ask)
+        self._timer = self.set_timer(DEBOUNCE_SECONDS, self._ask_after_pause)
+
+    @property
+    def search_pending(self) -> bool:
+        """A filter change waits out the typing pause (the typing tests wait for it)."""
+        return self._timer is not None
+
+    def _ask_after_pause(self) -> None:
+        self._timer = None
+        self.ask()
 
     def _failed(self, error: str) -> None:
         self._status(error)
