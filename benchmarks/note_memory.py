@@ -102,10 +102,30 @@ async def drive(data_dir: Path, notes: int, top: int) -> dict[str, Any]:
         out["top_held_traces"] = [
             {
                 "kib_per_note": s.size_diff / 1024 / notes,
-                "stack": [f"{_short(f.filename)}:{f.lineno}" for f in list(s.traceback)[:4]],
+                # Traceback frames run oldest first: the allocating line is the last.
+                "stack": [f"{_short(f.filename)}:{f.lineno}" for f in list(s.traceback)[::-1][:4]],
             }
             for s in by_trace[:5]
         ]
+        # What p2pcall's own code caused to be held: traces with one of our frames in the
+        # stack, grouped by our innermost frame (the allocation itself may be in a library).
+        ours = [tracemalloc.Filter(True, "*/p2pcall/*", all_frames=True)]
+        by_us: dict[str, list[float]] = {}
+        for stat in after.filter_traces(ours).compare_to(before.filter_traces(ours), "traceback"):
+            if stat.size_diff <= 0:
+                continue
+            frames = list(stat.traceback)[::-1]  # most recent first
+            mine = next(f for f in frames if "/p2pcall/" in f.filename)
+            key = (
+                f"{_short(mine.filename)}:{mine.lineno} (allocated in {_short(frames[0].filename)})"
+            )
+            by_us.setdefault(key, [0.0, 0.0])
+            by_us[key][0] += stat.size_diff / 1024 / notes
+            by_us[key][1] += stat.count_diff / notes
+        out["top_held_ours"] = sorted(
+            ({"where": k, "kib_per_note": v[0], "blocks_per_note": v[1]} for k, v in by_us.items()),
+            key=lambda row: -row["kib_per_note"],
+        )[:top]
         out["rss_after_mib"] = _rss_mib()
         await pilot.press("ctrl+q")
     return out
@@ -161,6 +181,11 @@ def main() -> int:
         print(f"held after {args.notes} notes typed at {r['size']} notes (top sites, per note):")
         for site in r["top_held"]:
             print(f"  {site['kib_per_note']:8.2f} KiB {site['count']:>7} blocks  {site['where']}")
+        print("  held with p2pcall's code on the stack, by our innermost frame:")
+        for site in r["top_held_ours"]:
+            size, blocks = site["kib_per_note"], site["blocks_per_note"]
+            print(f"  {size:8.2f} KiB {blocks:>7.1f} blocks  {site['where']}")
+        print("  largest stacks (allocating line first):")
         for trace in r["top_held_traces"]:
             print(f"  {trace['kib_per_note']:8.2f} KiB  " + " <- ".join(trace["stack"]))
     return 0
