@@ -13,7 +13,8 @@ import textwrap
 from typing import Any
 
 from p2pcall.domain.export import common as c
-from p2pcall.domain.packet.model import INTRO, TEXT_TITLE, Packet
+from p2pcall.domain.packet.kind import TEXT_TITLE
+from p2pcall.domain.packet.model import INTRO, Packet
 from p2pcall.domain.packet.render import call_line, left_out_text, meta_line
 from p2pcall.domain.packet.summary import summary_rows
 from p2pcall.domain.text import one_line

@@ -36,7 +36,7 @@ EXIT_OK, EXIT_DIFFERS, EXIT_USAGE = 0, 1, 2
 
 
 def is_packet(text: str) -> bool:
-    from p2pcall.domain.packet.read import packet_format
+    from p2pcall.domain.packet.kind import packet_format
 
     return packet_format(text) is not None
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from p2pcall.domain.deadlines import DeadlineInputError, get_rule
 from p2pcall.domain.fields import FIELDS, FieldSpec, Group, fields_for
 from p2pcall.domain.formats import EXPORT_FORMATS
 from p2pcall.domain.models import Call, CallRecord, FollowUp, Note
@@ -345,6 +344,10 @@ def followup_views(record: CallRecord) -> list[FollowUpView]:
     for fu in sorted(record.followups, key=lambda f: (f.created_at, f.id)):
         rule_text, rule_title, citation = "", "", ""
         if fu.rule_id:
+            # Deferred: only follow-ups made from a rule need the rule table, and `show`,
+            # `export` and `verify` of a call without them start quicker (issue 17).
+            from p2pcall.domain.deadlines import DeadlineInputError, get_rule
+
             try:
                 rule = get_rule(fu.rule_id)
             except DeadlineInputError:

@@ -19,8 +19,6 @@ PACKET_FORMATS = ("text", "markdown", "json", "pdf")
 # The formats a packet can be checked in: the PDF is for reading (see the README).
 CHECKABLE_FORMATS = ("text", "markdown", "json")
 
-TEXT_TITLE = "P2PCALL EVIDENCE PACKET"
-MARKDOWN_TITLE = "# Evidence packet"
 LEFT_OUT_REASON = (
     "not finalized: a call still open or not yet finalized has no chain head to vouch for "
     "its record, so it is not packed"

@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from p2pcall.domain.packet.model import MARKDOWN_TITLE, TEXT_TITLE, PacketFilter
+from p2pcall.domain.packet.kind import packet_format
+from p2pcall.domain.packet.model import PacketFilter
 from p2pcall.domain.packet.render import (
     export_text,
     markdown_record_markers,
@@ -47,19 +48,6 @@ class ReadPacket:
     document: dict[str, Any] | None = None  # JSON: the whole packet
     filter: PacketFilter | None = None  # the filter it states; None when unreadable
     problems: list[str] = field(default_factory=list)  # layout problems found on the way
-
-
-def packet_format(text: str) -> str | None:
-    """'text', 'markdown' or 'json' when `text` is a p2pcall packet, else None."""
-    start = text.lstrip("\ufeff")
-    if start.startswith(TEXT_TITLE + "\n"):
-        return "text"
-    if start.startswith(MARKDOWN_TITLE + "\n"):
-        return "markdown"
-    if start.lstrip(" \t\r\n").startswith("{"):
-        head = start[:200]
-        return "json" if '"packet_version"' in head else None
-    return None
 
 
 def read_packet(text: str) -> ReadPacket | None:

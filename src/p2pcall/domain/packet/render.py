@@ -22,12 +22,11 @@ from p2pcall.domain.export.digest import DIGEST_KEY, seal_json, seal_text
 from p2pcall.domain.export.json import _terminal_safe
 from p2pcall.domain.export.markdown import md_text
 from p2pcall.domain.models import CallRecord
+from p2pcall.domain.packet.kind import MARKDOWN_TITLE, TEXT_TITLE
 from p2pcall.domain.packet.model import (
     INTRO,
     LEFT_OUT_REASON,
-    MARKDOWN_TITLE,
     PACKET_FORMAT_VERSION,
-    TEXT_TITLE,
     Packet,
     PacketCall,
     PacketFilter,
