@@ -108,3 +108,10 @@ def _holds(predicate: Callable[[], object]) -> bool:
         return bool(predicate())
     except NoMatches:
         return False
+
+
+async def quit_and_wait(app: P2PCallApp) -> None:
+    """Ctrl+Q, then wait for the database thread to finish what quitting queued (the last
+    drafts): Pilot does not wait for the thread, and a test reads the file right after."""
+    await app.action_quit()
+    assert await asyncio.to_thread(app.db.wait_closed, 30), "the database thread never ended"

@@ -14,7 +14,7 @@ from p2pcall.app import P2PCallApp
 from p2pcall.domain.sections import Section
 from p2pcall.screens.call_info import CallInfoScreen
 from p2pcall.screens.section import SectionScreen
-from pilot_helpers import load_latest, open_app, settle, start_call, wait_until
+from pilot_helpers import load_latest, open_app, quit_and_wait, settle, start_call, wait_until
 
 
 def burst(app: P2PCallApp, *keys: str) -> None:
@@ -42,7 +42,7 @@ async def test_typing_right_after_a_section_key_goes_to_that_section(data_dir: P
             ),
         )
         await settle(pilot)
-        await app.action_quit()
+        await quit_and_wait(app)
     record = load_latest(data_dir, unfinished=True)
     assert [(n.section, n.body) for n in record.notes] == [(Section.B, "not a psychiatrist")]
     assert [(d.section, d.body) for d in record.drafts] == [(Section.D, "MCG")]
@@ -96,7 +96,7 @@ async def test_note_keys_apply_in_typing_order(data_dir: Path) -> None:
         await wait_until(pilot, lambda: getattr(app.screen, "composer", None) is not None)
         await wait_until(pilot, lambda: app.screen.composer.text == "two\nlines")
         await settle(pilot)
-        await app.action_quit()
+        await quit_and_wait(app)
     record = load_latest(data_dir, unfinished=True)
     assert [(n.kind.value, n.body) for n in record.notes] == [
         ("commitment", "will send criteria"),

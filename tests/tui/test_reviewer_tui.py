@@ -13,7 +13,7 @@ from p2pcall.domain.vocab import Outcome
 from p2pcall.screens.reviewer_section import ReviewerSectionScreen
 from p2pcall.store import Store
 from p2pcall.widgets.reviewer_panel import ReviewerPanel
-from pilot_helpers import open_app, settle, start_call, wait_until
+from pilot_helpers import open_app, quit_and_wait, settle, start_call, wait_until
 from test_key_bursts import burst, letters
 
 
@@ -95,7 +95,7 @@ async def test_suggestions_while_typing_then_link_and_track_record(data_dir: Pat
         await pilot.press("alt+u")
         await wait_until(pilot, lambda: screen.linked is None and screen.suggested_for == "smi")
         await settle(pilot)
-        await app.action_quit()
+        await quit_and_wait(app)
     assert linked_reviewer(data_dir, call_id) is None
 
 
@@ -122,7 +122,7 @@ async def test_a_burst_of_keys_links_the_reviewer_the_whole_name_suggests(
         assert screen.linked.id == ids["sam"]
         call_id = app.live.call.id
         assert app.live.call.value("reviewer_name") == "Smithers"
-        await app.action_quit()
+        await quit_and_wait(app)
     assert linked_reviewer(data_dir, call_id) == ids["sam"]
 
 
@@ -163,7 +163,7 @@ async def test_a_name_nobody_has_records_a_new_reviewer_from_the_fields(data_dir
         await settle(pilot)
         assert screen.linked.details == ReviewerDetails("Lee Park", "MD", "Pediatrics")
         assert "No earlier calls with this reviewer." in panel_text(screen)
-        await app.action_quit()
+        await quit_and_wait(app)
 
 
 async def test_due_screen_marks_a_promised_document_received_or_not(data_dir: Path) -> None:
@@ -211,7 +211,7 @@ async def test_due_screen_marks_a_promised_document_received_or_not(data_dir: Pa
         await pilot.press("r")
         await wait_until(pilot, lambda: str(chase.id) not in screen.items)
         await settle(pilot)
-        await app.action_quit()
+        await quit_and_wait(app)
     import pendulum
 
     today = pendulum.now().date().isoformat()
