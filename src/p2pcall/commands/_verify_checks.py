@@ -3,7 +3,44 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from p2pcall.store.readapi import ReadApi
+
+
+def against_database(
+    data_dir: Path, report: Any, compare: Callable[[ReadApi], None], offline: str
+) -> None:
+    """Run `compare` on the database, opened read-only; what could not be compared (no
+    database, busy, damaged) is reported as not compared, never as passed. `offline`: what
+    `--no-database` checks instead, for the message."""
+    from p2pcall.paths import database_path
+
+    db = database_path(data_dir)
+    if not db.exists():
+        report.unchecked(
+            "database",
+            f"not compared: there is no database at {db} (on another computer, "
+            f"`--no-database` checks {offline} alone)",
+        )
+        return
+    from p2pcall.store import StoreError
+    from p2pcall.store.reader import Reader
+
+    try:
+        store = Reader.open(data_dir)
+    except StoreError as exc:
+        report.unchecked("database", f"not compared: {exc}")
+        return
+    try:
+        compare(store)
+    except StoreError as exc:  # busy, disk error: whatever was not compared says so
+        report.unchecked("database", f"not compared: {exc}")
+    finally:
+        store.close()
 
 
 def check_chain(text: str, fmt: str, inputs: Any, report: Any) -> None:

@@ -150,35 +150,16 @@ def _check_file(text: str, report: Any) -> Any:
 
 
 def _check_database(text: str, meta: Any, data_dir: Path, report: Any) -> None:
-    from p2pcall.paths import database_path
+    from p2pcall.commands._verify_checks import against_database
 
-    db = database_path(data_dir)
     if meta is None:
         report.unchecked(
             "database", "not compared: the export's header does not say which call it is"
         )
         return
-    if not db.exists():
-        report.unchecked(
-            "database",
-            f"not compared: there is no database at {db} (on another computer, "
-            "`--no-database` checks the file's digest alone)",
-        )
-        return
-    from p2pcall.store import StoreError
-    from p2pcall.store.reader import Reader
-
-    try:
-        store = Reader.open(data_dir)
-    except StoreError as exc:
-        report.unchecked("database", f"not compared: {exc}")
-        return
-    try:
-        _compare(text, meta, store, report)
-    except StoreError as exc:  # busy, disk error: whatever was not compared says so
-        report.unchecked("database", f"not compared: {exc}")
-    finally:
-        store.close()
+    against_database(
+        data_dir, report, lambda store: _compare(text, meta, store, report), "the file's digest"
+    )
 
 
 def _compare(text: str, meta: Any, store: Any, report: Any) -> None:

@@ -30,7 +30,7 @@ from p2pcall.domain.verify import FAIL, OK, UNCHECKED, Finding, Report
 if TYPE_CHECKING:
     from p2pcall.domain.export.common import ExportMeta
     from p2pcall.domain.packet.read import ReadPacket
-    from p2pcall.store import Store
+    from p2pcall.store.readapi import ReadApi
 
 EXIT_OK, EXIT_DIFFERS, EXIT_USAGE = 0, 1, 2
 
@@ -177,33 +177,18 @@ def _check_summary_against_records(packet: ReadPacket, report: Report) -> None:
 def _check_database(
     packet: ReadPacket, metas: dict[int, ExportMeta | None], data_dir: Path, report: Report
 ) -> None:
-    from p2pcall.paths import database_path
+    from p2pcall.commands._verify_checks import against_database
 
-    db = database_path(data_dir)
-    if not db.exists():
-        report.unchecked(
-            "database",
-            f"not compared: there is no database at {db} (on another computer, "
-            "`--no-database` checks the packet's digests alone)",
-        )
-        return
-    from p2pcall.store import Store, StoreError
-
-    try:
-        store = Store.open_read_only(data_dir)
-    except StoreError as exc:
-        report.unchecked("database", f"not compared: {exc}")
-        return
-    try:
-        _compare(packet, metas, store, report)
-    except StoreError as exc:  # busy, disk error: whatever was not compared says so
-        report.unchecked("database", f"not compared: {exc}")
-    finally:
-        store.close()
+    against_database(
+        data_dir,
+        report,
+        lambda store: _compare(packet, metas, store, report),
+        "the packet's digests",
+    )
 
 
 def _compare(
-    packet: ReadPacket, metas: dict[int, ExportMeta | None], store: Store, report: Report
+    packet: ReadPacket, metas: dict[int, ExportMeta | None], store: ReadApi, report: Report
 ) -> None:
     from p2pcall.commands._verify_checks import check_chain, check_lines
     from p2pcall.store.exporting import RecordUnreadableError, read_record
@@ -248,7 +233,7 @@ def _compare(
     _check_summary_against_database(packet, records, store, report)
 
 
-def _check_selection(packet: ReadPacket, store: Store, report: Report) -> None:
+def _check_selection(packet: ReadPacket, store: ReadApi, report: Report) -> None:
     """The packet holds every call its filter selected when it was made, and no other."""
     from datetime import timedelta
 
@@ -286,7 +271,7 @@ def _check_selection(packet: ReadPacket, store: Store, report: Report) -> None:
 
 
 def _check_summary_against_database(
-    packet: ReadPacket, records: list[Any], store: Store, report: Report
+    packet: ReadPacket, records: list[Any], store: ReadApi, report: Report
 ) -> None:
     from p2pcall.domain.packet.summary import FOLLOW_THROUGH_KEYS, summary_json, summary_rows
     from p2pcall.domain.timefmt import to_local
