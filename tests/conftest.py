@@ -9,6 +9,7 @@ put on the import path here (`from pilot_helpers import ...`).
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,44 @@ pytest_plugins = ("pg_cluster",)
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture(autouse=True)
+def _no_server_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own P2PCALL_DATABASE_URL never reaches a test: each says which database."""
+    monkeypatch.delenv("P2PCALL_DATABASE_URL", raising=False)
+
+
+@dataclass(frozen=True)
+class Database:
+    """Which database a test runs on: `url` None is the local SQLite file (the default)."""
+
+    kind: str  # "sqlite" or "postgres"
+    url: str | None
+
+    @property
+    def server(self) -> bool:
+        return self.url is not None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that asks for `database` runs on both databases (sqlite_only: SQLite)."""
+    if "database" in metafunc.fixturenames:
+        kinds = ["sqlite"]
+        if metafunc.definition.get_closest_marker("sqlite_only") is None:
+            kinds.append("postgres")
+        metafunc.parametrize("database", kinds, indirect=True)
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """The database of this run of the test, also in P2PCALL_DATABASE_URL, so the app, the
+    commands (subprocesses inherit it) and `open_store` all use it: on PostgreSQL a fresh
+    database set up by `db init`, connected to as the clinician dr_lee."""
+    if request.param == "sqlite":
+        return Database("sqlite", None)
+    from pg_cluster import p2pcall_database
+
+    url = p2pcall_database(request.getfixturevalue("pg_cluster"))
+    monkeypatch.setenv("P2PCALL_DATABASE_URL", url)
+    return Database("postgres", url)

@@ -27,6 +27,18 @@ def resolve_data_dir(cli_value: str | os.PathLike[str] | None = None) -> Path:
     return Path(platformdirs.user_data_dir("p2pcall", appauthor=False))
 
 
+DATABASE_URL_ENV = "P2PCALL_DATABASE_URL"
+
+
+def resolve_database_url(cli_value: str | None = None) -> str | None:
+    """The practice server to use: `--database`, then P2PCALL_DATABASE_URL; None (blank
+    too) means the local SQLite file in the data folder, the default."""
+    for value in (cli_value, os.environ.get(DATABASE_URL_ENV)):
+        if value is not None and value.strip():
+            return value
+    return None
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Create the directory owner-only (0700), or tighten one that is looser.
 

@@ -358,3 +358,25 @@ def add_people(cluster: PgCluster) -> None:
             conn.execute(f"CREATE ROLE {person} LOGIN")
             if group is not None:
                 conn.execute(f"GRANT {group} TO {person}")
+
+
+TEMPLATE = "p2pcall_template"
+
+
+def p2pcall_database(cluster: PgCluster, person: str = "dr_lee") -> str:
+    """A new database set up by `db init` (cloned from a template made once per cluster),
+    as the URL `person` connects with."""
+    import psycopg
+
+    from p2pcall.store.postgres import schema
+
+    add_people(cluster)
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+        made = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (TEMPLATE,))
+        if made.fetchone() is None:
+            conn.execute(f"CREATE DATABASE {TEMPLATE}")
+            with psycopg.connect(cluster.dsn(dbname=TEMPLATE)) as template:
+                schema.init(template)
+        name = f"p2pcall_{next(_databases)}"
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
+    return cluster.url(person, name)

@@ -11,15 +11,18 @@ from pathlib import Path
 import pendulum
 import pytest
 
+from conftest import Database
 from export_db import make_v2_database
 from p2pcall.domain.followups import PlannedFollowUp
 from p2pcall.domain.vocab import FollowUpAction, Outcome
 from p2pcall.store import Store, StoreError, schema
 from p2pcall.store.followups import save_wrap_up
+from p2pcall.store.opening import open_store
 
 NY = "America/New_York"
 
 
+@pytest.mark.sqlite_only
 def test_upgrade_from_v2_keeps_finalized_heads_verifiable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -43,8 +46,8 @@ def test_upgrade_from_v2_keeps_finalized_heads_verifiable(
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    opened = Store.open(tmp_path)
+def store(tmp_path: Path, database: Database):
+    opened = open_store(tmp_path)
     yield opened
     opened.close()
 

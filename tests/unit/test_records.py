@@ -13,16 +13,18 @@ from pathlib import Path
 
 import pytest
 
+from conftest import Database
 from p2pcall.domain import chain
 from p2pcall.domain.sections import Section
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.store import Store, StoreError
+from p2pcall.store.opening import open_store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "records")
+def store(tmp_path: Path, database: Database) -> Iterator[Store]:
+    opened = open_store(tmp_path / "records")
     try:
         yield opened
     finally:
@@ -56,6 +58,7 @@ def finalized_call(store: Store) -> int:
 # -- finalize ----------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_finalize_stamps_time_and_head_in_the_database(store: Store) -> None:
     call_id = ended_call(store)
     before = now_utc()
@@ -79,6 +82,7 @@ def test_finalize_twice_is_a_no_op(store: Store) -> None:
     assert (again.finalized_at, again.chain_head) == (first.finalized_at, first.chain_head)
 
 
+@pytest.mark.sqlite_only
 def test_finalize_refuses_a_call_still_in_progress(store: Store) -> None:
     call = store.start_call("UTC")
     with pytest.raises(StoreError, match="End the call"):
@@ -98,6 +102,7 @@ def test_finalize_refuses_an_unknown_call(store: Store) -> None:
         store.finalize_call(99)
 
 
+@pytest.mark.sqlite_only
 def test_database_refuses_finalizing_without_a_head(store: Store) -> None:
     call = store.start_call("UTC")
     store.end_call(call.id, Outcome.APPROVED)
@@ -163,6 +168,7 @@ def _dump(conn: sqlite3.Connection, call_id: int) -> list[list[tuple]]:
 
 
 @pytest.mark.parametrize("statement", AFTER_FINALIZE + ALWAYS)
+@pytest.mark.sqlite_only
 def test_database_refuses_changes_after_finalize(store: Store, statement: str) -> None:
     call_id = finalized_call(store)
     conn = raw(store)
@@ -174,6 +180,7 @@ def test_database_refuses_changes_after_finalize(store: Store, statement: str) -
 
 
 @pytest.mark.parametrize("statement", ALWAYS)
+@pytest.mark.sqlite_only
 def test_notes_and_field_history_are_append_only_before_finalize(
     store: Store, statement: str
 ) -> None:
@@ -291,6 +298,7 @@ def test_addendum_with_reason_is_late_and_outside_the_finalized_head(store: Stor
 # -- the chain -----------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_head_is_stable_across_reopen(tmp_path: Path) -> None:
     first = Store.open(tmp_path / "records")
     call_id = finalized_call(first)
@@ -304,6 +312,7 @@ def test_head_is_stable_across_reopen(tmp_path: Path) -> None:
         second.close()
 
 
+@pytest.mark.sqlite_only
 def test_head_is_none_before_finalize(store: Store) -> None:
     assert store.recompute_head(ended_call(store)) is None
 
@@ -344,6 +353,7 @@ def _tamper(store: Store, sql: str, *params: object) -> None:
         "UPDATE call SET tz = 'UTC'",
     ],
 )
+@pytest.mark.sqlite_only
 def test_head_changes_when_the_record_is_rewritten(store: Store, sql: str) -> None:
     call_id = finalized_call(store)
     head = store.load_call(call_id).call.chain_head

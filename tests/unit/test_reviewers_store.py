@@ -9,19 +9,21 @@ from pathlib import Path
 
 import pytest
 
+from conftest import Database
 from export_db import make_v2_database
 from p2pcall.domain.followups import PlannedFollowUp
 from p2pcall.domain.reviewers import ReviewerDetails
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import FollowUpAction, Outcome
 from p2pcall.store import Store, StoreError, schema
+from p2pcall.store.opening import open_store
 
 NY = "America/New_York"
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    opened = Store.open(tmp_path)
+def store(tmp_path: Path, database: Database):
+    opened = open_store(tmp_path)
     yield opened
     opened.close()
 
@@ -36,6 +38,7 @@ def _call(store: Store, **fields: str) -> int:
     return call.id
 
 
+@pytest.mark.sqlite_only
 def test_upgrade_from_v2_adds_reviewers_and_keeps_the_finalized_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -78,6 +81,7 @@ def test_suggestions_match_name_starts_and_word_starts_most_calls_first(store: S
     )
 
 
+@pytest.mark.sqlite_only
 def test_link_relink_unlink_are_logged_and_leave_fields_alone(store: Store) -> None:
     ann = store.add_reviewer(ReviewerDetails("Ann Smith"))
     bob = store.add_reviewer(ReviewerDetails("Bob Jones"))
@@ -102,6 +106,7 @@ def test_link_relink_unlink_are_logged_and_leave_fields_alone(store: Store) -> N
         store.add_reviewer(ReviewerDetails("   "))
 
 
+@pytest.mark.sqlite_only  # the track record's SQL is SQLite's for now
 def test_merge_counts_both_entries_as_one_and_unmerge_undoes_it(store: Store) -> None:
     ann = store.add_reviewer(ReviewerDetails("Ann Smith", specialty="Psychiatry"))
     dup = store.add_reviewer(ReviewerDetails("A. Smith"))
@@ -126,6 +131,7 @@ def test_merge_counts_both_entries_as_one_and_unmerge_undoes_it(store: Store) ->
         store.unmerge_reviewer(dup.id)
 
 
+@pytest.mark.sqlite_only  # the track record's SQL is SQLite's for now
 def test_track_record_counts_only_earlier_calls(store: Store) -> None:
     ann = store.add_reviewer(ReviewerDetails("Ann Smith"))
     first = _call(store, reviewer_same_specialty="no", criteria_set="interqual",

@@ -9,10 +9,12 @@ from pathlib import Path
 import pendulum
 import pytest
 
+from conftest import Database
 from p2pcall.domain.followups import PlannedFollowUp
 from p2pcall.domain.vocab import FollowUpAction, FollowUpStatus, Outcome
 from p2pcall.store import Store, StoreError
 from p2pcall.store.followups import save_wrap_up
+from p2pcall.store.opening import open_store
 
 NY = "America/New_York"
 NOW = pendulum.datetime(2026, 11, 23, 15, 0, tz="UTC")  # 10:00 New York
@@ -20,8 +22,8 @@ SAME_DAY, APPEAL = "act_same_day", "internal_appeal_filing"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "records")
+def store(tmp_path: Path, database: Database) -> Iterator[Store]:
+    opened = open_store(tmp_path / "records")
     try:
         yield opened
     finally:
@@ -40,6 +42,7 @@ def ny(*args: int) -> pendulum.DateTime:
     return pendulum.datetime(*args, tz=NY)
 
 
+@pytest.mark.sqlite_only
 def test_followups_are_stored_and_loaded_with_the_call(store: Store, tmp_path: Path) -> None:
     call_id = ended_call(store)
     saved = store.add_followups(

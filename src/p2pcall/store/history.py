@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from p2pcall.domain.history import UNFINISHED, HistoryFilter, snippet, utc_bounds
 from p2pcall.domain.models import CallSummary, HistoryEntry, HistoryPage, SearchMatch
@@ -93,8 +93,9 @@ def count_calls(store: Store, flt: HistoryFilter | None = None) -> int:
 
 
 def _reading(store: Store) -> AbstractContextManager[sqlite3.Connection]:
-    """A read transaction: every query sees the same snapshot (see `ReadApi.reading`)."""
-    return store.reading()
+    """A read transaction: every query sees the same snapshot (see `ReadApi.reading`).
+    FTS5 is SQLite's: on SQLite, `reading()` gives a `sqlite3.Connection`."""
+    return cast("AbstractContextManager[sqlite3.Connection]", store.reading())
 
 
 def _stamp(moment: datetime) -> str:

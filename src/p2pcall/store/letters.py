@@ -7,11 +7,10 @@ letter never changes what was noted, and the record's guards do not apply to the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.store.errors import StoreError
@@ -36,6 +35,7 @@ class LettersMixin:
 
         def _session(self) -> AbstractContextManager[Session]: ...
         def _call_row(self, session: Session, call_id: int) -> CallRow: ...
+        def upsert(self, table: type[SQLModel]) -> Any: ...
 
     def save_letter_edit(self, call_id: int, kind: str, body: str) -> LetterEdit:
         """Keep the user's text of a letter; empty text goes back to the draft from the record."""
@@ -53,7 +53,7 @@ class LettersMixin:
             else:
                 values = {"body": body, "updated_at": now}
                 session.execute(
-                    sqlite_insert(LetterEditRow)
+                    self.upsert(LetterEditRow)
                     .values(call_id=call_id, kind=kind, **values)
                     .on_conflict_do_update(index_elements=["call_id", "kind"], set_=values)
                 )

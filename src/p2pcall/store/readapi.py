@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from p2pcall.store import sqlite_dialect as dialect
 from p2pcall.store.errors import DamagedError, StoreError
 from p2pcall.store.queries import calls, followups, letters
+from p2pcall.store.queries.cursor import Db
 
 if TYPE_CHECKING:
     from p2pcall.domain.followups import DueReport
@@ -36,28 +37,35 @@ class ReadApi:
     def describe(self, exc: BaseException) -> str:
         raise NotImplementedError
 
-    def _read_connection(self) -> AbstractContextManager[sqlite3.Connection]:
+    def _read_connection(self) -> AbstractContextManager[Db]:
         """A DB-API connection for one read; StoreError when none can be had."""
         raise NotImplementedError
 
+    # The driver's errors, and which of them mean a damaged database (see each dialect).
+    db_errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+    begin_read = dialect.BEGIN_READ
+
+    def is_damage(self, exc: BaseException) -> bool:
+        return dialect.is_damage(exc)
+
     def _error(self, exc: BaseException) -> StoreError:
-        if dialect.is_damage(exc):
+        if self.is_damage(exc):
             return DamagedError(self.describe(exc))
         return StoreError(self.describe(exc))
 
     @contextmanager
-    def reading(self) -> Iterator[sqlite3.Connection]:
+    def reading(self) -> Iterator[Db]:
         """A read transaction: every query in it sees the same snapshot. Database errors
         come out as StoreError (DamagedError for a damaged file), in the user's words."""
         with self._read_connection() as db:
             try:
-                db.execute(dialect.BEGIN_READ)
+                db.execute(self.begin_read)
                 try:
                     yield db
                 finally:
                     if db.in_transaction:
                         db.execute("ROLLBACK")
-            except sqlite3.Error as exc:
+            except self.db_errors as exc:
                 raise self._error(exc) from None
 
     # -- calls -----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from p2pcall.domain.sections import Section
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind
 from p2pcall.store.errors import StoreError
+from p2pcall.store.queries.cursor import Db
 from p2pcall.store.queries.records import ChainInputs, read_inputs
 from p2pcall.store.rows import call_of, member
 from p2pcall.store.tables import CallRow, FieldRow, NoteRow
@@ -36,12 +37,16 @@ CORRECTION_AFTER_FINALIZE = (
 )
 
 
-def dbapi_of(session: Session) -> sqlite3.Connection:
+def dbapi_of(session: Session) -> Db:
     """The DB-API connection under `session`, inside the session's transaction: the plain
     SQL of `queries` reads what the write is about to change, in the same snapshot."""
     db = session.connection().connection.driver_connection
-    assert isinstance(db, sqlite3.Connection)
-    return db
+    if isinstance(db, sqlite3.Connection):
+        return db
+    from p2pcall.store.postgres.dbapi import PgDb
+
+    assert db is not None  # a session's connection is open
+    return PgDb(db)
 
 
 class RecordsMixin:

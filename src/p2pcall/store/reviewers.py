@@ -8,7 +8,6 @@ so it works the same on a finalized call, whose section B fields keep the detail
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -25,6 +24,7 @@ from p2pcall.domain.reviewers import (
 )
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.store.errors import StoreError
+from p2pcall.store.queries.cursor import Db
 from p2pcall.store.records import dbapi_of
 from p2pcall.store.timetext import to_text
 
@@ -69,7 +69,7 @@ class ReviewersMixin:
 
         def _session(self) -> AbstractContextManager[Session]: ...
         def _call_row(self, session: Session, call_id: int) -> CallRow: ...
-        def reading(self) -> AbstractContextManager[sqlite3.Connection]: ...
+        def reading(self) -> AbstractContextManager[Db]: ...
 
     # -- looking up ----------------------------------------------------------------------
 
@@ -117,7 +117,7 @@ class ReviewersMixin:
             ).fetchone()
             return None if found is None else self._reviewer_in(db, found[0])
 
-    def _reviewer_in(self, db: sqlite3.Connection, reviewer_id: int) -> Reviewer:
+    def _reviewer_in(self, db: Db, reviewer_id: int) -> Reviewer:
         row = db.execute(
             f"SELECT {_COLUMNS}, {_CALL_COUNT}, r.merged_into FROM reviewer r WHERE id = :id",
             {"id": reviewer_id},
@@ -297,7 +297,8 @@ class ReviewersMixin:
         with self.reading() as db:
 
             def rows(select: str) -> list[Any]:
-                return db.execute(earlier + select, params).fetchall()
+                found: list[Any] = db.execute(earlier + select, params).fetchall()
+                return found
 
             ids = [row[0] for row in rows("SELECT id FROM calls ORDER BY created_at DESC, id DESC")]
             outcomes = rows("SELECT coalesce(outcome, ''), count(*) FROM calls GROUP BY 1")

@@ -7,7 +7,6 @@ sums those rows. Read on a pooled connection in one read transaction (one snapsh
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from p2pcall.domain.stats import (
 )
 from p2pcall.domain.vocab import CriteriaSet
 from p2pcall.store.history import _conditions, _reading, _stamp
+from p2pcall.store.queries.cursor import Db
 
 if TYPE_CHECKING:
     from p2pcall.store.readapi import ReadApi
@@ -106,7 +106,7 @@ _SUM_COLUMNS = 2 + len(OUTCOME_KEYS) + 11  # count(*), the outcomes and "none", 
 _TOTAL, _CITED, _GROUP, _GROUP_CITED = range(4)
 
 
-def _months(db: sqlite3.Connection, tz: str, where: str, params: list[object]) -> str:
+def _months(db: Db, tz: str, where: str, params: list[object]) -> str:
     """The local calendar months the calls span, as JSON rows for the `months` CTE.
 
     Each row: the UTC month key ("YYYY-MM", as a stored UTC stamp begins), the local
@@ -255,7 +255,7 @@ def call_stats_by(
 
 
 def _statement(
-    db: sqlite3.Connection,
+    db: Db,
     groupings: list[str | None],
     tz: str,
     where: str,

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from p2pcall.domain.fields import FIELDS_BY_KEY
 from p2pcall.domain.models import Call, Note
@@ -100,6 +100,11 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
         self.engine = engine
         self.path = path
         self.read_only = read_only
+
+    def upsert(self, table: type[SQLModel]) -> Any:
+        """An INSERT that can become an UPDATE (`on_conflict_do_update`), in this database's
+        own construct (SQLite and PostgreSQL spell it the same way)."""
+        return sqlite_insert(table)
 
     def describe(self, exc: BaseException) -> str:
         """A failed query in words for the user: a reader is not told about unsaved typing."""
@@ -175,9 +180,7 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
             with Session(self.engine, expire_on_commit=False) as session:
                 yield session
         except (OperationalError, SADatabaseError) as exc:
-            if dialect.is_damage(exc):
-                raise DamagedError(self.describe(exc)) from None
-            raise StoreError(self.describe(exc)) from None
+            raise self._error(exc) from None
 
     @contextmanager
     def _read_connection(self) -> Iterator[sqlite3.Connection]:
@@ -262,7 +265,7 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
         with self._session() as session:
             call = self._call_row(session, call_id)
             late = call.ended_at is not None
-            upsert = sqlite_insert(FieldRow).values(
+            upsert = self.upsert(FieldRow).values(
                 call_id=call_id, key=key, value=value, declined=declined, updated_at=now, late=late
             )
             session.execute(
@@ -336,9 +339,7 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
                 note_id = int(inserted[0])
                 conn.execute(_DROP_DRAFT, {"call_id": call_id, "section": section.value})
         except (OperationalError, SADatabaseError) as exc:
-            if dialect.is_damage(exc):
-                raise DamagedError(self.describe(exc)) from None
-            raise StoreError(self.describe(exc)) from None
+            raise self._error(exc) from None
         return Note(
             id=note_id,
             call_id=call_id,
@@ -368,7 +369,7 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
                 now = now_utc()
                 values = {"kind": kind.value, "body": body, "updated_at": now}
                 session.execute(
-                    sqlite_insert(DraftRow)
+                    self.upsert(DraftRow)
                     .values(call_id=call_id, section=section.value, started_at=started_at, **values)
                     .on_conflict_do_update(index_elements=["call_id", "section"], set_=values)
                 )
@@ -377,6 +378,7 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
     def integrity_check(self) -> str:
         """SQLite's own verdict on the file: "ok" or the first problems it found."""
         with self.reading() as db:
+            assert isinstance(db, sqlite3.Connection)  # a check of the file: SQLite's
             return "\n".join(dialect.integrity_check(db))
 
 

@@ -19,6 +19,25 @@ def to_text(value: datetime) -> str:
     return value.astimezone(UTC).strftime(FORMAT)
 
 
+def to_utc(value: datetime) -> datetime:
+    """An aware datetime as a plain `datetime` in UTC (what a timestamptz column is given);
+    ValueError for a naive one, as `to_text`."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("naive datetime refused: the record keeps aware UTC times only")
+    t = value.astimezone(UTC)
+    return datetime(t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond, UTC)
+
+
+def utc_moment(t: datetime) -> datetime:
+    """An aware datetime as the pendulum UTC DateTime `from_text` gives for the same moment."""
+    import pendulum
+
+    t = t.astimezone(UTC)
+    return pendulum.DateTime(
+        t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond, tzinfo=pendulum.UTC
+    )
+
+
 def from_text(value: str) -> datetime:
     """A stored time as an aware pendulum DateTime in UTC (ValueError if it is no time)."""
     import pendulum

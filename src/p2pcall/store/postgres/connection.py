@@ -97,13 +97,29 @@ Prompt = Callable[[str], str]
 
 
 def connect(
-    url: str, *, prompt: Prompt | None = None, autocommit: bool = False
+    url: str,
+    *,
+    prompt: Prompt | None = None,
+    autocommit: bool = False,
+    password: str | None = None,
+    **settings: str,
 ) -> psycopg.Connection[tuple[object, ...]]:
-    """A connection, asking for the password on the terminal only when libpq has none."""
+    """A connection, asking for the password on the terminal only when libpq has none.
+
+    `password`: one asked for earlier (kept in memory only, for the next connection of the
+    same store); `settings`: more libpq parameters (`options`).
+    """
     import psycopg
 
+    if password is not None:
+        settings = {**settings, "password": password}
     try:
-        return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT, autocommit=autocommit)
+        return psycopg.connect(
+            url,
+            connect_timeout=CONNECT_TIMEOUT,
+            autocommit=autocommit,
+            **settings,  # type: ignore[arg-type]
+        )
     except psycopg.Error as exc:
         if not _wants_password(exc):
             raise ConnectionProblem(_reason(exc, url)) from None
@@ -119,7 +135,10 @@ def connect(
         raise ConnectionProblem(f"no password given for {shown(url)}") from None
     try:
         return psycopg.connect(
-            url, password=password, connect_timeout=CONNECT_TIMEOUT, autocommit=autocommit
+            url,
+            connect_timeout=CONNECT_TIMEOUT,
+            autocommit=autocommit,
+            **{**settings, "password": password},  # type: ignore[arg-type]
         )
     except psycopg.Error as exc:
         raise ConnectionProblem(_reason(exc, url)) from None

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from p2pcall.domain.models import CallRecord, CallSummary
 from p2pcall.store.errors import NoSuchCallError, StoreError
 from p2pcall.store.queries import followups
-from p2pcall.store.queries.cursor import one, rows
+from p2pcall.store.queries.cursor import Db, one, rows
 from p2pcall.store.rows import call_of, draft_of, note_of, summary_of
 from p2pcall.store.timetext import required_time
 
@@ -55,7 +54,7 @@ SUMMARIES = f"""
 MAX_CALL_ID = 2**63  # SQLite cannot even be asked about a larger number (OverflowError)
 
 
-def call_row(db: sqlite3.Connection, call_id: int) -> Any:
+def call_row(db: Db, call_id: int) -> Any:
     """The call's row; NoSuchCallError when there is none."""
     if not 0 < call_id < MAX_CALL_ID:
         raise StoreError(f"There is no call number {call_id}.")
@@ -65,11 +64,11 @@ def call_row(db: sqlite3.Connection, call_id: int) -> Any:
     return row
 
 
-def fields(db: sqlite3.Connection, call_id: int) -> list[Any]:
+def fields(db: Db, call_id: int) -> list[Any]:
     return rows(db, FIELDS, (call_id,))
 
 
-def load_call(db: sqlite3.Connection, call_id: int) -> CallRecord:
+def load_call(db: Db, call_id: int) -> CallRecord:
     """The call with its notes (in time order), drafts and follow-ups."""
     row = call_row(db, call_id)
     return CallRecord(
@@ -80,20 +79,18 @@ def load_call(db: sqlite3.Connection, call_id: int) -> CallRecord:
     )
 
 
-def summaries(db: sqlite3.Connection, *, unfinished: bool, limit: int) -> list[CallSummary]:
+def summaries(db: Db, *, unfinished: bool, limit: int) -> list[CallSummary]:
     return [summary_of(row) for row in rows(db, SUMMARIES, (unfinished, limit))]
 
 
-def field_history(
-    db: sqlite3.Connection, call_id: int, key: str
-) -> list[tuple[str, bool, datetime, bool]]:
+def field_history(db: Db, call_id: int, key: str) -> list[tuple[str, bool, datetime, bool]]:
     return [
         (r.value, bool(r.declined), required_time(r.edited_at), bool(r.late))
         for r in rows(db, FIELD_HISTORY_OF_KEY, (call_id, key))
     ]
 
 
-def field_first_times(db: sqlite3.Connection, call_id: int) -> dict[str, datetime]:
+def field_first_times(db: Db, call_id: int) -> dict[str, datetime]:
     """When each field first took the value it holds now (from its history)."""
     current: dict[str, tuple[str, bool]] = {}
     since: dict[str, datetime] = {}

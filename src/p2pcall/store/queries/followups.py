@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from p2pcall.store.queries.cursor import rows
+from p2pcall.store.queries.cursor import Db, rows
 from p2pcall.store.rows import followup_of
 from p2pcall.store.timetext import to_text
 
@@ -32,12 +31,12 @@ DUE = f"""
 UNDATED = f"SELECT count(*) FROM followup f WHERE f.status = 'planned' AND {_DUE} IS NULL"
 
 
-def of_call(db: sqlite3.Connection, call_id: int) -> list[FollowUp]:
+def of_call(db: Db, call_id: int) -> list[FollowUp]:
     """The call's follow-ups in the order they were planned."""
     return [followup_of(row) for row in rows(db, OF_CALL, (call_id,))]
 
 
-def due(db: sqlite3.Connection, now: datetime, tz: str, within_days: int) -> DueReport:
+def due(db: Db, now: datetime, tz: str, within_days: int) -> DueReport:
     """Planned follow-ups of every call: overdue, due today, due in the next days."""
     # Imported here: the due-date rules and planner are for `due` only, not every reader.
     from p2pcall.domain.followups import DueItem, group_due, window_end

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-from p2pcall.store.queries.cursor import one, rows
+from p2pcall.store.queries.cursor import Db, one, rows
 from p2pcall.store.rows import LetterEdit, LetterFile, letter_edit_of, letter_file_of
 
 EDIT = "SELECT kind, body, updated_at FROM letter_edit WHERE call_id = ? AND kind = ?"
@@ -14,10 +12,10 @@ FILES = (
 )
 
 
-def edit(db: sqlite3.Connection, call_id: int, kind: str) -> LetterEdit | None:
+def edit(db: Db, call_id: int, kind: str) -> LetterEdit | None:
     row = one(db, EDIT, (call_id, kind))
     return None if row is None else letter_edit_of(row)
 
 
-def files(db: sqlite3.Connection, call_id: int) -> list[LetterFile]:
+def files(db: Db, call_id: int) -> list[LetterFile]:
     return [letter_file_of(row) for row in rows(db, FILES, (call_id,))]

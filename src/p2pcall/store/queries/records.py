@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from p2pcall.domain import chain
 from p2pcall.domain.models import Call, Note
 from p2pcall.store.queries.calls import FIELD_HISTORY, NOTES_IN_ID_ORDER, call_row, fields
-from p2pcall.store.queries.cursor import rows
+from p2pcall.store.queries.cursor import Db, rows
 from p2pcall.store.rows import call_of, note_of
 from p2pcall.store.timetext import required_time
 
@@ -31,7 +29,7 @@ class ChainInputs:
         return chain.chain_head(self.call, self.fields, self.history, self.notes)
 
 
-def read_inputs(db: sqlite3.Connection, call_id: int) -> ChainInputs:
+def read_inputs(db: Db, call_id: int) -> ChainInputs:
     """The call's chain inputs as the database holds them now; NoSuchCallError if none."""
     row = call_row(db, call_id)
     current = fields(db, call_id)

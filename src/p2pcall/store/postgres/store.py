@@ -1,0 +1,191 @@
+"""The app's store on a practice's PostgreSQL server: `Store`, with the server's dialect.
+
+Every read and write of `Store` and its mixins runs here unchanged: the writes through
+SQLAlchemy's PostgreSQL dialect (psycopg 3), the reads' plain SQL through `dbapi.PgDb`.
+What differs is how it opens (a URL, libpq's password sources, a schema set up by
+`p2pcall db init`), how reads begin (`dialect.BEGIN_READ`), the words of its errors, and
+the few statements PostgreSQL spells its own way (the upsert construct, the call row locked
+while a call is finalized).
+
+The server's triggers and row-level security are the guard (store/postgres/sql/); the role
+connected is the author of every row it writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.types.datetime import TimestamptzBinaryLoader, TimestamptzLoader
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.pool import QueuePool
+from sqlmodel import SQLModel
+
+from p2pcall.paths import database_path
+from p2pcall.store.errors import DatabaseError
+from p2pcall.store.postgres import connection, schema
+from p2pcall.store.postgres import dialect as pg
+from p2pcall.store.postgres.dbapi import PgDb
+from p2pcall.store.store import Store
+from p2pcall.store.timetext import utc_moment
+
+GROUPS = {"p2pcall_clinician": "clinician", "p2pcall_coordinator": "coordinator"}
+GROUPS_ADMIN = "p2pcall_admin"
+
+
+class _UtcText(TimestamptzLoader):
+    """timestamptz as the pendulum UTC DateTime SQLite's text gives (see timetext)."""
+
+    def load(self, data: Any) -> Any:
+        return utc_moment(super().load(data))
+
+
+class _UtcBinary(TimestamptzBinaryLoader):
+    def load(self, data: Any) -> Any:
+        return utc_moment(super().load(data))
+
+
+def _prepared(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    conn.adapters.register_loader("timestamptz", _UtcText)
+    conn.adapters.register_loader("timestamptz", _UtcBinary)
+    return conn
+
+
+class PgStore(Store):
+    db_errors = (psycopg.Error,)
+    begin_read = pg.BEGIN_READ
+
+    def __init__(self, engine: Engine, path: Path, where: str, role: str) -> None:
+        super().__init__(engine, path)
+        self.where = where  # "p2pcall on host as dr_lee": for messages, never a password
+        self.role = role  # clinician, coordinator or admin
+
+    @classmethod
+    def open_url(
+        cls, url: str, data_dir: Path, *, prompt: connection.Prompt | None = None
+    ) -> PgStore:
+        """Connect to the server at `url` (asking for a password through `prompt` when libpq
+        has none) and check it is set up for this p2pcall and for this role.
+
+        DatabaseError, in words, when it cannot be used. `data_dir` stays the local folder
+        (settings, the outbox); `path` is its database file only so that nothing is ever
+        exported over it.
+        """
+        try:
+            url = connection.database_url(url)
+            first = _prepared(connection.connect(url, prompt=prompt, options=pg.SESSION_OPTIONS))
+        except connection.ConnectionProblem as exc:
+            raise DatabaseError(f"{exc}.") from None
+        password = first.info.password or None  # asked once: kept for the pool's connections
+        try:
+            where = connection.shown_connected(first)
+            role = _checked(first, where)
+            first.rollback()
+        except psycopg.Error as exc:
+            first.close()
+            raise DatabaseError(pg.describe_read(exc, connection.shown(url))) from None
+        except DatabaseError:
+            first.close()
+            raise
+        spare = [first]
+
+        def connect() -> psycopg.Connection[Any]:
+            if spare:
+                return spare.pop()
+            return _prepared(
+                connection.connect(
+                    url,
+                    prompt=_no_prompt,
+                    password=password,
+                    options=pg.SESSION_OPTIONS,
+                )
+            )
+
+        engine = create_engine(
+            "postgresql+psycopg://",
+            creator=connect,
+            poolclass=QueuePool,
+            pool_pre_ping=True,  # a connection the server dropped (restart, network) is replaced
+        )
+        return cls(engine, database_path(data_dir), where, role)
+
+    def upsert(self, table: type[SQLModel]) -> Any:
+        return pg_insert(table)
+
+    def is_damage(self, exc: BaseException) -> bool:
+        return pg.is_damage(exc)
+
+    def is_unreachable(self, exc: BaseException) -> bool:
+        return pg.is_unreachable(exc)
+
+    def describe(self, exc: BaseException) -> str:
+        if self.read_only:
+            return pg.describe_read(exc, self.where)
+        return pg.describe_write(exc, self.where)
+
+    @contextmanager
+    def _read_connection(self) -> Iterator[PgDb]:  # type: ignore[override]
+        """A pooled connection in autocommit, so that `reading()` begins its own snapshot."""
+        try:
+            fairy = self.engine.raw_connection()
+        except Exception as exc:
+            raise self._error(exc) from None
+        try:
+            conn = fairy.driver_connection
+            assert isinstance(conn, psycopg.Connection)
+            conn.autocommit = True
+            try:
+                yield PgDb(conn)
+            finally:
+                if not conn.closed:
+                    conn.autocommit = False
+        finally:
+            fairy.close()
+
+    def integrity_check(self) -> str:
+        return "ok"  # the server checks its own storage; nothing here to walk
+
+
+def _no_prompt(_question: str) -> str:
+    raise EOFError  # a reconnect never asks: the password asked at open is reused
+
+
+def _checked(conn: psycopg.Connection[Any], where: str) -> str:
+    """The role's group; DatabaseError when the schema or the role is not ready."""
+    found = schema.version_of(conn)
+    if found == 0:
+        raise DatabaseError(
+            f"{where}: there is no p2pcall schema on this database yet; whoever runs the "
+            "server sets it up with `p2pcall db init` (docs/team.md)."
+        )
+    if found < schema.CURRENT_VERSION:
+        raise DatabaseError(
+            f"{where}: the server's p2pcall schema is version {found} and this p2pcall needs "
+            f"{schema.CURRENT_VERSION}; whoever runs the server runs `p2pcall db upgrade`."
+        )
+    if found > schema.CURRENT_VERSION:
+        raise DatabaseError(
+            f"{where}: the server was set up by a newer p2pcall (schema {found}, this one "
+            f"knows {schema.CURRENT_VERSION}); install the newer p2pcall on this computer."
+        )
+    row = conn.execute(
+        "SELECT pg_has_role(session_user, 'p2pcall_admin', 'MEMBER'), "
+        "pg_has_role(session_user, 'p2pcall_clinician', 'MEMBER'), "
+        "pg_has_role(session_user, 'p2pcall_coordinator', 'MEMBER'), session_user"
+    ).fetchone()
+    assert row is not None
+    admin, clinician, coordinator, user = row
+    if clinician:
+        return "clinician"
+    if coordinator:
+        return "coordinator"
+    if admin:
+        return "admin"
+    raise DatabaseError(
+        f"{where}: the role {user} is not a member of p2pcall_clinician, p2pcall_coordinator "
+        "or p2pcall_admin; whoever runs the server grants one (docs/team.md)."
+    )
