@@ -53,7 +53,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         ),
     ]
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, database: str | None = None) -> None:
         super().__init__()
         # Scrolling jumps instead of gliding: a key that scrolls has its whole effect before
         # the next key, so keys in a burst land where they land when typed slowly.
@@ -61,8 +61,14 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         self.data_dir = data_dir
         self.config_dir: Path | None = None  # --config-dir, set by the CLI before running
         self.db = DatabaseThread(
-            self, data_dir, on_failure=self._job_failed, key_holds=lambda: self.key_order
+            self,
+            data_dir,
+            database=database,
+            ask_password=self._password_from_thread,
+            on_failure=self._job_failed,
+            key_holds=lambda: self.key_order,
         )
+        self.server: str | None = None  # the practice server's name once open, else None
         self._session: CallSession | None = None  # the open call
         # Ended calls whose failed notes are still being retried (nothing typed is dropped).
         self._retrying: list[CallSession] = []
@@ -137,7 +143,10 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
 
     def on_store_opened(self, message: StoreOpened) -> None:
         self.store_ready = True
+        self.server = message.server
         self.status.set(("ok", "records open"))
+        if message.server is not None:
+            self.status.link.set("online")
         self.refresh_home()
         # Keys typed before the records were open now take effect, in order, after the home
         # lists (asked for just above) have arrived: `r` resumes the call those lists name.
@@ -164,6 +173,8 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
     def on_job_finished(self, message: JobFinished) -> None:
         if message.error is not None and message.job.kind == "write":
             self.status.not_saved(message.error)
+        if self.server is not None:
+            self.status.link.set("offline" if message.unreachable else "online")
         self.db.finish(message)
         if self._status is not None:
             self._status.settle()
@@ -173,6 +184,31 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         if job.kind == "read" and job.what:
             error = f"Could not {job.what}: {error}"
         self.notify(error, severity="error", timeout=8)
+
+    def _password_from_thread(self, question: str) -> str:
+        """Ask for the server's password in a dialog, from the database thread (which waits).
+        EOFError (the connection then says "no password given") for Esc or a closing app."""
+        import threading
+
+        from p2pcall.screens.password import PasswordScreen
+
+        answered = threading.Event()
+        answer: list[str | None] = []
+
+        def take(value: str | None) -> None:
+            answer.append(value)
+            answered.set()
+
+        def ask() -> None:
+            self.push_screen(PasswordScreen(question), callback=take)
+
+        self.call_from_thread(ask)
+        while not answered.wait(0.5):
+            if not self.is_running:
+                raise EOFError
+        if not answer or answer[0] is None:
+            raise EOFError
+        return answer[0]
 
     def records_open(self, retry: Callable[[], None] | None = None) -> bool:
         """True once the store is open. Before that, a key that needs the records and gives

@@ -18,6 +18,11 @@ TIME_COMMANDS = ("list", "due", "show", "export", "letter", "stats")
 # Commands that work on a PostgreSQL server only, never on the local data folder.
 SERVER_COMMANDS = ("db",)
 DATA_DIR_HELP = "folder for the records (default: $P2PCALL_DATA_DIR, else your user data folder)"
+DATABASE_HELP = (
+    "a practice's PostgreSQL server instead of the local file, e.g. "
+    "postgresql://you@pg.practice.local/p2pcall?sslmode=verify-full (default: "
+    "$P2PCALL_DATABASE_URL, else the local file); never a password in it"
+)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -44,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     # --data-dir is also accepted after the subcommand (`p2pcall list --data-dir X`).
     common = OneLineParser(add_help=False)
     common.add_argument("--data-dir", metavar="PATH", default=argparse.SUPPRESS, help=DATA_DIR_HELP)
+    parser.add_argument("--database", metavar="URL", help=DATABASE_HELP)
+    common.add_argument("--database", metavar="URL", default=argparse.SUPPRESS, help=DATABASE_HELP)
     parser.add_argument(
         "--config-dir",
         metavar="PATH",
@@ -63,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     from p2pcall.paths import database_path, resolve_data_dir
 
     data_dir = resolve_data_dir(args.data_dir)
+    if args.command not in SERVER_COMMANDS:  # `db` reads its own --database
+        from p2pcall.paths import resolve_database_url
+
+        args.database = resolve_database_url(args.database)
     install_excepthooks(database_path(data_dir))
     if args.command in TIME_COMMANDS:
         _say_zone()
@@ -82,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             return command.run(args, data_dir)
         except BrokenPipeError:
             return _reader_gone()
-    return run_tui(data_dir, args.config_dir)
+    return run_tui(data_dir, args.config_dir, args.database)
 
 
 def _reader_gone() -> int:
@@ -106,14 +117,14 @@ def _say_zone() -> None:
         print(f"p2pcall: {notice}", file=sys.stderr)
 
 
-def run_tui(data_dir: Path, config_dir: str | None = None) -> int:
+def run_tui(data_dir: Path, config_dir: str | None = None, database: str | None = None) -> int:
     from p2pcall.app import P2PCallApp
     from p2pcall.paste_guard import install_paste_guard
     from p2pcall.safe_exit import run_and_report
 
     install_paste_guard()  # escape sequences in a paste stay text, not key presses
 
-    app = P2PCallApp(data_dir)
+    app = P2PCallApp(data_dir, database)
     if config_dir:
         from p2pcall.config import resolve_config_dir
 

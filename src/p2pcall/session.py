@@ -92,6 +92,8 @@ class SaveStatus:
         self._db = db
         self._unsaved = unsaved  # notes whose save failed, in every session still retrying
         self.mark: Watched[SaveMark] = Watched(("busy", "opening records\u2026"), only_changes=True)
+        # The practice server's connection: None on the local file, else "online"/"offline".
+        self.link: Watched[str | None] = Watched(None, only_changes=True)
 
     def set(self, mark: SaveMark) -> None:
         self.mark.set(mark)
@@ -173,6 +175,7 @@ class CallSession:
         self._resending: set[int] = set()
         self._field_throttles: dict[str, Throttle] = {}
         self._mark_watchers: list[Callable[[SaveMark], None]] = []
+        self._link_watchers: list[Callable[[str | None], None]] = []
         self.open = True  # False once the App has closed it (its retries may go on)
 
     def close(self) -> None:
@@ -182,6 +185,9 @@ class CallSession:
         for watcher in self._mark_watchers:
             self.status.mark.unwatch(watcher)
         self._mark_watchers.clear()
+        for link_watcher in self._link_watchers:
+            self.status.link.unwatch(link_watcher)
+        self._link_watchers.clear()
 
     # -- what the screens read -------------------------------------------------------------
 
@@ -203,6 +209,11 @@ class CallSession:
         """Watch the app's save mark while this call is open (see `close`)."""
         self._mark_watchers.append(watcher)
         self.status.mark.watch(watcher)
+
+    def watch_link(self, watcher: Callable[[str | None], None]) -> None:
+        """Watch the practice server's connection while this call is open (see `close`)."""
+        self._link_watchers.append(watcher)
+        self.status.link.watch(watcher)
 
     @property
     def unsaved(self) -> int:

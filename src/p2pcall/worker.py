@@ -50,9 +50,10 @@ class Job:
 
 
 class StoreOpened(Message):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, server: str | None = None) -> None:
         super().__init__()
         self.path = path
+        self.server = server  # "db on host as role" for a practice server, else None
 
 
 class StoreFailed(Message):
@@ -64,11 +65,14 @@ class StoreFailed(Message):
 
 
 class JobFinished(Message):
-    def __init__(self, job: Job, result: Any = None, error: str | None = None) -> None:
+    def __init__(
+        self, job: Job, result: Any = None, error: str | None = None, *, unreachable: bool = False
+    ) -> None:
         super().__init__()
         self.job = job
         self.result = result
         self.error = error
+        self.unreachable = unreachable  # the server could not be reached (see UnreachableError)
 
 
 _STOP = object()
@@ -87,6 +91,8 @@ class DatabaseThread:
         app: App[Any],
         data_dir: Path,
         *,
+        database: str | None = None,
+        ask_password: Callable[[str], str] | None = None,
         on_failure: Callable[[Job, str], None],
         key_holds: Callable[[], KeyHolds] | None = None,
     ) -> None:
@@ -96,6 +102,8 @@ class DatabaseThread:
         self._on_failure = on_failure
         self._key_holds = key_holds
         self._data_dir = data_dir
+        self._database = database  # --database; None: P2PCALL_DATABASE_URL, else the file
+        self._ask_password = ask_password
         self._jobs: queue.Queue[Job | object] = queue.Queue()
         self.pending = 0
         self.running = False  # the store is open and jobs are being taken
@@ -215,18 +223,19 @@ class DatabaseThread:
             self._closed.set()
 
     def _serve(self) -> None:
-        from p2pcall.store import Store, StoreError
+        from p2pcall.store import StoreError
+        from p2pcall.store.opening import open_store
         from p2pcall.store.store import DamagedError
 
         try:
-            store = Store.open(self._data_dir)
+            store = open_store(self._data_dir, self._database, prompt=self._ask_password)
         except StoreError as exc:
             self._app.post_message(StoreFailed(str(exc)))
             return
         except Exception as exc:  # never let PHI-bearing locals reach a traceback screen
             self._app.post_message(StoreFailed(f"Unexpected error opening the database: {exc!r}"))
             return
-        self._app.post_message(StoreOpened(store.path))
+        self._app.post_message(StoreOpened(store.path, getattr(store, "where", None)))
         worker = get_current_worker()
         self.running = True
         try:
@@ -265,7 +274,9 @@ class DatabaseThread:
         except DamagedError:
             raise
         except store_error as exc:
-            return JobFinished(job, error=str(exc))
+            from p2pcall.store.errors import UnreachableError
+
+            return JobFinished(job, error=str(exc), unreachable=isinstance(exc, UnreachableError))
         except Exception as exc:
             # The type only: exception text can quote the note being saved.
             return JobFinished(job, error=f"Unexpected {type(exc).__name__} in the database")

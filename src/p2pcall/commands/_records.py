@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from p2pcall.domain.models import CallRecord
-    from p2pcall.store.reader import Reader
+    from p2pcall.store.readapi import ReadApi
 
 EXIT_PROBLEM = 1  # the call, the database or the file
 EXIT_USAGE = 2  # the command line itself (like argparse)
@@ -54,10 +54,10 @@ def parse_call_id(text: str) -> int:
     return number
 
 
-def load_record(data_dir: Path, call_text: str) -> CallRecord:
+def load_record(data_dir: Path, database: str | None, call_text: str) -> CallRecord:
     """The call with notes and follow-ups, read without creating anything when there is none."""
     call_id = parse_call_id(call_text)
-    store = open_for_reading(data_dir)
+    store = open_for_reading(data_dir, database)
     if store is None:
         raise CommandError(f"There are no records in {data_dir} yet (no database file).")
     from p2pcall.store import StoreError
@@ -71,22 +71,18 @@ def load_record(data_dir: Path, call_text: str) -> CallRecord:
         store.close()
 
 
-def open_for_reading(data_dir: Path) -> Reader | None:
-    """The database opened to read only (see `store.reader.Reader`: plain sqlite3, no
-    SQLAlchemy), None when there is no database yet; CommandError when there is one that
-    cannot be read.
+def open_for_reading(data_dir: Path, database: str | None) -> ReadApi | None:
+    """The records opened to read only: the local file (`store.reader.Reader`: plain
+    sqlite3, no SQLAlchemy), None when there is no database file yet, or the server at
+    `database` (`PgReader`); CommandError when they cannot be read.
 
     Every command that only reads comes in here: nothing is created, upgraded or locked.
     """
-    from p2pcall.paths import database_path
-
-    if not os.path.lexists(database_path(data_dir)):
-        return None
     from p2pcall.store import StoreError
-    from p2pcall.store.reader import Reader
+    from p2pcall.store.opening import open_reader
 
     try:
-        return Reader.open(data_dir)
+        return open_reader(data_dir, database)
     except StoreError as exc:
         raise CommandError(str(exc)) from None
 

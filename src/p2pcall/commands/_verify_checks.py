@@ -12,7 +12,11 @@ if TYPE_CHECKING:
 
 
 def against_database(
-    data_dir: Path, report: Any, compare: Callable[[ReadApi], None], offline: str
+    data_dir: Path,
+    database: str | None,
+    report: Any,
+    compare: Callable[[ReadApi], None],
+    offline: str,
 ) -> None:
     """Run `compare` on the database, opened read-only; what could not be compared (no
     database, busy, damaged) is reported as not compared, never as passed. `offline`: what
@@ -20,7 +24,7 @@ def against_database(
     from p2pcall.paths import database_path
 
     db = database_path(data_dir)
-    if not db.exists():
+    if database is None and not db.exists():
         report.unchecked(
             "database",
             f"not compared: there is no database at {db} (on another computer, "
@@ -28,12 +32,15 @@ def against_database(
         )
         return
     from p2pcall.store import StoreError
-    from p2pcall.store.reader import Reader
+    from p2pcall.store.opening import open_reader
 
     try:
-        store = Reader.open(data_dir)
+        store = open_reader(data_dir, database)
     except StoreError as exc:
         report.unchecked("database", f"not compared: {exc}")
+        return
+    if store is None:  # the file went between the look and the open
+        report.unchecked("database", f"not compared: there is no database at {db}")
         return
     try:
         compare(store)

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     from p2pcall.domain.timefmt import local_tz_name, now_utc
 
     try:
-        store = open_for_reading(data_dir)
+        store = open_for_reading(data_dir, args.database)
     except CommandError as exc:
         print(error_line("p2pcall due", str(exc)), file=sys.stderr)
         return 1

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         from p2pcall.domain.export import render
         from p2pcall.domain.timefmt import now_utc
 
-        record = load_record(data_dir, args.call)
+        record = load_record(data_dir, args.database, args.call)
         text = render(record, fmt, now_utc(), args.redact)
         written = emit(text, args.output, args.force, data_dir)
         if written:

@@ -25,8 +25,7 @@ from p2pcall.commands._records import (
 from p2pcall.domain.formats import LETTER_FORMATS
 
 if TYPE_CHECKING:
-    from p2pcall.store import Store
-    from p2pcall.store.reader import Reader
+    from p2pcall.store.readapi import ReadApi
 
 KIND_CHOICES = ("confirmation", "expedited-appeal", "records-request", "complaint")
 FORMAT_CHOICES = LETTER_FORMATS
@@ -66,7 +65,8 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         from p2pcall.domain.timefmt import now_utc
         from p2pcall.exportfile import ExportFileError
         from p2pcall.paths import database_path
-        from p2pcall.store import Store, StoreError
+        from p2pcall.store import StoreError
+        from p2pcall.store.opening import open_store
 
         fmt = "markdown" if args.format == "md" else args.format
         call_id = parse_call_id(args.call)
@@ -77,17 +77,17 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         except PracticeError as exc:
             raise CommandError(str(exc)) from None
         to_stdout = args.output in (None, "-")
-        store: Reader | Store
+        store: ReadApi
         if to_stdout:  # only reads: no write lock, works on a read-only copy
-            reader = open_for_reading(data_dir)
+            reader = open_for_reading(data_dir, args.database)
             if reader is None:
                 raise CommandError(f"There are no records in {data_dir} yet (no database file).")
             store = reader
         else:  # a file written is listed on the call: a write
-            if not database_path(data_dir).exists():
+            if args.database is None and not database_path(data_dir).exists():
                 raise CommandError(f"There are no records in {data_dir} yet (no database file).")
             try:
-                store = Store.open(data_dir)
+                store = open_store(data_dir, args.database)
             except StoreError as exc:
                 raise CommandError(str(exc)) from None
         try:

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     from p2pcall.commands._records import CommandError, open_for_reading
 
     try:
-        store = open_for_reading(data_dir)
+        store = open_for_reading(data_dir, args.database)
     except CommandError as exc:
         return _fail(str(exc), 1)
     if store is None:

@@ -106,7 +106,7 @@ def _make(args: argparse.Namespace, data_dir: Path) -> int:
     from p2pcall.commands._records import open_for_reading
     from p2pcall.domain.timefmt import now_utc
 
-    store = open_for_reading(data_dir)
+    store = open_for_reading(data_dir, args.database)
     if store is None:
         raise CommandError(f"There are no records in {data_dir} yet (no database file).")
     try:

@@ -49,12 +49,13 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         return _fail("reviewer and call numbers are whole numbers")
     from p2pcall.paths import database_path
 
-    if not database_path(data_dir).exists():
+    if args.database is None and not database_path(data_dir).exists():
         return _fail(f"no calls recorded in {data_dir}", 1)
-    from p2pcall.store import Store, StoreError
+    from p2pcall.store import StoreError
+    from p2pcall.store.opening import open_store
 
     try:
-        store = Store.open(data_dir)
+        store = open_store(data_dir, args.database)
     except StoreError as exc:
         return _fail(str(exc), 1)
     try:

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         from p2pcall.domain.export import render
         from p2pcall.domain.timefmt import now_utc
 
-        record = load_record(data_dir, args.call)
+        record = load_record(data_dir, args.database, args.call)
         emit(render(record, "text", now_utc(), redact=False), None, force=False)
         return 0
 

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     from p2pcall.store.stats import call_stats
 
     try:  # read-only: nothing created, upgraded or locked (see `Store.open_read_only`)
-        store = open_for_reading(data_dir)
+        store = open_for_reading(data_dir, args.database)
     except CommandError as exc:
         print(f"p2pcall stats: {exc}", file=sys.stderr)
         return 1

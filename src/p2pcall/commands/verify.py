@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         print(f"NOT VERIFIED: {name} is not a p2pcall export (no export header or digest).")
         return EXIT_USAGE
     if not args.no_database:
-        _check_database(text, meta, data_dir, report)
+        _check_database(text, meta, data_dir, args.database, report)
     for line in report.lines():
         print(line)
     print(report.verdict(shown(args.file)))
@@ -149,7 +149,9 @@ def _check_file(text: str, report: Any) -> Any:
     return meta
 
 
-def _check_database(text: str, meta: Any, data_dir: Path, report: Any) -> None:
+def _check_database(
+    text: str, meta: Any, data_dir: Path, database: str | None, report: Any
+) -> None:
     from p2pcall.commands._verify_checks import against_database
 
     if meta is None:
@@ -158,7 +160,11 @@ def _check_database(text: str, meta: Any, data_dir: Path, report: Any) -> None:
         )
         return
     against_database(
-        data_dir, report, lambda store: _compare(text, meta, store, report), "the file's digest"
+        data_dir,
+        database,
+        report,
+        lambda store: _compare(text, meta, store, report),
+        "the file's digest",
     )
 
 
@@ -172,7 +178,7 @@ def _compare(text: str, meta: Any, store: Any, report: Any) -> None:
     version, problems = schema_check(store)
     older = (
         f" (schema {version}, written by an older p2pcall, compared with that version's)"
-        if version < schema.CURRENT_VERSION
+        if version < getattr(store, "schema_version_now", schema.CURRENT_VERSION)
         else ""
     )
     report.add(

@@ -64,7 +64,7 @@ def run(text: str, args: argparse.Namespace, data_dir: Path) -> int:
     if packet.format == "json":
         _check_summary_against_records(packet, report)
     if not args.no_database:
-        _check_database(packet, metas, data_dir, report)
+        _check_database(packet, metas, data_dir, args.database, report)
     for line in report.lines():
         print(line)
     print(report.verdict(shown(args.file)))
@@ -175,12 +175,17 @@ def _check_summary_against_records(packet: ReadPacket, report: Report) -> None:
 
 
 def _check_database(
-    packet: ReadPacket, metas: dict[int, ExportMeta | None], data_dir: Path, report: Report
+    packet: ReadPacket,
+    metas: dict[int, ExportMeta | None],
+    data_dir: Path,
+    database: str | None,
+    report: Report,
 ) -> None:
     from p2pcall.commands._verify_checks import against_database
 
     against_database(
         data_dir,
+        database,
         report,
         lambda store: _compare(packet, metas, store, report),
         "the packet's digests",

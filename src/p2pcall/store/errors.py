@@ -22,4 +22,9 @@ class NoSuchCallError(StoreError):
     """The call number asked for is not in the database."""
 
 
-__all__ = ["DamagedError", "DatabaseError", "NoSuchCallError", "StoreError"]
+class UnreachableError(StoreError):
+    """The practice server cannot be reached (down, network cut): what failed can be sent
+    again once it is back."""
+
+
+__all__ = ["DamagedError", "DatabaseError", "NoSuchCallError", "StoreError", "UnreachableError"]

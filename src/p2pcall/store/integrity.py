@@ -83,7 +83,10 @@ def schema_check(store: ReadApi) -> tuple[int, list[str]]:
     that version (empty list: identical). A file an older p2pcall wrote and this one has not
     upgraded (a read-only copy) is compared with its own version's schema."""
     with store.reading() as db:  # its errors (busy, damaged) come out as StoreError
-        assert isinstance(db, sqlite3.Connection)  # the schema compared here is SQLite's
+        if not isinstance(db, sqlite3.Connection):  # a server: its guards, from its catalog
+            from p2pcall.store.postgres import guards
+
+            return guards.check(db)
         version = dialect.schema_version(db)
         rows = dialect.schema_objects(db)
     if not 0 < version <= schema.CURRENT_VERSION:

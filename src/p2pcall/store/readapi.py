@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from p2pcall.store import sqlite_dialect as dialect
-from p2pcall.store.errors import DamagedError, StoreError
+from p2pcall.store.errors import DamagedError, StoreError, UnreachableError
 from p2pcall.store.queries import calls, followups, letters
 from p2pcall.store.queries.cursor import Db
 
@@ -37,6 +37,9 @@ class ReadApi:
     def describe(self, exc: BaseException) -> str:
         raise NotImplementedError
 
+    def close(self) -> None:
+        raise NotImplementedError
+
     def _read_connection(self) -> AbstractContextManager[Db]:
         """A DB-API connection for one read; StoreError when none can be had."""
         raise NotImplementedError
@@ -48,7 +51,12 @@ class ReadApi:
     def is_damage(self, exc: BaseException) -> bool:
         return dialect.is_damage(exc)
 
+    def is_unreachable(self, exc: BaseException) -> bool:
+        return False  # a local file is never out of reach
+
     def _error(self, exc: BaseException) -> StoreError:
+        if self.is_unreachable(exc):
+            return UnreachableError(self.describe(exc))
         if self.is_damage(exc):
             return DamagedError(self.describe(exc))
         return StoreError(self.describe(exc))

@@ -74,6 +74,21 @@ class SaveState(SessionStatic, SteadyStatic):
         self.set_class(level == "error", "-error")
 
 
+class LinkState(SessionStatic, SteadyStatic):
+    """The practice server's connection; nothing at all on the local file."""
+
+    def on_mount(self) -> None:
+        self.session.watch_link(self.show)
+
+    def show(self, link: str | None) -> None:
+        self.display = link is not None
+        if link == "offline":
+            self.show_content(Content.assemble(("\u26a0 SERVER OFFLINE", "bold $error")))
+        elif link is not None:
+            self.show_content(Content.assemble(("\u25cf server", "$success")))
+        self.set_class(link == "offline", "-error")
+
+
 class CallTitle(SessionStatic):
     def on_mount(self) -> None:
         self.refresh_title()
@@ -110,6 +125,7 @@ class CallBar(Horizontal):
         yield CallClock(self.session, id="clock")
         yield CallTitle(self.session, id="call-title")
         yield ChainHead(self.session, id="chain-head")
+        yield LinkState(self.session, id="link-state")
         yield SaveState(self.session, id="save-state")
 
 

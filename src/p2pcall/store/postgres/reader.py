@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 
 from p2pcall.store.errors import DatabaseError
-from p2pcall.store.postgres import connection
+from p2pcall.store.postgres import connection, schema
 from p2pcall.store.postgres import dialect as pg
 from p2pcall.store.postgres.dbapi import PgDb
 from p2pcall.store.postgres.store import _checked, _prepared
@@ -23,6 +23,7 @@ from p2pcall.store.readapi import ReadApi
 
 class PgReader(ReadApi):
     read_only = True
+    schema_version_now = schema.CURRENT_VERSION  # the server schema this p2pcall writes
     db_errors = (psycopg.Error,)
     begin_read = pg.BEGIN_READ
 

@@ -58,6 +58,7 @@ def _prepared(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
 class PgStore(Store):
     db_errors = (psycopg.Error,)
     begin_read = pg.BEGIN_READ
+    schema_version_now = schema.CURRENT_VERSION  # the server schema this p2pcall writes
 
     def __init__(self, engine: Engine, path: Path, where: str, role: str) -> None:
         super().__init__(engine, path)
@@ -96,14 +97,14 @@ class PgStore(Store):
         def connect() -> psycopg.Connection[Any]:
             if spare:
                 return spare.pop()
-            return _prepared(
-                connection.connect(
-                    url,
-                    prompt=_no_prompt,
-                    password=password,
-                    options=pg.SESSION_OPTIONS,
+            try:
+                conn = connection.connect(
+                    url, prompt=_no_prompt, password=password, options=pg.SESSION_OPTIONS
                 )
-            )
+            except connection.ConnectionProblem as exc:
+                # As the driver's own error, so the pool and `is_unreachable` know it.
+                raise psycopg.OperationalError(str(exc)) from None
+            return _prepared(conn)
 
         engine = create_engine(
             "postgresql+psycopg://",
