@@ -98,18 +98,23 @@ def test_init_twice_is_safe_and_upgrade_of_a_current_schema_changes_nothing(
     assert first.returncode == 0, first.stderr
     assert (
         first.stdout == f"{name} on {cluster.socket_dir} as postgres: "
-        "set up at server schema 1 (roles, tables, guards)\n"
+        f"set up at server schema {schema.CURRENT_VERSION} (roles, tables, guards)\n"
     )
     assert first.stderr == ""
     before = fingerprint(cluster, name)
     again = db(home, "init", "--database", url)
     assert again.returncode == 0, again.stderr
-    assert "server schema 1 is current, already set up; roles checked" in again.stdout
+    assert (
+        f"server schema {schema.CURRENT_VERSION} is current, already set up; roles checked"
+        in again.stdout
+    )
     assert fingerprint(cluster, name) == before
     home[connection.URL_ENV] = url  # the environment instead of --database
     upgraded = db(home, "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "server schema 1 is current, nothing to change" in upgraded.stdout
+    assert (
+        f"server schema {schema.CURRENT_VERSION} is current, nothing to change" in upgraded.stdout
+    )
     assert fingerprint(cluster, name) == before
 
 
@@ -134,9 +139,11 @@ def test_two_inits_at_once_set_up_once(cluster: pgc.PgCluster, home: dict[str, s
     results = [proc.communicate(timeout=120) for proc in running]
     assert [proc.returncode for proc in running] == [0, 0], results
     said = sorted(out for out, _err in results)
-    assert "already set up" in said[0] and "set up at server schema 1" in said[1], said
+    assert "already set up" in said[0], said
+    assert f"set up at server schema {schema.CURRENT_VERSION}" in said[1], said
     with psycopg.connect(cluster.dsn(dbname=name)) as conn:
-        assert conn.execute("SELECT count(*) FROM p2pcall.schema_version").fetchone() == (1,)
+        versions = conn.execute("SELECT count(*) FROM p2pcall.schema_version").fetchone()
+        assert versions == (schema.CURRENT_VERSION,)
 
 
 def test_upgrade_before_init_is_refused_and_creates_nothing(
@@ -227,7 +234,9 @@ def test_the_password_comes_from_pgpass(
     passfile.chmod(0o600)
     done = db(home, "init", "--database", url)
     assert done.returncode == 0, done.stderr
-    assert f"as {pgc.PASSWORD_ROLE}: set up at server schema 1" in done.stdout
+    assert f"as {pgc.PASSWORD_ROLE}: set up at server schema {schema.CURRENT_VERSION}" in (
+        done.stdout
+    )
     assert SECRET not in done.stdout + done.stderr + asked.stdout + asked.stderr
 
 
@@ -289,38 +298,37 @@ def test_without_psycopg_the_command_says_which_extra(home: dict[str, str]) -> N
 
 # -- the upgrade machinery ----------------------------------------------------------------------
 
-V2 = """
-ALTER TABLE p2pcall.note ADD COLUMN client_key uuid;
-CREATE UNIQUE INDEX ix_note_client_key ON p2pcall.note (client_key);
-"""
-V2_BROKEN = """
-ALTER TABLE p2pcall.note ADD COLUMN client_key uuid;
+BROKEN_STEP = """
+ALTER TABLE p2pcall.note ADD COLUMN scratch text;
 SELECT no_such_function();
 """
 
 
-def later_version(monkeypatch: pytest.MonkeyPatch, sql: str) -> None:
-    """Pretend this p2pcall ships a version 2 after the first server schema."""
-    shipped = schema.step_sql
-    monkeypatch.setattr(schema, "STEP_FILES", (*schema.STEP_FILES, "v2-test.sql"))
-    monkeypatch.setattr(schema, "CURRENT_VERSION", 2)
-    monkeypatch.setattr(schema, "step_sql", lambda v: sql if v == 2 else shipped(v))
+def shipped_up_to(monkeypatch: pytest.MonkeyPatch, version: int) -> None:
+    """Pretend this p2pcall ships the steps up to `version` only (an older release)."""
+    monkeypatch.setattr(schema, "STEP_FILES", schema.STEP_FILES[:version])
+    monkeypatch.setattr(schema, "CURRENT_VERSION", version)
 
 
 def test_upgrade_from_the_first_server_schema(
     cluster: pgc.PgCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A server set up by the first release (schema 1) is brought to the current schema by
+    the shipped steps, owned by the owner role, and the guards keep working."""
     name = pgc.fresh_database(cluster, "up")
+    with monkeypatch.context() as older:
+        shipped_up_to(older, 1)
+        with psycopg.connect(cluster.dsn(dbname=name)) as conn:
+            assert schema.init(conn) == schema.Outcome(before=0, after=1)
     with psycopg.connect(cluster.dsn(dbname=name)) as conn:
-        assert schema.init(conn) == schema.Outcome(before=0, after=1)
-        later_version(monkeypatch, V2)
-        assert schema.upgrade(conn) == schema.Outcome(before=1, after=2)
-        assert schema.upgrade(conn) == schema.Outcome(before=2, after=2)
+        current = schema.CURRENT_VERSION
+        assert schema.upgrade(conn) == schema.Outcome(before=1, after=current)
+        assert schema.upgrade(conn) == schema.Outcome(before=current, after=current)
         versions = [r[0] for r in conn.execute("SELECT version FROM p2pcall.schema_version")]
         owner = conn.execute(
             "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'ix_note_client_key'"
         ).fetchone()
-    assert versions == [1, 2]
+    assert versions == list(range(1, current + 1))
     assert owner == (schema.OWNER,)
 
 
@@ -331,14 +339,18 @@ def test_a_failing_upgrade_leaves_the_schema_as_it_was(
     with psycopg.connect(cluster.dsn(dbname=name)) as conn:
         schema.init(conn)
     before = fingerprint(cluster, name)
-    later_version(monkeypatch, V2_BROKEN)
+    shipped = schema.step_sql
+    broken = schema.CURRENT_VERSION + 1
+    monkeypatch.setattr(schema, "STEP_FILES", (*schema.STEP_FILES, "broken.sql"))
+    monkeypatch.setattr(schema, "CURRENT_VERSION", broken)
+    monkeypatch.setattr(schema, "step_sql", lambda v: BROKEN_STEP if v == broken else shipped(v))
     with psycopg.connect(cluster.dsn(dbname=name)) as conn:
         with pytest.raises(psycopg.errors.UndefinedFunction):
             schema.upgrade(conn)
-        assert schema.version_of(conn) == 1
+        assert schema.version_of(conn) == broken - 1
         column = conn.execute(
             "SELECT 1 FROM information_schema.columns WHERE table_name = 'note' "
-            "AND column_name = 'client_key'"
+            "AND column_name = 'scratch'"
         ).fetchone()
     assert column is None
     assert fingerprint(cluster, name) == before

@@ -523,3 +523,50 @@ def test_tables_and_guards_belong_to_the_owner_role(server: Connect) -> None:
     }
     assert functions == {schema.OWNER}
     assert one(su, "SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", schema.OWNER) is False
+
+
+def test_a_note_sent_while_its_call_is_being_finalized_waits_and_is_then_refused(
+    pg_cluster: pgc.PgCluster, server: Connect
+) -> None:
+    """Finalizing holds the call row (FOR UPDATE) while it reads what the chain seals; a note
+    from another connection of the same clinician waits for it, then meets the finalized
+    call's guard, instead of slipping in before the stamp and outside the chain."""
+    import threading
+
+    lee = server("dr_lee")
+    call = new_call(lee)
+    add_note(lee, call)
+    dbname = lee.info.dbname
+    finalizer = psycopg.connect(
+        pg_cluster.dsn(user="dr_lee", dbname=dbname), options="-c search_path=p2pcall"
+    )
+    other = psycopg.connect(
+        pg_cluster.dsn(user="dr_lee", dbname=dbname),
+        autocommit=True,
+        options="-c search_path=p2pcall",
+    )
+    outcome: list[BaseException | int] = []
+    try:
+        finalizer.execute("SELECT id FROM call WHERE id = %s FOR UPDATE", (call,))
+        sender = threading.Thread(
+            target=lambda: outcome.append(_try(lambda: add_note(other, call, "late words")))
+        )
+        sender.start()
+        sender.join(timeout=1.0)
+        assert sender.is_alive() and not outcome  # waiting on the call row, not inserted
+        finalize(finalizer, call)
+        finalizer.commit()
+        sender.join(timeout=30)
+    finally:
+        finalizer.close()
+        other.close()
+    assert len(outcome) == 1 and isinstance(outcome[0], psycopg.Error), outcome
+    assert "needs a reason" in str(outcome[0])
+    assert one(lee, "SELECT count(*) FROM note WHERE call_id = %s", call) == 1
+
+
+def _try(action: Callable[[], int]) -> BaseException | int:
+    try:
+        return action()
+    except psycopg.Error as exc:
+        return exc

@@ -53,7 +53,7 @@ class RecordsMixin:
     if TYPE_CHECKING:
 
         def _session(self) -> AbstractContextManager[Session]: ...
-        def _call_row(self, session: Session, call_id: int) -> CallRow: ...
+        def _call_row(self, session: Session, call_id: int, *, lock: bool = False) -> CallRow: ...
         def add_note(
             self,
             call_id: int,
@@ -73,7 +73,7 @@ class RecordsMixin:
         only addenda (late notes with a reason) can be added. Finalizing again is a no-op.
         """
         with self._session() as session:
-            row = self._call_row(session, call_id)
+            row = self._call_row(session, call_id, lock=True)  # before reading what it seals
             if row.finalized_at is None:
                 if row.ended_at is None:
                     raise StoreError("End the call before finalizing its record.")

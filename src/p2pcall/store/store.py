@@ -245,10 +245,13 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
             fields = session.scalars(select(FieldRow).where(col(FieldRow.call_id) == call_id)).all()
             return call_of(row, fields)
 
-    def _call_row(self, session: Session, call_id: int) -> CallRow:
+    def _call_row(self, session: Session, call_id: int, *, lock: bool = False) -> CallRow:
+        """The call's row; with `lock`, held until the transaction ends (PostgreSQL's FOR
+        UPDATE: writes of the record wait for it; SQLite's BEGIN IMMEDIATE already holds the
+        whole file)."""
         if not 0 < call_id < 2**63:  # SQLite cannot even be asked (OverflowError): none such
             raise StoreError(f"There is no call number {call_id}.")
-        row = session.get(CallRow, call_id)
+        row = session.get(CallRow, call_id, with_for_update=lock)
         if row is None:
             raise NoSuchCallError(f"There is no call number {call_id}.")
         return row
