@@ -294,6 +294,23 @@ def unavailable(reason: str) -> None:
     pytest.skip(message)
 
 
+# What the summary says about the PostgreSQL tests (see pytest_terminal_summary).
+_run: dict[str, str] = {}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line at the end: did the PostgreSQL tests run, and on what, or why not."""
+    if "server" in _run:
+        terminalreporter.write_line(
+            f"PostgreSQL: the server tests ran on a throwaway cluster ({_run['server']}).",
+            green=True,
+        )
+    elif "reason" in _run:
+        terminalreporter.write_line(
+            f"PostgreSQL: the server tests did NOT run: {_run['reason']}.", yellow=True
+        )
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     reason = ""
@@ -308,8 +325,10 @@ def pg_cluster() -> Iterator[PgCluster]:
         except ClusterUnavailable as exc:
             reason = str(exc)
     if cluster is None:
+        _run["reason"] = reason
         unavailable(reason)  # outside the except: the summary shows only the reason
         return
+    _run["server"] = f"server binaries in {cluster.bindir}"
     try:
         yield cluster
     finally:
