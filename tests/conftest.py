@@ -45,11 +45,14 @@ class Database:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every test that asks for `database` runs on both databases (sqlite_only: SQLite)."""
+    """Every test that asks for `database` runs on both databases (marks: sqlite_only,
+    server_only)."""
     if "database" in metafunc.fixturenames:
-        kinds = ["sqlite"]
-        if metafunc.definition.get_closest_marker("sqlite_only") is None:
-            kinds.append("postgres")
+        kinds = ["sqlite", "postgres"]
+        if metafunc.definition.get_closest_marker("sqlite_only") is not None:
+            kinds = ["sqlite"]
+        elif metafunc.definition.get_closest_marker("server_only") is not None:
+            kinds = ["postgres"]
         metafunc.parametrize("database", kinds, indirect=True)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from export_db import make_database
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 DB = "p2pcall.sqlite3"
@@ -263,7 +263,7 @@ def test_lock_messages_state_the_wait_they_made(record) -> None:
             env=env,
         )
         with pytest.raises(Exception) as refused:
-            Store.open(data)
+            open_store(data)
         app_waited = time.monotonic() - started
         out, err = command.communicate(timeout=120)
         command_waited = time.monotonic() - started

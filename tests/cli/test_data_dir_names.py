@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 
 
 @pytest.mark.parametrize("name", ["a?b", "a#b", "a%20b", "a?mode=ro#x"])
@@ -17,7 +17,7 @@ def test_the_store_writes_inside_the_folder_named_and_nowhere_else(
     tmp_path: Path, name: str
 ) -> None:
     data = tmp_path / name / "data"
-    store = Store.open(data)
+    store = open_store(data)
     try:
         call = store.start_call("UTC")
         assert [c.id for c in store.unfinished_calls()] == [call.id]

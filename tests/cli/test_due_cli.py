@@ -13,7 +13,10 @@ import pytest
 
 from p2pcall.domain.followups import PlannedFollowUp
 from p2pcall.domain.vocab import FollowUpAction, Outcome
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
+
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
 
 
 def run_due(data_dir: Path, *args: str, importtime: bool = False) -> subprocess.CompletedProcess:
@@ -33,7 +36,7 @@ def run_due(data_dir: Path, *args: str, importtime: bool = False) -> subprocess.
 def seeded(data_dir: Path) -> dict[str, int]:
     """Relative to the real clock: the subprocess cannot be frozen in time."""
     now = pendulum.now("UTC")
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         call = store.start_call("UTC")
         store.set_field(call.id, "patient_ref", "JD-0412")
@@ -105,6 +108,7 @@ def test_due_json_and_within(data_dir, seeded) -> None:
     assert narrow["due_soon"] == [] and len(narrow["overdue"]) == 1
 
 
+@pytest.mark.sqlite_only
 def test_due_on_a_folder_without_records_creates_nothing(tmp_path: Path) -> None:
     data = tmp_path / "nothing-here"
     proc = run_due(data)
@@ -124,6 +128,7 @@ def test_due_refuses_a_bad_window_in_one_line(data_dir: Path, value: str, messag
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.sqlite_only
 def test_due_on_a_damaged_database_says_so_in_one_line(data_dir: Path) -> None:
     data_dir.mkdir(mode=0o700)
     (data_dir / "p2pcall.sqlite3").write_bytes(b"this is not a database" * 100)

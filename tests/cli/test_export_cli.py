@@ -17,8 +17,11 @@ from export_sample import IDENTIFIERS
 from p2pcall.domain.export import render, render_letter
 from p2pcall.domain.export.digest import check_digest, read_meta
 from p2pcall.domain.timefmt import now_utc
-from p2pcall.store import Store
 from p2pcall.store.exporting import load_for_export
+from p2pcall.store.opening import open_store
+
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
 
 
 def p2pcall(data_dir: Path, *args: str, cwd: Path | None = None, umask: int | None = None):
@@ -35,7 +38,7 @@ def p2pcall(data_dir: Path, *args: str, cwd: Path | None = None, umask: int | No
 
 
 def database_record(data_dir: Path, call_id: int):
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         return load_for_export(store, call_id)
     finally:
@@ -155,6 +158,7 @@ def test_errors_are_one_line_without_traceback(data_dir, call_id, args, code, me
     assert proc.stdout == b""
 
 
+@pytest.mark.sqlite_only
 def test_no_database_is_reported_and_not_created(tmp_path: Path) -> None:
     empty = tmp_path / "nothing-here"
     for command in ("show", "export", "letter"):

@@ -18,7 +18,10 @@ from p2pcall.config import load_practice, resolve_config_dir, save_practice, set
 from p2pcall.domain.letters import Practice, build_letter
 from p2pcall.domain.letters.practice import PracticeError
 from p2pcall.letterpdf import letter_pdf, text_pdf
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
+
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
 
 LETTER_PTS = (612, 792)
 
@@ -30,13 +33,14 @@ def mode_of(path: Path) -> int:
 # -- schema -----------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_v2_database_upgrades_and_letters_stay_outside_the_record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     call_id, head = make_v2_database(tmp_path, monkeypatch)
     db = tmp_path / "p2pcall.sqlite3"
     assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 2
-    store = Store.open(tmp_path)
+    store = open_store(tmp_path)
     try:
         # A finalized call's letter can still be edited and written: not part of the record.
         store.save_letter_edit(call_id, "confirmation", "my text")
@@ -109,7 +113,7 @@ def test_cli_every_kind_and_format(tmp_path: Path) -> None:
             assert proc.returncode == 0, proc.stderr
             assert mode_of(target) == 0o600
     assert pypdf.PdfReader(tmp_path / "complaint.pdf").pages
-    store = Store.open(data)
+    store = open_store(data)
     try:
         assert len(store.letter_files(call_id)) == 12
     finally:
@@ -121,7 +125,7 @@ def test_cli_refusals_are_one_line(tmp_path: Path) -> None:
     call_id = make_database(data)
     pdf = p2pcall(data, config, "letter", str(call_id), "--format", "pdf")
     assert pdf.returncode == 2 and pdf.stderr == "p2pcall: A PDF needs a file: add -o FILE.\n"
-    store = Store.open(data)
+    store = open_store(data)
     other = store.start_call("UTC")
     store.close()
     appeal = p2pcall(data, config, "letter", str(other.id), "--kind", "expedited-appeal")
@@ -137,7 +141,7 @@ def test_cli_refusals_are_one_line(tmp_path: Path) -> None:
 def test_cli_uses_the_users_edited_text(tmp_path: Path) -> None:
     data, config = tmp_path / "data", tmp_path / "config"
     call_id = make_database(data)
-    store = Store.open(data)
+    store = open_store(data)
     store.save_letter_edit(call_id, "confirmation", "My own words.\x1b]0;x\x07")
     store.close()
     mine = p2pcall(data, config, "letter", str(call_id))
@@ -193,7 +197,7 @@ def test_complaint_gives_the_time_each_refusal_was_recorded(tmp_path: Path) -> N
     from p2pcall.domain.vocab import Outcome
     from p2pcall.letterjob import draft, load_source
 
-    store = Store.open(tmp_path)
+    store = open_store(tmp_path)
     try:
         with pendulum.travel_to(pendulum.datetime(2026, 11, 23, 15, 0, tz="UTC"), freeze=True):
             call = store.start_call("America/New_York")

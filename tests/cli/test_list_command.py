@@ -13,7 +13,7 @@ import pytest
 
 from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import NoteKind, Outcome
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 
 TZ = "America/New_York"
 T0 = pendulum.datetime(2026, 3, 10, 15, 0, 0, tz="UTC")  # 11:00 in New York (EDT)
@@ -34,7 +34,7 @@ def run_list(data_dir: Path, *args: str, code: str | None = None) -> subprocess.
 
 @pytest.fixture
 def seeded(data_dir: Path) -> dict[str, int]:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         pendulum.travel_to(T0.subtract(days=2), freeze=True)
         old = store.start_call(TZ)

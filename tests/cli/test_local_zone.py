@@ -22,7 +22,7 @@ import pytest
 
 from p2pcall.domain.localzone import is_zone_name, resolve_local_zone
 from p2pcall.paths import database_path
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 
 ZONEINFO = Path("/usr/share/zoneinfo")
 needs_zoneinfo = pytest.mark.skipif(
@@ -198,7 +198,7 @@ def test_starting_a_call_stores_a_zone(
 @pytest.mark.parametrize("tz", [":/etc/localtime", "UTC+3"])
 @needs_localtime
 def test_due_and_list_work_and_say_the_offset(tz: str, data_dir: Path) -> None:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         store.start_call("America/New_York")
     finally:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from test_stats import build
 
 PACKED = [1, 2, 3, 4, 6, 7, 8, 9, 10, 11]
@@ -39,7 +39,7 @@ SCHEMA = Path(__file__).parents[2] / "src/p2pcall/domain/export/record.schema.js
 
 def make(data_dir: Path) -> dict[str, int]:
     reviewers = build(data_dir)
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         store.set_field(1, "patient_ref", PATIENT)
         store.set_field(1, "diagnosis", DIAGNOSIS)
@@ -181,7 +181,7 @@ def test_reviewer_by_number_counts_a_merged_entry(
     _source, ids = template
     doc = json_packet(data, tmp_path, "--reviewer", str(ids["bob"]))
     assert [c["call_id"] for c in doc["calls"]] == [6, 8, 9, 10]
-    store = Store.open(data)
+    store = open_store(data)
     try:
         store.merge_reviewers(ids["ann"], ids["bob"])  # Ann merged into Bob
     finally:
@@ -462,7 +462,7 @@ def test_hostile_text_stays_text_and_the_packet_still_verifies(tmp_path: Path) -
     data = tmp_path / "data"
     call = make_database(data)
     forged = f"Acme {HOSTILE}\n=== End of record 1 of 1: call {call} ===\n<!-- x -->"
-    store = Store.open(data)
+    store = open_store(data)
     try:
         store.set_field(call, "insurer", forged)
         store.finalize_call(call)

@@ -32,7 +32,7 @@ from p2pcall.domain.followups import PlannedFollowUp
 from p2pcall.domain.history import HistoryFilter
 from p2pcall.domain.reviewers import ReviewerDetails
 from p2pcall.domain.vocab import FollowUpAction, Outcome
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from p2pcall.store.stats import call_stats
 
 NY = "America/New_York"
@@ -60,7 +60,7 @@ CALLS = [
 
 
 def build(data_dir: Path) -> dict[str, int]:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         ids = {
             "ann": store.add_reviewer(ReviewerDetails("Ann Smith", vendor="Evicore")).id,
@@ -208,7 +208,7 @@ def test_criteria_and_month_groupings_and_a_merge(data: Path) -> None:
     rate(criteria["mcg"]["same_specialty"], 1, 5)  # calls 1, 2, 4, 8 no; 9 yes
     months = run_stats(data, "--by", "month")["groups"]
     assert sum(g["calls"] for g in months) == 12
-    store = Store.open(data)
+    store = open_store(data)
     try:
         [ann, bob] = sorted(store.reviewers(), key=lambda r: r.name)
         store.merge_reviewers(bob.id, ann.id)
@@ -270,7 +270,7 @@ def test_reviewers_command_lists_merges_unmerges_and_unlinks(data: Path) -> None
     assert run_stats(data, "--by", "reviewer")["groups"][0]["calls"] == 9
     assert cli("unmerge", str(bob["id"])).returncode == 0
     assert run_stats(data, "--by", "reviewer")["groups"][0]["calls"] == 5
-    store = Store.open(data)
+    store = open_store(data)
     try:
         first_of_ann = store.track_record(ann["id"]).earlier_call_ids[-1]
     finally:

@@ -15,7 +15,10 @@ import time_machine
 from p2pcall.domain.sections import Section
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind, Outcome
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
+
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
 
 EXPORT_BODY = "Reviewer cited LOCUS level 3"
 
@@ -30,7 +33,7 @@ def verify(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def make_call(data_dir: Path, *, finalize: bool = True) -> int:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         call = store.start_call("America/New_York")
         store.set_field(call.id, "patient_ref", "JD-0412", log=True)
@@ -50,7 +53,7 @@ def export(data_dir: Path, call_id: int, fmt: str, target: Path, redact: bool = 
     from p2pcall.exportfile import write_export
     from p2pcall.store.exporting import load_for_export
 
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         record = load_for_export(store, call_id)
     finally:
@@ -157,7 +160,7 @@ def test_changed_chain_head_in_export_is_reported(
     data_dir: Path, finalized: int, tmp_path: Path
 ) -> None:
     path = export(data_dir, finalized, "text", tmp_path / "call.txt")
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     head = store.load_call(finalized).call.chain_head
     store.close()
     assert head
@@ -170,6 +173,7 @@ def test_changed_chain_head_in_export_is_reported(
     assert f"the head printed in the export ({'0' * 64}) is not" in result.stdout
 
 
+@pytest.mark.sqlite_only
 def test_database_rewritten_after_finalizing_is_reported(
     data_dir: Path, finalized: int, tmp_path: Path
 ) -> None:
@@ -189,7 +193,7 @@ def test_addendum_after_export_still_verifies(
     data_dir: Path, finalized: int, tmp_path: Path
 ) -> None:
     path = export(data_dir, finalized, "markdown", tmp_path / "call.md")
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     # Exports carry their time to the second: the addendum comes a few seconds later.
     with time_machine.travel(now_utc() + timedelta(seconds=3), tick=True):
         store.add_note(finalized, Section.G, NoteKind.NOTE, "Letter came", now_utc(), reason="mail")
@@ -207,6 +211,7 @@ def test_unfinalized_call_is_compared_without_a_chain(data_dir: Path, tmp_path: 
     assert "not finalized yet" in result.stdout
 
 
+@pytest.mark.sqlite_only
 def test_without_a_database_only_the_digest_is_checked(
     data_dir: Path, finalized: int, tmp_path: Path
 ) -> None:

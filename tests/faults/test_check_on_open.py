@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from p2pcall.store.store import DamagedError, DatabaseError
 from test_store_faults import damaged_copy_of_a_real_database
 
@@ -31,7 +31,7 @@ def p2pcall(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_open_walks_every_page_only_after_an_unclean_close(data_dir: Path) -> None:
     db = damaged_copy_of_a_real_database(data_dir)
     # Closed cleanly: no page walk at open; the first read of a damaged page is refused.
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         with pytest.raises(DamagedError, match="damaged"):
             store.load_call(1)
@@ -40,12 +40,12 @@ def test_open_walks_every_page_only_after_an_unclean_close(data_dir: Path) -> No
     # A -wal left behind (a crash, kill -9): the whole file is walked before it is used.
     Path(f"{db}-wal").touch()
     with pytest.raises(DatabaseError, match="damaged"):
-        Store.open(data_dir)
+        open_store(data_dir)
 
 
 def test_check_command_reports_a_healthy_and_a_damaged_file(tmp_path: Path) -> None:
     healthy, damaged = tmp_path / "healthy", tmp_path / "damaged"
-    store = Store.open(healthy)
+    store = open_store(healthy)
     store.start_call("UTC")
     store.close()
     proc = p2pcall(healthy, "check")

@@ -20,6 +20,7 @@ from p2pcall.domain.sections import Section
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.store import Store, schema
+from p2pcall.store.opening import open_store
 
 SHELL = shutil.which("sqlite3")
 FUTURE = "'2099-01-01T00:00:00.000000Z'"
@@ -133,7 +134,7 @@ FORGERIES = {
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "records")
+    opened = open_store(tmp_path / "records")
     try:
         yield opened
     finally:
@@ -285,7 +286,7 @@ def make_v2_database(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dict[st
     with monkeypatch.context() as patch:
         patch.setattr(schema, "STEPS", schema.STEPS[:2])
         patch.setattr(schema, "CURRENT_VERSION", 2)
-        old = Store.open(data_dir)
+        old = open_store(data_dir)
         try:
             return make_calls(old)
         finally:
@@ -312,7 +313,7 @@ def test_v2_database_is_upgraded_in_place_and_then_refuses_replace(
     assert unfinalized.fetchone() == (None,)
 
     before = dump(path)
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         head = store.load_call(ids["id"]).call.chain_head
         assert store.recompute_head(ids["id"]) == head

@@ -21,7 +21,8 @@ import pytest
 from p2pcall.app import P2PCallApp
 from p2pcall.paths import DataDirError, ensure_private_dir
 from p2pcall.screens.problem import ProblemScreen
-from p2pcall.store import Store, StoreError, schema
+from p2pcall.store import StoreError, schema
+from p2pcall.store.opening import open_store
 from p2pcall.store.store import _describe
 from p2pcall.textual_compat import shown_messages
 from p2pcall.widgets.notes import NoteItem
@@ -47,7 +48,7 @@ def damaged_copy_of_a_real_database(data_dir: Path) -> Path:
     from p2pcall.domain.timefmt import now_utc
     from p2pcall.domain.vocab import NoteKind
 
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     call = store.start_call("UTC")
     for n in range(300):
         store.add_note(call.id, Section.A, NoteKind.NOTE, f"note {n} " + "x" * 200, now_utc())
@@ -128,7 +129,7 @@ def test_a_database_being_created_by_another_p2pcall_is_not_created_twice(
 
 def _open_or_error(data_dir: Path) -> str:
     try:
-        Store.open(data_dir).close()
+        open_store(data_dir).close()
         return "opened"
     except StoreError as exc:
         return str(exc)
@@ -183,7 +184,7 @@ def test_a_read_only_data_folder_gets_a_clear_message(tmp_path: Path) -> None:
     data.chmod(0o500)  # r-x: the database file cannot be created
     try:
         with pytest.raises(StoreError) as refused:
-            Store.open(data)
+            open_store(data)
     finally:
         data.chmod(0o700)
     message = str(refused.value)

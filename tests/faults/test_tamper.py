@@ -22,7 +22,7 @@ from p2pcall.domain.export.digest import canonical_json, seal_text, sha256_hex
 from p2pcall.domain.sections import Section
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind, Outcome
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 
 SUFFIX = {"text": "txt", "markdown": "md", "json": "json"}
 NOTE = "Reviewer cited LOCUS level 3"
@@ -42,7 +42,7 @@ def verdict(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def make_finalized(data_dir: Path, *, note: str = NOTE) -> int:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         call = store.start_call("America/New_York")
         store.set_field(call.id, "patient_ref", "JD-0412", log=True)
@@ -171,7 +171,7 @@ def test_edit_then_refinalize_is_caught_by_an_earlier_export(
     for name, _ in triggers:
         conn.execute(f"DROP TRIGGER {name}")
     conn.execute("UPDATE note SET body = 'Patient is 43' WHERE body = 'Patient is 34'")
-    store = Store.open(data_dir)  # the attacker's own copy of the chain code would do as well
+    store = open_store(data_dir)  # the attacker's own copy of the chain code would do as well
     conn.execute("COMMIT")
     new_head = store.chain_inputs(finalized).head()
     store.close()
@@ -354,7 +354,7 @@ def test_followup_marked_done_after_export_still_verifies(
     data_dir: Path, finalized: int, tmp_path: Path, fmt: str
 ) -> None:
     path = export(data_dir, finalized, fmt, tmp_path)
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         followup = store.followups_for(finalized)[0]
         with time_machine.travel(now_utc() + timedelta(seconds=3), tick=True):
@@ -439,7 +439,7 @@ def test_an_edit_is_named_even_after_a_followup_was_marked_done(
     data_dir: Path, finalized: int, tmp_path: Path
 ) -> None:
     path = export(data_dir, finalized, "text", tmp_path)
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         with time_machine.travel(now_utc() + timedelta(seconds=3), tick=True):
             store.mark_followup_done(store.followups_for(finalized)[0].id)

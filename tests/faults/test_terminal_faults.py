@@ -13,6 +13,7 @@ import pytest
 from p2pcall.app import P2PCallApp
 from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.section import SectionScreen
+from p2pcall.store.opening import open_store
 from p2pcall.widgets.notes import NoteItem
 from pilot_helpers import open_app, wait_until
 from pty_terminal import Terminal, child_env, p2pcall_argv
@@ -144,9 +145,8 @@ def test_hostile_text_is_shown_literally_and_never_reaches_the_terminal(
     from p2pcall.domain.sections import Section
     from p2pcall.domain.timefmt import now_utc
     from p2pcall.domain.vocab import NoteKind
-    from p2pcall.store import Store
 
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     call = store.start_call("UTC")
     store.set_field(call.id, "patient_ref", STORED, log=True)
     store.add_note(call.id, Section.A, NoteKind.NOTE, STORED, now_utc())

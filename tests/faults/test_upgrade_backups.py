@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from export_db import make_v1_database
-from p2pcall.store import Store, schema
+from p2pcall.store import schema
+from p2pcall.store.opening import open_store
 
 # Seconds each (real processes, terminals, kill -9): left out by `pytest -m "not slow"`.
 pytestmark = pytest.mark.slow
@@ -98,7 +99,7 @@ def test_a_kill_during_the_backup_leaves_no_partial_backup(
     assert good_looking_backups(data_dir) == []  # only a temporary name, if anything
     assert version(db) == 1  # the upgrade never began
 
-    Store.open(data_dir).close()  # the next opening upgrades, and cleans up the leftover
+    open_store(data_dir).close()  # the next opening upgrades, and cleans up the leftover
     assert version(db) == schema.CURRENT_VERSION
     [backup] = good_looking_backups(data_dir)
     assert version(backup) == 1

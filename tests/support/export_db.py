@@ -12,7 +12,8 @@ from export_sample import sample_record
 from p2pcall.domain.sections import Section
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind, Outcome
-from p2pcall.store import Store, schema
+from p2pcall.store import schema
+from p2pcall.store.opening import open_store
 from p2pcall.store.tables import FollowUpRow, NoteRow
 
 HOSTILE = "\x1b]0;owned\x07\x1b[2J [bold]x[/bold] <b>y</b> \u202eevil"
@@ -21,7 +22,7 @@ HOSTILE = "\x1b]0;owned\x07\x1b[2J [bold]x[/bold] <b>y</b> \u202eevil"
 def make_database(data_dir: Path, *, big_note: bool = False) -> int:
     """A call like the export sample, written through the store, ended, with follow-ups."""
     sample = sample_record()
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         call = store.start_call(sample.call.tz)
         for key, value in sample.call.values.items():
@@ -59,7 +60,7 @@ def make_v2_database(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[i
     with monkeypatch.context() as patch:
         patch.setattr(schema, "STEPS", schema.STEPS[:2])
         patch.setattr(schema, "CURRENT_VERSION", 2)
-        store = Store.open(data_dir)
+        store = open_store(data_dir)
         call = store.start_call("America/New_York")
         store.set_field(call.id, "insurer", "Acme", log=True)
         store.add_note(call.id, Section.B, NoteKind.QUOTE, "not necessary", pendulum.now("UTC"))
@@ -80,7 +81,7 @@ def make_v1_database(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     with monkeypatch.context() as patch:
         patch.setattr(schema, "STEPS", schema.STEPS[:1])
         patch.setattr(schema, "CURRENT_VERSION", 1)
-        first = Store.open(store_dir)
+        first = open_store(store_dir)
         with first.engine.begin() as conn:  # raw SQL: today's models have later columns
             for statement in (
                 "INSERT INTO call (id, created_at, tz, started_at)"

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from p2pcall.app import P2PCallApp
+from p2pcall.store.opening import open_store
 
 
 async def type_text(pilot, text: str) -> None:
@@ -43,9 +44,8 @@ async def note(pilot, text: str, kind_presses: int = 0) -> None:
 
 def load_latest(data_dir, *, unfinished: bool):
     """The newest unfinished (or ended) call's record, read back through a fresh Store."""
-    from p2pcall.store import Store
 
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         calls = store.unfinished_calls() if unfinished else store.recent_calls()
         return store.load_call(calls[0].id)

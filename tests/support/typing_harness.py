@@ -27,6 +27,7 @@ from textual.events import Key
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 
 from p2pcall.app import P2PCallApp
+from p2pcall.store.opening import open_store
 from pilot_helpers import DENIED_URGENT, open_app, wait_until
 
 
@@ -62,9 +63,8 @@ def setup_records(data_dir: Path) -> None:
     from p2pcall.domain.sections import Section
     from p2pcall.domain.timefmt import now_utc
     from p2pcall.domain.vocab import NoteKind, Outcome
-    from p2pcall.store import Store
 
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         first = store.start_call("UTC").id
         for key, value in DENIED_URGENT.items():

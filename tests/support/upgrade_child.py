@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from p2pcall.store import Store, StoreError
+from p2pcall.store import StoreError
+from p2pcall.store.opening import open_store
 
 data_dir, signals, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 real_connect = sqlite3.connect
@@ -39,7 +40,7 @@ sqlite3.connect = connect
 while not (signals / "go").exists():
     time.sleep(0.001)
 try:
-    Store.open(data_dir).close()
+    open_store(data_dir).close()
 except StoreError as exc:
     print(exc)
     sys.exit(1)

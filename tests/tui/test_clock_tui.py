@@ -18,7 +18,7 @@ from p2pcall.screens.call_info import CallInfoScreen
 from p2pcall.screens.end_call import EndCallScreen
 from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.wrap_up import WrapUpScreen
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from pilot_helpers import finish_wrap_up, load_latest, open_app, settle, type_text, wait_until
 from test_snapshots import T0, TZ, at, frozen  # noqa: F401  (the fixture, used below)
 from test_wrap_up import end_call_into_wrap_up
@@ -39,7 +39,7 @@ URGENT_CONCURRENT_ERISA = {
 
 
 def seed(data_dir: Path, values: dict[str, str], commitment: str = "") -> int:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         call = store.start_call(TZ)
         for key, value in values.items():
@@ -91,7 +91,7 @@ async def test_a_prepared_call_started_later_keeps_both_times(data_dir: Path) ->
 
 
 async def test_a_prepared_call_shows_on_home_as_upcoming(data_dir: Path) -> None:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         call = store.prepare_call(TZ)
         for key, value in {

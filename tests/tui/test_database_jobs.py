@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from p2pcall.app import P2PCallApp
+from p2pcall.store.opening import open_store
 from pilot_helpers import open_app, settle, wait_until
 
 
@@ -108,7 +109,6 @@ async def test_a_note_that_failed_is_retried_after_leaving_its_call(data_dir: Pa
     from p2pcall.screens.end_call import EndCallScreen
     from p2pcall.screens.home import HomeScreen
     from p2pcall.screens.wrap_up import WrapUpScreen
-    from p2pcall.store import Store
     from pilot_helpers import start_call
 
     app = P2PCallApp(data_dir)
@@ -140,7 +140,7 @@ async def test_a_note_that_failed_is_retried_after_leaving_its_call(data_dir: Pa
 
         event.remove(engine, "before_cursor_execute", refuse_notes)
         await wait_until(pilot, lambda: app.save_state[0] == "ok", timeout=20)
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         [call] = store.recent_calls()
         assert [n.body for n in store.load_call(call.id).notes] == ["reviewer never read the chart"]

@@ -5,11 +5,16 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
+
 from export_db import make_database
 from p2pcall.app import P2PCallApp
 from p2pcall.domain.export.digest import check_digest, read_meta
 from p2pcall.screens.export import ExportScreen
 from pilot_helpers import open_app, settle, wait_until
+
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
 
 
 def mode_of(path: Path) -> int:

@@ -15,7 +15,7 @@ from p2pcall.screens.detail import DetailScreen
 from p2pcall.screens.history import HistoryScreen, HistoryTable
 from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.section import SectionScreen
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from pilot_helpers import open_app, type_text, wait_until
 
 TZ = "America/New_York"
@@ -35,7 +35,7 @@ def practice_zone() -> Iterator[None]:
 @pytest.fixture
 def calls(data_dir: Path) -> dict[str, int]:
     """Three ended calls on three days and one still open, with notes and fields."""
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     made: dict[str, int] = {}
 
     def call(name: str, day: int, insurer: str, notes: list[tuple[Section, NoteKind, str]],
@@ -217,7 +217,7 @@ async def test_an_unfinished_call_can_be_resumed_from_its_detail(data_dir: Path,
 
 
 async def test_more_rows_load_as_the_cursor_nears_the_end(data_dir: Path) -> None:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         for index in range(130):
             pendulum.travel_to(T0.add(hours=index), freeze=True)

@@ -28,6 +28,7 @@ from p2pcall.domain.text import (
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind
 from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from p2pcall.textual_compat import shown_messages
 from p2pcall.widgets.literal import LiteralInput
 from p2pcall.widgets.notes import NoteItem, note_content
@@ -68,7 +69,7 @@ def controls_in(text: str, *, allow_newline: bool) -> list[str]:
 @pytest.fixture(scope="module")
 def store() -> Iterator[Store]:
     with tempfile.TemporaryDirectory() as folder:
-        opened = Store.open(Path(folder) / "data")
+        opened = open_store(Path(folder) / "data")
         yield opened
         opened.close()
 

@@ -14,7 +14,7 @@ from p2pcall.app import P2PCallApp
 from p2pcall.domain.reviewers import ReviewerDetails
 from p2pcall.domain.vocab import Outcome
 from p2pcall.screens.insights import InsightsScreen
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from pilot_helpers import open_app, settle, type_text, wait_until
 
 TZ = "America/New_York"
@@ -38,7 +38,7 @@ CALLS = [
 def seeded(data_dir: Path) -> Iterator[Path]:
     pendulum.set_local_timezone(pendulum.timezone(TZ))
     try:
-        store = Store.open(data_dir)
+        store = open_store(data_dir)
         try:
             ann = store.add_reviewer(ReviewerDetails("Ann Smith", vendor="Northstar UM"))
             for months, insurer, outcome, same in CALLS:

@@ -19,7 +19,7 @@ from p2pcall.screens.history import HistoryScreen
 from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.record_modals import AddendumReasonScreen
 from p2pcall.screens.section import SectionScreen
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from pilot_helpers import load_latest, open_app, settle, start_call, type_text, wait_until
 from test_key_bursts import burst, letters
 
@@ -88,7 +88,7 @@ async def test_history_search_erased_and_retyped_in_one_burst(data_dir: Path) ->
 
 
 def finalized_call(data_dir: Path) -> int:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         call = store.start_call("UTC")
         store.add_note(call.id, Section.A, NoteKind.NOTE, "Peer said no", call.started_at)

@@ -10,9 +10,12 @@ import pytest
 from export_db import make_database
 from p2pcall.app import P2PCallApp
 from p2pcall.screens.letters import LetterFileScreen, LetterScreen, SettingsScreen
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from pilot_helpers import open_app, settle, wait_until
 from test_snapshots import frozen  # noqa: F401  (a fixture: time and zone frozen)
+
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +77,7 @@ async def test_preview_edit_write_and_listed(data_dir: Path, tmp_path: Path) -> 
 
     pdf_text = pypdf.PdfReader(expected).pages[0].extract_text()
     assert "Faxed 24 Nov." in pdf_text
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         files = store.letter_files(call_id)
         edit = store.letter_edit(call_id, "confirmation")
@@ -124,7 +127,7 @@ async def test_detail_l_opens_letters_and_lists_written(data_dir: Path, tmp_path
     from p2pcall.screens.detail import DetailScreen
 
     call_id = make_database(data_dir)
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     store.add_letter_file(call_id, "records-request", "text", str(tmp_path / "r.txt"), edited=False)
     store.close()
     app = P2PCallApp(data_dir)
@@ -138,6 +141,7 @@ async def test_detail_l_opens_letters_and_lists_written(data_dir: Path, tmp_path
         await wait_until(pilot, lambda: isinstance(app.screen, LetterScreen))
 
 
+@pytest.mark.sqlite_only
 def test_snapshot_letter_screen(data_dir: Path, tmp_path: Path, snap_compare, frozen) -> None:  # noqa: F811
     call_id = make_database(data_dir)
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from p2pcall.app import P2PCallApp
 from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.screens.end_call import EndCallScreen
 from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.section import SectionScreen
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from pilot_helpers import (
     finish_wrap_up,
     load_latest,
@@ -22,6 +24,9 @@ from pilot_helpers import (
     type_text,
     wait_until,
 )
+
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
 
 
 def screen_section(app: P2PCallApp) -> Section | None:
@@ -72,7 +77,7 @@ async def test_a_whole_call_is_recorded_exactly_as_typed(data_dir: Path) -> None
         await finish_wrap_up(pilot)
         await settle(pilot)
 
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         [summary] = store.recent_calls()
         record = store.load_call(summary.id)

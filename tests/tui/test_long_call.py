@@ -18,6 +18,7 @@ from p2pcall.domain.vocab import NoteKind
 from p2pcall.screens.record_modals import CorrectNoteScreen
 from p2pcall.screens.section import SectionScreen
 from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from p2pcall.widgets.callbar import CallClock, SaveState
 from p2pcall.widgets.composer import NoteField
 from p2pcall.widgets.notes import NoteItem, NotesList
@@ -41,7 +42,7 @@ def body(i: int) -> str:
 
 
 def seed(data_dir: Path, count: int) -> None:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         call = store.start_call("UTC")
         for i in range(count):
@@ -177,7 +178,7 @@ async def test_typing_past_the_window_keeps_it_bounded_and_every_note_saved(
         assert shown_now == [f"typed {i:03d}{FILLER}" for i in range(len(shown_now))]
         assert all(item.state == "saved" and item.note_id for item in shown(app))
 
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         [call] = store.unfinished_calls()
         stored = [n.body for n in store.load_call(call.id).notes]

@@ -23,7 +23,7 @@ from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.screens.end_call import EndCallScreen
 from p2pcall.screens.record_modals import AddendumReasonScreen, CorrectNoteScreen
 from p2pcall.screens.section import SectionScreen
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from p2pcall.widgets.composer import Composer
 from p2pcall.widgets.fields import FieldForm, FieldRow
 from p2pcall.widgets.keybar import KeyBar
@@ -199,7 +199,7 @@ async def test_messages_take_their_own_lines_on_a_section(data_dir: Path) -> Non
 
 
 async def test_messages_do_not_cover_the_addendum_dialog(data_dir: Path) -> None:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         call = store.start_call("America/New_York")
         store.end_call(call.id, Outcome.DENIED)
@@ -317,7 +317,7 @@ def test_start_plus_length_is_the_end_as_shown() -> None:
 def test_the_call_detail_adds_up(data_dir: Path) -> None:
     from p2pcall.screens.detail import build_view
 
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         pendulum.travel_to(pendulum.datetime(2026, 11, 23, 15, 0, 0, 900_000, tz="UTC"))
         call = store.start_call("UTC")

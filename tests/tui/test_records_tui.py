@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from p2pcall.app import P2PCallApp
 from p2pcall.domain.sections import Section
 from p2pcall.screens.call_info import CallInfoScreen
@@ -25,6 +27,9 @@ from pilot_helpers import (
     type_text,
     wait_until,
 )
+
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
 
 
 def items(app: P2PCallApp) -> list[NoteItem]:

@@ -7,19 +7,24 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from p2pcall.app import P2PCallApp
 from p2pcall.domain.reviewers import ReviewerDetails
 from p2pcall.domain.vocab import Outcome
 from p2pcall.screens.reviewer_section import ReviewerSectionScreen
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from p2pcall.widgets.reviewer_panel import ReviewerPanel
 from pilot_helpers import open_app, quit_and_wait, settle, start_call, wait_until
 from test_key_bursts import burst, letters
 
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
+
 
 def seed(data_dir: Path) -> dict[str, int]:
     """Two known reviewers; Ann Smith with two earlier calls (one denied, not same specialty)."""
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         ann = store.add_reviewer(ReviewerDetails("Ann Smith", "MD", "Psychiatry", vendor="Evicore"))
         sam = store.add_reviewer(ReviewerDetails("Sam Smithers", "DO", "Family medicine"))
@@ -35,7 +40,7 @@ def seed(data_dir: Path) -> dict[str, int]:
 
 
 def linked_reviewer(data_dir: Path, call_id: int) -> int | None:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         found = store.reviewer_of_call(call_id)
         return None if found is None else found.id
@@ -174,7 +179,7 @@ async def test_due_screen_marks_a_promised_document_received_or_not(data_dir: Pa
     from p2pcall.domain.vocab import FollowUpAction
     from p2pcall.screens.due import DueScreen
 
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         call = store.start_call("America/New_York")
         store.end_call(call.id, Outcome.DENIED)
@@ -215,7 +220,7 @@ async def test_due_screen_marks_a_promised_document_received_or_not(data_dir: Pa
     import pendulum
 
     today = pendulum.now().date().isoformat()
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         assert store.followup_received(chase.id) == ("received", today)
         assert store.followup_received(appeal.id) == (None, None)

@@ -17,7 +17,7 @@ from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.screens.end_call import EndCallScreen
 from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.section import SectionScreen
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from pilot_helpers import DENIED_URGENT, wait_until
 
 TZ = "America/New_York"
@@ -40,7 +40,7 @@ def at(minutes: float) -> None:
 
 
 def seed(data_dir: Path) -> None:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         at(-60 * 24)
         done = store.start_call(TZ)
@@ -128,7 +128,7 @@ def test_end_call_screen(snap_compare, data_dir: Path, frozen: None) -> None:
 
 def seed_denied_urgent(data_dir: Path) -> None:
     seed(data_dir)
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         call = store.unfinished_calls()[0]
         call_details = {"patient_ref", "insurer"}
@@ -165,7 +165,7 @@ def seed_due(data_dir: Path) -> None:
     from p2pcall.domain.vocab import FollowUpAction
 
     seed(data_dir)
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         past = store.recent_calls()[0].id
         store.add_followups(

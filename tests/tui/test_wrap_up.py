@@ -20,7 +20,7 @@ from p2pcall.screens.end_call import EndCallScreen
 from p2pcall.screens.home import HomeScreen
 from p2pcall.screens.section import SectionScreen
 from p2pcall.screens.wrap_up import DueDateScreen, WrapUpScreen
-from p2pcall.store import Store
+from p2pcall.store.opening import open_store
 from pilot_helpers import (
     DENIED_URGENT,
     finish_wrap_up,
@@ -32,11 +32,11 @@ from pilot_helpers import (
 )
 from test_snapshots import T0, TZ, frozen  # noqa: F401  (the fixture, used below)
 
-pytestmark = pytest.mark.usefixtures("frozen")
+pytestmark = pytest.mark.usefixtures("frozen", "database")
 
 
 def seed_live_call(data_dir: Path, values: dict[str, str]) -> int:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         call = store.start_call(TZ)
         for key, value in values.items():
@@ -232,7 +232,7 @@ async def test_a_failed_finalize_keeps_the_wrap_up_and_a_retry_stores_nothing_tw
     data_dir: Path,
 ) -> None:
     seed_live_call(data_dir, DENIED_URGENT)
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         # A note stamped 10 minutes ahead of the clock: finalizing is refused until it catches up.
         pendulum.travel_to(T0.add(minutes=10), freeze=True)
@@ -256,7 +256,7 @@ async def test_a_failed_finalize_keeps_the_wrap_up_and_a_retry_stores_nothing_tw
 
 
 def seed_due(data_dir: Path) -> tuple[int, int]:
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         call = store.start_call(TZ)
         store.set_field(call.id, "patient_ref", "JD-0412")
@@ -305,7 +305,7 @@ async def test_due_screen_marks_done_and_opens_the_call(data_dir: Path) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, SectionScreen))
         assert app.live.call.id == 1
 
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         done, planned = store.followups_for(1)
     finally:
@@ -349,7 +349,7 @@ async def test_due_screen_marks_not_needed(data_dir: Path) -> None:
         await settle(pilot)
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     try:
         statuses = {f.id: (f.status, f.done_at) for f in store.followups_for(1)}
     finally:

@@ -27,7 +27,7 @@ def test_upgrade_from_v2_keeps_finalized_heads_verifiable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     call_id, head = make_v2_database(tmp_path, monkeypatch)
-    store = Store.open(tmp_path)
+    store = open_store(tmp_path)
     try:
         inputs = store.chain_inputs(call_id)
         assert inputs.call.chain_head == head

@@ -25,6 +25,7 @@ from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.store import Store, history
 from p2pcall.store.history import count_calls, late_fields, list_calls
+from p2pcall.store.opening import open_store
 
 TZ = "America/New_York"
 T0 = pendulum.datetime(2026, 3, 10, 15, 0, 0, tz="UTC")
@@ -32,7 +33,7 @@ T0 = pendulum.datetime(2026, 3, 10, 15, 0, 0, tz="UTC")
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "records")
+    opened = open_store(tmp_path / "records")
     try:
         yield opened
     finally:

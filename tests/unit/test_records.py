@@ -300,11 +300,11 @@ def test_addendum_with_reason_is_late_and_outside_the_finalized_head(store: Stor
 
 @pytest.mark.sqlite_only
 def test_head_is_stable_across_reopen(tmp_path: Path) -> None:
-    first = Store.open(tmp_path / "records")
+    first = open_store(tmp_path / "records")
     call_id = finalized_call(first)
     head = first.load_call(call_id).call.chain_head
     first.close()
-    second = Store.open(tmp_path / "records")
+    second = open_store(tmp_path / "records")
     try:
         assert second.recompute_head(call_id) == head
         assert second.chain_inputs(call_id).head() == head

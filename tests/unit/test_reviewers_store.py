@@ -43,7 +43,7 @@ def test_upgrade_from_v2_adds_reviewers_and_keeps_the_finalized_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     call_id, head = make_v2_database(tmp_path, monkeypatch)
-    store = Store.open(tmp_path)
+    store = open_store(tmp_path)
     try:
         assert store.chain_inputs(call_id).head() == head
         smith = store.add_reviewer(ReviewerDetails("Dr. Ann Smith", specialty="Psychiatry"))
