@@ -195,9 +195,14 @@ class PgCluster:
         )
         self._configure()
         self._watch()
+        self._start_server()
+        self.running = True
+        self._check("createdb", ["createdb", "-h", str(self.socket_dir), "-U", SUPERUSER, DATABASE])
+
+    def _start_server(self) -> None:
         options = (
             f"-c listen_addresses='' -c unix_socket_directories='{self.socket_dir}' "
-            "-c unix_socket_permissions=0700 -c fsync=off -c max_connections=40 "
+            "-c unix_socket_permissions=0700 -c fsync=off -c max_connections=100 "
             "-c shared_buffers=32MB -c timezone=UTC"
         )
         self._check(
@@ -216,8 +221,19 @@ class PgCluster:
                 options,
             ],
         )
+
+    def stop_immediately(self) -> None:
+        """`pg_ctl stop -m immediate`: the server dies as in a crash or power cut (every
+        connection drops at once); `start_again` brings it back with its data."""
+        self._check(
+            "pg_ctl stop -m immediate",
+            ["pg_ctl", "stop", "-m", "immediate", "--wait", "-D", str(self.data)],
+        )
+        self.running = False
+
+    def start_again(self) -> None:
+        self._start_server()
         self.running = True
-        self._check("createdb", ["createdb", "-h", str(self.socket_dir), "-U", SUPERUSER, DATABASE])
 
     def _configure(self) -> None:
         """Trust on the socket for the test roles, but a password for PASSWORD_ROLE, so the

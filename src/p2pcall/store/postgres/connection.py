@@ -102,7 +102,7 @@ def connect(
     prompt: Prompt | None = None,
     autocommit: bool = False,
     password: str | None = None,
-    **settings: str,
+    settings: dict[str, str] | None = None,
 ) -> psycopg.Connection[tuple[object, ...]]:
     """A connection, asking for the password on the terminal only when libpq has none.
 
@@ -111,8 +111,9 @@ def connect(
     """
     import psycopg
 
+    settings = dict(settings or {})
     if password is not None:
-        settings = {**settings, "password": password}
+        settings["password"] = password
     try:
         return psycopg.connect(
             url,

@@ -18,8 +18,22 @@ BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 # Writes: PostgreSQL's default (READ COMMITTED, SQLAlchemy begins them); the record's
 # guards are triggers, and finalizing locks the call row (see PgStore.finalize_call).
 GUARD_PREFIX = "p2pcall record: "
-# Each connection: p2pcall's schema first, times read and written in UTC.
-SESSION_OPTIONS = "-c search_path=p2pcall -c TimeZone=UTC -c application_name=p2pcall"
+# Each connection: p2pcall's schema first, times read and written in UTC; a statement that
+# waits longer than 30 s for a lock is given up (its write is sent again) rather than hang.
+SESSION_OPTIONS = (
+    "-c search_path=p2pcall -c TimeZone=UTC -c application_name=p2pcall -c statement_timeout=30000"
+)
+# Over TCP (libpq ignores these on a Unix socket): a network that silently drops packets is
+# noticed within about 15 s (keepalives while idle; data unacknowledged for 15 s while
+# waiting for an answer) instead of the system's two hours, so the write goes to the outbox.
+TCP_SETTINGS = {
+    "keepalives": "1",
+    "keepalives_idle": "5",
+    "keepalives_interval": "2",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "15000",
+}
+SESSION_SETTINGS = {"options": SESSION_OPTIONS, **TCP_SETTINGS}
 
 
 def _driver_error(exc: BaseException) -> BaseException:
@@ -56,6 +70,13 @@ def _primary(exc: BaseException) -> str:
     return str(text)
 
 
+def _why_unreachable(message: str) -> str:
+    """libpq's words for a failed connection, without the repeats ("connection to server at
+    ... failed: Connection refused" -> "connection refused")."""
+    last = message.rsplit(": ", 1)[-1].strip().rstrip(".")
+    return (last[:1].lower() + last[1:]) or "no answer"
+
+
 def describe_write(exc: BaseException, where: str) -> str:
     """A failed write in words for the user (never a row's content)."""
     message = _primary(exc)
@@ -65,8 +86,8 @@ def describe_write(exc: BaseException, where: str) -> str:
     state = sqlstate(exc)
     if is_unreachable(exc):
         return (
-            f"The practice server ({where}) cannot be reached: {message}. What you typed stays "
-            "on screen and is sent when it is back."
+            f"The practice server ({where}) cannot be reached ({_why_unreachable(message)}). "
+            "What you typed stays on screen and is sent when it is back."
         )
     if state == "42501":  # insufficient_privilege, row-level security included
         return (
@@ -86,7 +107,7 @@ def describe_write(exc: BaseException, where: str) -> str:
 def describe_read(exc: BaseException, where: str) -> str:
     message = _primary(exc)
     if is_unreachable(exc):
-        return f"The practice server ({where}) cannot be reached: {message}."
+        return f"The practice server ({where}) cannot be reached ({_why_unreachable(message)})."
     if sqlstate(exc) == "42501":
         return f"Your role on the practice server ({where}) may not read this ({message})."
     return f"The practice server ({where}) could not answer: {message}."

@@ -37,7 +37,7 @@ class PgReader(ReadApi):
     def open_url(cls, url: str) -> PgReader:
         try:
             url = connection.database_url(url)
-            conn = _prepared(connection.connect(url, autocommit=True, options=pg.SESSION_OPTIONS))
+            conn = _prepared(connection.connect(url, autocommit=True, settings=pg.SESSION_SETTINGS))
         except connection.ConnectionProblem as exc:
             raise DatabaseError(f"{exc}.") from None
         where = connection.shown_connected(conn)

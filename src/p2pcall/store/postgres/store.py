@@ -78,7 +78,7 @@ class PgStore(Store):
         """
         try:
             url = connection.database_url(url)
-            first = _prepared(connection.connect(url, prompt=prompt, options=pg.SESSION_OPTIONS))
+            first = _prepared(connection.connect(url, prompt=prompt, settings=pg.SESSION_SETTINGS))
         except connection.ConnectionProblem as exc:
             raise DatabaseError(f"{exc}.") from None
         password = first.info.password or None  # asked once: kept for the pool's connections
@@ -99,7 +99,10 @@ class PgStore(Store):
                 return spare.pop()
             try:
                 conn = connection.connect(
-                    url, prompt=_no_prompt, password=password, options=pg.SESSION_OPTIONS
+                    url,
+                    prompt=_no_prompt,
+                    password=password,
+                    settings=pg.SESSION_SETTINGS,
                 )
             except connection.ConnectionProblem as exc:
                 # As the driver's own error, so the pool and `is_unreachable` know it.
