@@ -69,6 +69,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
             key_holds=lambda: self.key_order,
         )
         self.server: str | None = None  # the practice server's name once open, else None
+        self.role: str | None = None  # the person's group on that server
         self._session: CallSession | None = None  # the open call
         # Ended calls whose failed notes are still being retried (nothing typed is dropped).
         self._retrying: list[CallSession] = []
@@ -144,6 +145,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
     def on_store_opened(self, message: StoreOpened) -> None:
         self.store_ready = True
         self.server = message.server
+        self.role = message.role
         self.status.set(("ok", "records open"))
         if message.server is not None:
             self.status.link.set("online")
@@ -247,8 +249,20 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
 
     # -- a call's life ---------------------------------------------------------------------
 
+    def _takes_calls(self) -> bool:
+        """On a practice server only clinicians start calls: say so to anyone else."""
+        if self.role in (None, "clinician"):
+            return True
+        self.notify(
+            f"You are connected as a {self.role}: calls are started by clinicians. You can "
+            "work on follow-ups (d), history (h) and exports.",
+            severity="warning",
+            timeout=6,
+        )
+        return False
+
     def new_call(self) -> None:
-        if not self.records_open(self.new_call):
+        if not self.records_open(self.new_call) or not self._takes_calls():
             return
         from p2pcall.domain.models import CallRecord
         from p2pcall.domain.timefmt import local_tz_name
@@ -260,7 +274,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
 
     def prepare_call(self) -> None:
         """A call prepared ahead: call info first; the clock starts at F9 when connected."""
-        if not self.records_open(self.prepare_call):
+        if not self.records_open(self.prepare_call) or not self._takes_calls():
             return
         from p2pcall.domain.models import CallRecord
         from p2pcall.domain.timefmt import local_tz_name

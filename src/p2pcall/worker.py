@@ -50,10 +50,11 @@ class Job:
 
 
 class StoreOpened(Message):
-    def __init__(self, path: Path, server: str | None = None) -> None:
+    def __init__(self, path: Path, server: str | None = None, role: str | None = None) -> None:
         super().__init__()
         self.path = path
         self.server = server  # "db on host as role" for a practice server, else None
+        self.role = role  # on a server: clinician, coordinator or admin
 
 
 class StoreFailed(Message):
@@ -235,7 +236,8 @@ class DatabaseThread:
         except Exception as exc:  # never let PHI-bearing locals reach a traceback screen
             self._app.post_message(StoreFailed(f"Unexpected error opening the database: {exc!r}"))
             return
-        self._app.post_message(StoreOpened(store.path, getattr(store, "where", None)))
+        server, role = getattr(store, "where", None), getattr(store, "role", None)
+        self._app.post_message(StoreOpened(store.path, server, role))
         worker = get_current_worker()
         self.running = True
         try:

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 import pg_cluster as pgc
 from p2pcall.store.postgres import connection, schema
 
-SECRET = "correct horse battery 9f3a"  # the password of pgc.PASSWORD_ROLE
+SECRET = pgc.PASSWORD  # the password of pgc.PASSWORD_ROLE
 
 # Everything a schema is made of, with owners and privileges: equal before and after a
 # second `db init` or a no-op upgrade means nothing changed.
@@ -41,16 +40,7 @@ SELECT md5(string_agg(x, E'\\n' ORDER BY x)) FROM (
 
 @pytest.fixture(scope="module")
 def cluster(pg_cluster: pgc.PgCluster) -> Iterator[pgc.PgCluster]:
-    pgc.add_people(pg_cluster)
-    with psycopg.connect(pg_cluster.dsn(), autocommit=True) as conn:
-        if not conn.execute(
-            "SELECT 1 FROM pg_roles WHERE rolname = %s", (pgc.PASSWORD_ROLE,)
-        ).fetchone():
-            conn.execute(
-                sql.SQL("CREATE ROLE {} LOGIN SUPERUSER PASSWORD {}").format(
-                    sql.Identifier(pgc.PASSWORD_ROLE), sql.Literal(SECRET)
-                )
-            )
+    pgc.password_role(pg_cluster)
     yield pg_cluster
 
 

@@ -35,6 +35,7 @@ BINDIR_ENV = "P2PCALL_PG_BINDIR"  # another server build than the Debian one
 SUPERUSER = "postgres"
 DATABASE = "p2pcall_test"
 PASSWORD_ROLE = "pw_user"  # the one role that must give a password
+PASSWORD = "correct horse battery 9f3a"  # PASSWORD_ROLE's (see password_role)
 # Every command gets this long at most: a server that cannot start says so, never hangs.
 COMMAND_TIMEOUT = 120
 
@@ -415,3 +416,22 @@ def p2pcall_database(cluster: PgCluster, person: str = "dr_lee") -> str:
         name = f"p2pcall_{next(_databases)}"
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
     return cluster.url(person, name)
+
+
+def password_role(cluster: PgCluster) -> str:
+    """PASSWORD_ROLE, a superuser that must give PASSWORD (pg_hba.conf asks it for one on the
+    socket); created once per cluster. Its name."""
+    import psycopg
+    from psycopg import sql
+
+    add_people(cluster)
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+        if not conn.execute(
+            "SELECT 1 FROM pg_roles WHERE rolname = %s", (PASSWORD_ROLE,)
+        ).fetchone():
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN SUPERUSER PASSWORD {}").format(
+                    sql.Identifier(PASSWORD_ROLE), sql.Literal(PASSWORD)
+                )
+            )
+    return PASSWORD_ROLE

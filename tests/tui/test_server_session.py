@@ -1,0 +1,84 @@
+"""The app on a practice server: the password asked in a dialog, what each role may start,
+and the call bar's connection state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from psycopg import conninfo
+
+import pg_cluster as pgc
+from conftest import Database
+from p2pcall.app import P2PCallApp
+from p2pcall.screens.password import PasswordScreen
+from p2pcall.screens.problem import ProblemScreen
+from pilot_helpers import note, open_app, quit_and_wait, start_call, wait_until
+
+pytestmark = pytest.mark.server_only
+
+
+def as_person(database: Database, person: str) -> str:
+    assert database.url is not None
+    parts = conninfo.conninfo_to_dict(database.url)
+    parts["user"] = person
+    return conninfo.make_conninfo(**{k: str(v) for k, v in parts.items()})
+
+
+@pytest.fixture
+def no_password_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ~/.pgpass, no PGPASSWORD: libpq has no password of its own."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "home" / "no-such-file"))
+
+
+@pytest.mark.usefixtures("no_password_files")
+async def test_the_password_is_asked_in_a_dialog_and_never_shown(
+    pg_cluster: pgc.PgCluster, database: Database, data_dir: Path
+) -> None:
+    person = pgc.password_role(pg_cluster)
+    app = P2PCallApp(data_dir, as_person(database, person))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen))
+        await pilot.press(*pgc.PASSWORD)
+        assert pgc.PASSWORD not in str(app.screen.query_one("#server-password").render())
+        await pilot.press("enter")
+        await open_app(pilot)
+        assert app.server is not None and person in app.server
+        await start_call(pilot)
+        await pilot.press("f1")
+        await note(pilot, "reviewer on the line")
+        assert app.live is not None
+        session = app.live
+        await wait_until(pilot, lambda: len(session.notes) == 1)
+        assert "server" in str(app.screen.query_one("#link-state").render())
+        await quit_and_wait(app)
+
+
+@pytest.mark.usefixtures("no_password_files")
+async def test_escape_at_the_password_dialog_opens_nothing_and_says_why(
+    pg_cluster: pgc.PgCluster, database: Database, data_dir: Path
+) -> None:
+    app = P2PCallApp(data_dir, as_person(database, pgc.password_role(pg_cluster)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen))
+        await pilot.press("x", "escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProblemScreen))
+        assert "no password given" in app.screen.query_one(".warning").render().plain  # type: ignore[attr-defined]
+        assert not app.store_ready
+
+
+async def test_a_coordinator_is_told_calls_are_started_by_clinicians(
+    database: Database, data_dir: Path
+) -> None:
+    app = P2PCallApp(data_dir, as_person(database, "coord_kim"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        assert app.role == "coordinator"
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.live is None
+        shown = [n.message for n in app._notifications]
+        assert any("calls are started by clinicians" in m for m in shown), shown
+        await quit_and_wait(app)
