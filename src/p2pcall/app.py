@@ -60,6 +60,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         self.animation_level = "none"
         self.data_dir = data_dir
         self.config_dir: Path | None = None  # --config-dir, set by the CLI before running
+        self._database = database  # --database (None: P2PCALL_DATABASE_URL, else the file)
         self.db = DatabaseThread(
             self,
             data_dir,
@@ -170,7 +171,18 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
             self.key_order.release(token)  # the problem screen says why; nothing to wait for
         self._waiting_for_store = []
         self.status.set(("error", "records not open"))
-        self.push_screen(ProblemScreen(message.reason, str(self.data_dir)))
+        self.push_screen(ProblemScreen(message.reason, str(self.data_dir), self._server_shown()))
+
+    def _server_shown(self) -> str | None:
+        """The practice server asked for, without secrets; None for the local file."""
+        from p2pcall.paths import resolve_database_url
+
+        url = resolve_database_url(self._database)
+        if url is None:
+            return None
+        from p2pcall.store.postgres.connection import shown
+
+        return shown(url)
 
     def on_job_finished(self, message: JobFinished) -> None:
         if message.error is not None and message.job.kind == "write":

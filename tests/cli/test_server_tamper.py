@@ -118,3 +118,37 @@ def test_a_server_that_cannot_be_reached_is_never_verified(
     done = verify(target)
     assert done.returncode == 1, done.stdout
     assert "not compared" in done.stdout and "NOT VERIFIED" in done.stdout, done.stdout
+
+
+def check() -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "p2pcall", "check"], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_check_reads_the_guards_and_every_chain_and_names_a_rewritten_call(
+    server: Database, pg_cluster: pgc.PgCluster, data_dir: Path, tmp_path: Path
+) -> None:
+    call_id = finalized_export(data_dir, tmp_path / "call.txt")
+    clean = check()
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "1 finalized call(s) you can read match their chain heads" in clean.stdout
+    as_superuser(
+        pg_cluster,
+        server,
+        "ALTER TABLE p2pcall.note DISABLE TRIGGER record_note",
+        f"UPDATE p2pcall.note SET body = '{BODY} (changed)'",
+    )
+    found = check()
+    assert found.returncode == 1, found.stdout
+    assert f"call {call_id}: the record no longer matches its chain head" in found.stdout
+    assert "trigger record_note on note is disabled" in found.stdout
+
+
+def test_check_of_a_server_that_cannot_be_reached_is_not_checked(
+    server: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("P2PCALL_DATABASE_URL", "postgresql://dr_lee@/nowhere?host=/nonexistent")
+    done = check()
+    assert done.returncode == 1
+    assert "NOT CHECKED" in done.stderr and done.stdout == ""

@@ -48,6 +48,10 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     from p2pcall.commands._records import error_line, shown
     from p2pcall.store import reading
 
+    if args.database is not None:  # a practice server
+        from p2pcall.commands import _check_server
+
+        return _check_server.run(args.database)
     try:
         path = reading.database_to_read(data_dir)
     except reading.ReadError as exc:

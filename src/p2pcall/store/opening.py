@@ -54,6 +54,11 @@ def open_reader(data_dir: Path, url: str | None = None) -> ReadApi | None:
         if not os.path.lexists(database_path(data_dir)):
             return None
         return Reader.open(data_dir)
+    return open_server_reader(url)
+
+
+def open_server_reader(url: str) -> ReadApi:
+    """The server at `url`, to read only (`store.postgres.reader.PgReader`)."""
     try:
         from p2pcall.store.postgres.reader import PgReader
     except ImportError:
