@@ -513,7 +513,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         if unsaved and not self._quit_armed:
             self._quit_armed = True
             self.notify(
-                f"{unsaved} note(s) are NOT saved. Press Ctrl+Q again to quit "
+                f"{unsaved} note(s) or field(s) are NOT saved. Press Ctrl+Q again to quit "
                 "anyway, or wait for the retry.",
                 severity="error",
                 timeout=8,

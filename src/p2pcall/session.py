@@ -173,6 +173,10 @@ class CallSession:
         # sent again whose answer is not back yet.
         self._failed: dict[int, FailedSave] = {}
         self._resending: set[int] = set()
+        # Fields whose last write failed (key -> whether it was a final one, for the history):
+        # written again, with the value they have then, by `retry_failed`.
+        self._failed_fields: dict[str, bool] = {}
+        self._fields_in_flight: set[str] = set()  # written, answer not back yet
         self._field_throttles: dict[str, Throttle] = {}
         self._mark_watchers: list[Callable[[SaveMark], None]] = []
         self._link_watchers: list[Callable[[str | None], None]] = []
@@ -217,8 +221,8 @@ class CallSession:
 
     @property
     def unsaved(self) -> int:
-        """Notes whose save failed and that no retry has committed yet."""
-        return len(self._failed)
+        """Notes and fields whose save failed and that no retry has committed yet."""
+        return len(self._failed) + len(self._failed_fields)
 
     @property
     def saving(self) -> bool:
@@ -271,6 +275,9 @@ class CallSession:
             if ticket not in self._resending:
                 self._resending.add(ticket)
                 self._submit_note(save)
+        for key, log in list(self._failed_fields.items()):
+            if key not in self._fields_in_flight and not self.call.finalized:
+                self._write_field(key, log=log)
 
     def correct_note(self, original: Note, body: str, started_at: datetime) -> int:
         """Queue a correction (a new note pointing at `original`; the original is kept)."""
@@ -348,10 +355,29 @@ class CallSession:
         call_id = self.call.id
         current = self.call.values.get(key, "")
         is_declined = key in self.call.declined
+
+        def done(_: object) -> None:
+            self._fields_in_flight.discard(key)
+            self._failed_fields.pop(key, None)
+            self.status.saved()
+
+        def failed(error: str) -> None:
+            self._fields_in_flight.discard(key)
+            first = not self._failed_fields
+            self._failed_fields[key] = self._failed_fields.get(key, False) or log
+            if first:  # once, not at every keystroke's write: the call bar keeps saying it
+                self._app.notify(
+                    f"Field not saved: {error} It is kept and written again every few seconds.",
+                    severity="error",
+                    timeout=8,
+                )
+
         self.status.saving()
+        self._fields_in_flight.add(key)
         self._db.submit(
             lambda store: store.set_field(call_id, key, current, declined=is_declined, log=log),
-            self.status.saved,
+            done,
+            failed,
             what="save the field",
         )
 

@@ -135,7 +135,9 @@ async def test_a_note_that_failed_is_retried_after_leaving_its_call(data_dir: Pa
         assert app.live is None
         await wait_until(pilot, lambda: len(attempts) >= 3, timeout=20)  # two retries failed
         await pilot.press("ctrl+q")
-        await wait_until(pilot, lambda: any("1 note(s) are NOT saved" in m for m in _messages(app)))
+        await wait_until(
+            pilot, lambda: any("1 note(s) or field(s) are NOT saved" in m for m in _messages(app))
+        )
         assert app.is_running
 
         event.remove(engine, "before_cursor_execute", refuse_notes)

@@ -140,3 +140,31 @@ async def test_a_sixty_second_cut_with_thirty_notes_typed_through_it(
     finally:
         path.close()
     assert server_notes(cluster, database.url) == typed
+
+
+async def test_a_field_typed_while_the_server_is_down_is_written_when_it_is_back(
+    cluster: pgc.PgCluster, database: Database, data_dir: Path
+) -> None:
+    """A field's value is kept on screen and written again every few seconds, like a note:
+    the last value typed reaches the server once it answers (one notice, not one per key)."""
+    assert database.url is not None
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await start_call(pilot)  # the call information screen, in Patient ref
+        session = app.live
+        assert session is not None
+        cluster.stop_immediately()
+        await pilot.press(*"JD-0412", "tab")
+        await wait_until(pilot, lambda: session.unsaved == 1, timeout=30)
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert len(errors) == 1, [n.message for n in errors]
+        cluster.start_again()
+        await wait_until(pilot, lambda: session.unsaved == 0, timeout=60)
+        await quit_and_wait(app)
+    name = str(conninfo.conninfo_to_dict(database.url)["dbname"])
+    with psycopg.connect(cluster.dsn(dbname=name)) as conn:
+        value = conn.execute(
+            "SELECT value FROM p2pcall.call_field WHERE key = 'patient_ref'"
+        ).fetchone()
+    assert value == ("JD-0412",)
