@@ -13,8 +13,11 @@ connected is the author of every row it writes.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +28,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.pool import QueuePool
 from sqlmodel import SQLModel
 
+from p2pcall.domain.models import CallRecord, Note
+from p2pcall.domain.sections import Section
+from p2pcall.domain.vocab import NoteKind
 from p2pcall.paths import database_path
-from p2pcall.store.errors import DatabaseError
+from p2pcall.store.errors import DatabaseError, StoreError
 from p2pcall.store.postgres import connection, schema
 from p2pcall.store.postgres import dialect as pg
 from p2pcall.store.postgres.dbapi import PgDb
+from p2pcall.store.postgres.local_drafts import LocalDrafts
 from p2pcall.store.store import Store
 from p2pcall.store.timetext import utc_moment
 
@@ -64,6 +71,7 @@ class PgStore(Store):
         super().__init__(engine, path)
         self.where = where  # "p2pcall on host as dr_lee": for messages, never a password
         self.role = role  # clinician, coordinator or admin
+        self.drafts = LocalDrafts(path.parent, where)  # on this computer: see local_drafts
 
     @classmethod
     def open_url(
@@ -119,6 +127,27 @@ class PgStore(Store):
 
     def upsert(self, table: type[SQLModel]) -> Any:
         return pg_insert(table)
+
+    # -- drafts stay on this computer (see local_drafts) ---------------------------------------
+
+    def save_draft(
+        self, call_id: int, section: Section, kind: NoteKind, body: str, started_at: datetime
+    ) -> None:
+        self.drafts.save(call_id, section, kind, body, started_at)
+
+    def add_note(self, call_id: int, section: Section, *args: Any, **kwargs: Any) -> Note:
+        note = super().add_note(call_id, section, *args, **kwargs)
+        with contextlib.suppress(StoreError):  # a stale draft is offered back, never lost
+            self.drafts.drop(call_id, section)
+        return note
+
+    def load_call(self, call_id: int) -> CallRecord:
+        record = super().load_call(call_id)
+        return replace(record, drafts=self.drafts.of_call(call_id))
+
+    def close(self) -> None:
+        self.drafts.close()
+        super().close()
 
     def is_damage(self, exc: BaseException) -> bool:
         return pg.is_damage(exc)
