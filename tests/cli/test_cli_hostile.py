@@ -40,6 +40,9 @@ from p2pcall.cli import main
 from p2pcall.domain.export.digest import check_digest
 from p2pcall.domain.text import one_line
 
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
+
 DB = "p2pcall.sqlite3"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 

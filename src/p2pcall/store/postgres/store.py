@@ -23,6 +23,7 @@ from typing import Any
 
 import psycopg
 from psycopg.types.datetime import TimestamptzBinaryLoader, TimestamptzLoader
+from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.pool import QueuePool
@@ -56,9 +57,27 @@ class _UtcBinary(TimestamptzBinaryLoader):
         return utc_moment(super().load(data))
 
 
+# PostgreSQL's text cannot hold a NUL character (SQLite's can): one in pasted text is kept as
+# the symbol the app shows for it anyway, U+2400, instead of the save failing for ever.
+_NUL, _NUL_SHOWN = "\x00", "\u2400"
+
+
+class _TextNoNul(StrDumperUnknown):
+    def dump(self, obj: str) -> Any:
+        return super().dump(obj.replace(_NUL, _NUL_SHOWN))
+
+
+class _BinaryNoNul(StrBinaryDumper):
+    def dump(self, obj: str) -> Any:
+        return super().dump(obj.replace(_NUL, _NUL_SHOWN))
+
+
 def _prepared(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """Times read as the store reads them from SQLite; text with NUL made storable."""
     conn.adapters.register_loader("timestamptz", _UtcText)
     conn.adapters.register_loader("timestamptz", _UtcBinary)
+    conn.adapters.register_dumper(str, _TextNoNul)
+    conn.adapters.register_dumper(str, _BinaryNoNul)
     return conn
 
 
