@@ -479,6 +479,10 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         for session in self._sessions():
             session.retry_failed()
         self._retrying = [session for session in self._retrying if session.unsaved]
+        if self.status.link.value == "offline" and self.db.pending == 0:
+            # Nothing waits to be sent: ask the server something small, so that the call bar
+            # says when it is back (any answer sets the link, see on_job_finished).
+            self.db.read(lambda store: store.recent_calls(1), _nothing, lambda _error: None)
 
     def finalize_call(
         self,

@@ -82,3 +82,22 @@ async def test_a_coordinator_is_told_calls_are_started_by_clinicians(
         shown = [n.message for n in app._notifications]
         assert any("calls are started by clinicians" in m for m in shown), shown
         await quit_and_wait(app)
+
+
+async def test_the_connection_state_comes_back_by_itself_when_nothing_waits(
+    pg_cluster: pgc.PgCluster, database: Database, data_dir: Path
+) -> None:
+    """A failed read marks the server offline; with nothing waiting to be sent, the app asks
+    the server something small every few seconds and shows it online again once it answers."""
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        assert app.status.link.value == "online"
+        pg_cluster.stop_immediately()
+        try:
+            await pilot.press("h")
+            await wait_until(pilot, lambda: app.status.link.value == "offline", timeout=30)
+        finally:
+            pg_cluster.start_again()
+        await wait_until(pilot, lambda: app.status.link.value == "online", timeout=30)
+        await quit_and_wait(app)
