@@ -23,7 +23,7 @@ from typing import Any
 
 import psycopg
 from psycopg.types.datetime import TimestamptzBinaryLoader, TimestamptzLoader
-from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
+from psycopg.types.string import StrDumperUnknown
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.pool import QueuePool
@@ -67,17 +67,13 @@ class _TextNoNul(StrDumperUnknown):
         return super().dump(obj.replace(_NUL, _NUL_SHOWN))
 
 
-class _BinaryNoNul(StrBinaryDumper):
-    def dump(self, obj: str) -> Any:
-        return super().dump(obj.replace(_NUL, _NUL_SHOWN))
-
-
 def _prepared(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
     """Times read as the store reads them from SQLite; text with NUL made storable."""
     conn.adapters.register_loader("timestamptz", _UtcText)
     conn.adapters.register_loader("timestamptz", _UtcBinary)
+    # Text format, unknown type (as psycopg's own default for str): the server infers the
+    # type, so a time given as text compares with a timestamptz column.
     conn.adapters.register_dumper(str, _TextNoNul)
-    conn.adapters.register_dumper(str, _BinaryNoNul)
     return conn
 
 
