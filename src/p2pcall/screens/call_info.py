@@ -32,7 +32,9 @@ class CallInfoScreen(CallScreen):
             ),
             classes="points",
         )
-        yield Static(id="far-dates", classes="warning")
+        far_dates = Static(id="far-dates", classes="warning")
+        far_dates.display = False  # until a date asks a question (never a first-frame flash)
+        yield far_dates
         yield FieldForm(
             fields_for(Group.INFO, editable_only=True),
             live.call.values,
