@@ -150,6 +150,9 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         self.status.set(("ok", "records open"))
         if message.server is not None:
             self.status.link.set("online")
+            home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
+            if home is not None:
+                home.show_server(message.server, message.role)
         self.refresh_home()
         # Keys typed before the records were open now take effect, in order, after the home
         # lists (asked for just above) have arrived: `r` resumes the call those lists name.
@@ -302,6 +305,12 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
             self._session.connect()
 
     def open_call(self, call_id: int) -> None:
+        if self.role not in (None, "clinician"):
+            # Only the clinician writes a call's record: anyone else reads it (detail view).
+            from p2pcall.screens.detail import DetailScreen
+
+            self.push_screen(DetailScreen(call_id))
+            return
         self._load_then_enter(lambda store: store.load_call(call_id), None, "read", "open the call")
 
     def _load_then_enter(

@@ -69,18 +69,33 @@ async def test_escape_at_the_password_dialog_opens_nothing_and_says_why(
         assert not app.store_ready
 
 
-async def test_a_coordinator_is_told_calls_are_started_by_clinicians(
-    database: Database, data_dir: Path
+async def test_a_coordinator_is_told_calls_are_started_by_clinicians_and_reads_them(
+    database: Database, data_dir: Path, tmp_path: Path
 ) -> None:
+    """A coordinator does not start calls, and opens a clinician's unfinished call read-only
+    (the detail view), never as a live call whose notes the server would refuse for ever."""
+    from p2pcall.screens.detail import DetailScreen
+    from p2pcall.store.opening import open_store
+
+    lee = open_store(tmp_path / "lee")  # P2PCALL_DATABASE_URL: dr_lee
+    try:
+        call = lee.start_call("UTC")
+    finally:
+        lee.close()
     app = P2PCallApp(data_dir, as_person(database, "coord_kim"))
     async with app.run_test(size=(80, 24)) as pilot:
         await open_app(pilot)
         assert app.role == "coordinator"
+        assert "as coordinator" in str(app.screen.query_one("#home-server").render())
         await pilot.press("n")
         await pilot.pause()
         assert app.live is None
         shown = [n.message for n in app._notifications]
         assert any("calls are started by clinicians" in m for m in shown), shown
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        assert app.screen.call_id == call.id  # type: ignore[attr-defined]
+        assert app.live is None
         await quit_and_wait(app)
 
 

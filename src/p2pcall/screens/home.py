@@ -127,6 +127,9 @@ class HomeScreen(Screen[None]):
                 classes="points",
             )
             yield Static(Content("Opening your records\u2026"), id="home-status", classes="hint")
+            where = Static(id="home-server", classes="hint")
+            where.display = False  # the local file needs no words; a server is named
+            yield where
             yield Static(id="zone-notice", classes="warning")
             yield Static(id="due-panel")
             yield OptionList(id="calls")
@@ -166,6 +169,13 @@ class HomeScreen(Screen[None]):
         if lines:
             calls.highlighted = 0
             calls.focus()
+
+    def show_server(self, server: str, role: str | None) -> None:
+        """Where the records are when they are on a practice server, and as whom."""
+        panel = self.query_one("#home-server", Static)
+        as_role = f" (as {role})" if role else ""
+        panel.update(Content(f"Records on the practice server: {server}{as_role}"))
+        panel.display = True
 
     def show_zone_notice(self, notice: str | None) -> None:
         """TZ set to something that is not a zone name (UTC+3): say what times mean."""
