@@ -23,16 +23,18 @@ from p2pcall.domain.history import (
 )
 from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import NoteKind, Outcome
-from p2pcall.store import Store, history
-from p2pcall.store.history import count_calls, late_fields, list_calls
+from conftest import Database
+from p2pcall.store import Store
+from p2pcall.store.history import count_calls, late_fields, list_calls, search_module
+from p2pcall.store.opening import open_store
 
 TZ = "America/New_York"
 T0 = pendulum.datetime(2026, 3, 10, 15, 0, 0, tz="UTC")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "records")
+def store(tmp_path: Path, database: Database) -> Iterator[Store]:
+    opened = open_store(tmp_path / "records")
     try:
         yield opened
     finally:
@@ -267,18 +269,24 @@ def test_streamed_search_agrees_with_brute_force(
         at(T0.add(days=30 + call))
         store.add_note(call, Section.G, NoteKind.NOTE, "late echo", pendulum.now("UTC"))
         bodies[call].append("late echo")
-    monkeypatch.setattr(history, "STREAM_BATCH", 3)
-    monkeypatch.setattr(history, "RARE_MATCHES", 0)  # walk the calls even for rare words
-    monkeypatch.setattr(history, "CALL_BATCH", 3)
-    monkeypatch.setattr(history, "MAX_CALL_BATCH", 5)
+    searching = search_module(store)
+    if store.kind == "sqlite":
+        monkeypatch.setattr(searching, "STREAM_BATCH", 3)
+        monkeypatch.setattr(searching, "CALL_BATCH", 3)
+        monkeypatch.setattr(searching, "MAX_CALL_BATCH", 5)
+        # Walked (rare words too), then everything at once.
+        ways = [{"RARE_MATCHES": 0}, {"RARE_MATCHES": 0, "WALK_BUDGET": 0}]
+    else:  # the walk of the calls, then every matching call from the indexes at once
+        ways = [{"RARE_MATCHES": 0}, {"RARE_MATCHES": 10**9}]
     for word in [*words, "echo", "filler1"]:
         expected = [
             call
             for call in sorted(bodies, reverse=True)
             if any(part.startswith(word) for body in bodies[call] for part in body.split())
         ]
-        for budget in (history.WALK_BUDGET, 0):  # walked, then everything at once
-            monkeypatch.setattr(history, "WALK_BUDGET", budget)
+        for budget in ways:
+            for name, value in budget.items():
+                monkeypatch.setattr(searching, name, value)
             found: list[int] = []
             offset = 0
             while True:
@@ -363,7 +371,7 @@ def test_search_with_dates_finds_late_notes_and_fields_of_calls_in_range(store: 
     assert find(store, search="nothing", until=date(2026, 1, 1)) == []  # no call in range
 
 
-@pytest.mark.parametrize("rare", [history.RARE_MATCHES, 0])
+@pytest.mark.parametrize("rare", [10**9, 0])
 def test_search_finds_calls_whose_notes_precede_a_note_with_an_older_time(
     store: Store, monkeypatch: pytest.MonkeyPatch, rare: int
 ) -> None:
@@ -371,7 +379,7 @@ def test_search_finds_calls_whose_notes_precede_a_note_with_an_older_time(
     read the index newest row first and stopped once the rows' times fell before the range;
     a note whose time is older than rows written before it (an addendum generated with its
     own date, a clock set back) ended the scan early. Row ids and times need not agree."""
-    monkeypatch.setattr(history, "RARE_MATCHES", rare, raising=False)  # both ways of searching
+    monkeypatch.setattr(search_module(store), "RARE_MATCHES", rare)  # both ways of searching
     first = make_call(store, T0, notes=("zebrafish one",))
     old = make_call(store, T0.subtract(days=60), notes=("plain",))
     at(T0.subtract(days=59))  # the clock set back for a while: a row with an old time

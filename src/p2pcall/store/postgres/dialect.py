@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import psycopg
 
 # A read sees one snapshot (as SQLite's read transaction) and can change nothing.
@@ -20,6 +22,13 @@ BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 GUARD_PREFIX = "p2pcall record: "
 # Each connection: p2pcall's schema first, times read and written in UTC.
 SESSION_OPTIONS = "-c search_path=p2pcall -c TimeZone=UTC -c application_name=p2pcall"
+# Reads across calls (history, stats, packet), as `sqlite_dialect` names them.
+LIKE_ANY_CASE = "ILIKE"  # case-insensitive as SQLite's LIKE (here beyond ASCII too)
+
+
+def time_value(moment: datetime) -> datetime:
+    """A moment as a parameter compared with timestamptz columns: itself (aware)."""
+    return moment
 
 
 def _driver_error(exc: BaseException) -> BaseException:

@@ -23,6 +23,7 @@ from p2pcall.store.readapi import ReadApi
 
 class PgReader(ReadApi):
     read_only = True
+    kind = "postgres"
     db_errors = (psycopg.Error,)
     begin_read = pg.BEGIN_READ
 

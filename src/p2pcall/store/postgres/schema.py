@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 SCHEMA = "p2pcall"
 OWNER = "p2pcall_owner"
 GROUPS = ("p2pcall_clinician", "p2pcall_coordinator", "p2pcall_admin")
-STEP_FILES = ("v1.sql",)
+STEP_FILES = ("v1.sql", "v2_search.sql")
 CURRENT_VERSION = len(STEP_FILES)
 # Two `db init` or `db upgrade` at once: the second waits, then finds nothing to do.
 _LOCK_KEY = 0x70327063616C6C  # "p2pcall"

@@ -56,6 +56,7 @@ def _prepared(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
 
 
 class PgStore(Store):
+    kind = "postgres"
     db_errors = (psycopg.Error,)
     begin_read = pg.BEGIN_READ
 
