@@ -106,7 +106,6 @@ def test_link_relink_unlink_are_logged_and_leave_fields_alone(store: Store) -> N
         store.add_reviewer(ReviewerDetails("   "))
 
 
-@pytest.mark.sqlite_only  # the track record's SQL is SQLite's for now
 def test_merge_counts_both_entries_as_one_and_unmerge_undoes_it(store: Store) -> None:
     ann = store.add_reviewer(ReviewerDetails("Ann Smith", specialty="Psychiatry"))
     dup = store.add_reviewer(ReviewerDetails("A. Smith"))
@@ -131,7 +130,6 @@ def test_merge_counts_both_entries_as_one_and_unmerge_undoes_it(store: Store) ->
         store.unmerge_reviewer(dup.id)
 
 
-@pytest.mark.sqlite_only  # the track record's SQL is SQLite's for now
 def test_track_record_counts_only_earlier_calls(store: Store) -> None:
     ann = store.add_reviewer(ReviewerDetails("Ann Smith"))
     first = _call(store, reviewer_same_specialty="no", criteria_set="interqual",

@@ -71,6 +71,8 @@ class ReviewersMixin:
         def _call_row(self, session: Session, call_id: int) -> CallRow: ...
         def reading(self) -> AbstractContextManager[Db]: ...
 
+        kind: str
+
     # -- looking up ----------------------------------------------------------------------
 
     def suggest_reviewers(self, typed: str, limit: int = SUGGESTIONS) -> list[Reviewer]:
@@ -278,58 +280,43 @@ class ReviewersMixin:
     def track_record(
         self, reviewer_id: int, before_call: int | None = None, now: datetime | None = None
     ) -> TrackRecord:
-        """The reviewer's calls other than `before_call` (and created before it)."""
+        """The reviewer's calls other than `before_call` (and created before it).
+
+        On a practice's server every clinician's calls count (the `reviewer_track` views
+        give their facts, not the calls); on SQLite, the calls in the file."""
+        moment = now or now_utc()
+        if self.kind == "postgres":
+            from p2pcall.store.postgres import track as sql
+
+            when: object = moment
+        else:
+            sql = _SqliteTrack
+            when = _utc(moment)
         params = {
             "r": reviewer_id,
             "current": before_call if before_call is not None else -1,
-            "now": _utc(now or now_utc()),
+            "now": when,
         }
-        earlier = """
-            WITH ids AS (SELECT id FROM reviewer WHERE id = :r OR merged_into = :r),
-            calls AS (
-                SELECT c.id, c.created_at, c.outcome FROM call_reviewer cr
-                JOIN call c ON c.id = cr.call_id
-                WHERE cr.reviewer_id IN (SELECT id FROM ids) AND c.id != :current
-                AND c.created_at < coalesce(
-                    (SELECT created_at FROM call WHERE id = :current), '9999')
-            )
-        """
         with self.reading() as db:
 
             def rows(select: str) -> list[Any]:
-                found: list[Any] = db.execute(earlier + select, params).fetchall()
+                found: list[Any] = db.execute(sql.EARLIER + select, params).fetchall()
                 return found
 
             ids = [row[0] for row in rows("SELECT id FROM calls ORDER BY created_at DESC, id DESC")]
             outcomes = rows("SELECT coalesce(outcome, ''), count(*) FROM calls GROUP BY 1")
-            [(answered, not_same)] = rows(
-                "SELECT count(*), coalesce(sum(value = 'no'), 0) FROM call_field "
-                "WHERE key = 'reviewer_same_specialty' AND value IN ('yes', 'no') "
-                "AND call_id IN (SELECT id FROM calls)"
-            )
-            declined = rows(
-                "SELECT key, count(*) FROM call_field WHERE declined = 1 "
-                "AND key LIKE 'reviewer\\_%' ESCAPE '\\' "
-                "AND call_id IN (SELECT id FROM calls) GROUP BY key"
-            )
-            criteria = rows(
-                "SELECT value, count(*) FROM call_field WHERE key = 'criteria_set' "
-                "AND value != '' AND call_id IN (SELECT id FROM calls) GROUP BY value"
-            )
-            [(promises, not_kept)] = rows(
-                "SELECT coalesce(sum(" + SETTLED + "), 0), coalesce(sum(" + NOT_KEPT + "), 0) "
-                "FROM followup f "
-                "WHERE f.call_id IN (SELECT id FROM calls) AND f.status != 'not_needed' "
-                f"AND f.action IN {PROMISE_ACTIONS!r}"
-            )
+            [(answered, not_same)] = rows(sql.SPECIALTY)
+            declined = rows(sql.DECLINED)
+            criteria = rows(sql.CRITERIA)
+            [(promises, not_kept)] = rows(sql.PROMISES)
         return TrackRecord(
             reviewer_id=reviewer_id,
             earlier_calls=len(ids),
-            outcomes={value: count for value, count in outcomes},
+            outcomes={value: int(count) for value, count in outcomes},
             specialty_answered=int(answered),
             not_same_specialty=int(not_same),
-            declined={key: count for key, count in declined},
-            criteria={value: count for value, count in criteria},
+            declined={key: int(count) for key, count in declined},
+            criteria={value: int(count) for value, count in criteria},
             commitments=int(promises),
             commitments_not_kept=int(not_kept),
             earlier_call_ids=tuple(ids),
@@ -348,3 +335,38 @@ NOT_KEPT = f"""(
     OR (f.received = 'received' AND {_DUE} IS NOT NULL
         AND f.received_on > substr({_DUE}, 1, 10))
 )"""
+
+
+class _SqliteTrack:
+    """The track record's SQL on SQLite: the calls, fields and follow-ups of the file."""
+
+    EARLIER = """
+        WITH ids AS (SELECT id FROM reviewer WHERE id = :r OR merged_into = :r),
+        calls AS (
+            SELECT c.id, c.created_at, c.outcome FROM call_reviewer cr
+            JOIN call c ON c.id = cr.call_id
+            WHERE cr.reviewer_id IN (SELECT id FROM ids) AND c.id != :current
+            AND c.created_at < coalesce(
+                (SELECT created_at FROM call WHERE id = :current), '9999')
+        )
+    """
+    SPECIALTY = (
+        "SELECT count(*), coalesce(sum(value = 'no'), 0) FROM call_field "
+        "WHERE key = 'reviewer_same_specialty' AND value IN ('yes', 'no') "
+        "AND call_id IN (SELECT id FROM calls)"
+    )
+    DECLINED = (
+        "SELECT key, count(*) FROM call_field WHERE declined = 1 "
+        "AND key LIKE 'reviewer\\_%' ESCAPE '\\' "
+        "AND call_id IN (SELECT id FROM calls) GROUP BY key"
+    )
+    CRITERIA = (
+        "SELECT value, count(*) FROM call_field WHERE key = 'criteria_set' "
+        "AND value != '' AND call_id IN (SELECT id FROM calls) GROUP BY value"
+    )
+    PROMISES = (
+        "SELECT coalesce(sum(" + SETTLED + "), 0), coalesce(sum(" + NOT_KEPT + "), 0) "
+        "FROM followup f "
+        "WHERE f.call_id IN (SELECT id FROM calls) AND f.status != 'not_needed' "
+        f"AND f.action IN {PROMISE_ACTIONS!r}"
+    )

@@ -155,6 +155,8 @@ _SUM_COLUMNS = 2 + len(OUTCOME_KEYS) + 11  # count(*), the outcomes and "none", 
 # Every part of the one statement has the same columns: part, grouping, rank, key, label,
 # then the sums (the criteria parts use the first sum column for their count).
 _TOTAL, _CITED, _GROUP, _GROUP_CITED = range(4)
+# PostgreSQL types a column of a UNION from its first parts: NULL alone there would be text.
+_NO_NUMBER = "CAST(NULL AS INTEGER)"
 
 
 def _months(db: Db, sql: dict[str, str], tz: str, where: str, params: list[object]) -> str:
@@ -346,8 +348,9 @@ def _statement(
     arguments += params
     padding = ", NULL" * (_SUM_COLUMNS - 1)
     parts = [
-        f"SELECT {_TOTAL}, NULL, NULL, 'all', 'All calls', {_SUMS} FROM facts",
-        f"SELECT {_CITED}, NULL, NULL, criteria, NULL, count(*){padding} FROM facts "
+        f"SELECT {_TOTAL}, {_NO_NUMBER}, {_NO_NUMBER}, 'all', 'All calls', {_SUMS} FROM facts",
+        f"SELECT {_CITED}, {_NO_NUMBER}, {_NO_NUMBER}, criteria, NULL, count(*){padding} "
+        "FROM facts "
         "WHERE criteria != '' GROUP BY criteria",
     ]
     source = "facts LEFT JOIN reviewer rv ON rv.id = facts.reviewer_id"
@@ -361,7 +364,7 @@ def _statement(
             f"{_SUMS} FROM {source} GROUP BY {key}"
         )
         parts.append(
-            f"SELECT {_GROUP_CITED}, {index}, NULL, {key}, criteria, count(*){padding} "
+            f"SELECT {_GROUP_CITED}, {index}, {_NO_NUMBER}, {key}, criteria, count(*){padding} "
             f"FROM {source} WHERE criteria != '' GROUP BY {key}, criteria"
         )
     sql = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(parts) + " ORDER BY 1, 2, 3, 4, 5"
