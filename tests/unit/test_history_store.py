@@ -13,6 +13,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
+from conftest import Database
 from p2pcall.domain.history import (
     FilterError,
     HistoryFilter,
@@ -23,7 +24,6 @@ from p2pcall.domain.history import (
 )
 from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import NoteKind, Outcome
-from conftest import Database
 from p2pcall.store import Store
 from p2pcall.store.history import count_calls, late_fields, list_calls, search_module
 from p2pcall.store.opening import open_store

@@ -13,10 +13,10 @@ from datetime import datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from p2pcall.domain.history import UNFINISHED, HistoryFilter, snippet, utc_bounds
-from p2pcall.domain.models import CallSummary, HistoryEntry, HistoryPage, SearchMatch
-from p2pcall.domain.sections import Section
+from p2pcall.domain.history import UNFINISHED, HistoryFilter, utc_bounds
+from p2pcall.domain.models import CallSummary, HistoryEntry, HistoryPage
 from p2pcall.domain.vocab import Outcome
+from p2pcall.store.queries.calls import NEWEST_FIRST as ORDER
 from p2pcall.store.timetext import time_of
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ _SUMMARY = """
         (SELECT count(*) FROM note WHERE call_id = c.id)
     FROM call c
 """
-ORDER = " ORDER BY c.created_at DESC, c.id DESC"
 
 
 def list_calls(
@@ -145,17 +144,6 @@ def conditions(store: Store, flt: HistoryFilter) -> tuple[str, list[object]]:
         where.append("c.created_at < ?")
         params.append(dialect.time_value(end))
     return " AND ".join(where), params
-
-
-def note_match(search: str, section: str, body: str) -> SearchMatch:
-    """Where a call matched: a note (its section), with the words marked in an excerpt."""
-    line, marks = snippet(body, search)
-    return SearchMatch("note", Section(section), line, marks)
-
-
-def field_match(search: str, key: str, value: str) -> SearchMatch:
-    line, marks = snippet(value, search)
-    return SearchMatch(key, None, line, marks)
 
 
 def _time(value: object) -> datetime | None:

@@ -285,6 +285,7 @@ class ReviewersMixin:
         On a practice's server every clinician's calls count (the `reviewer_track` views
         give their facts, not the calls); on SQLite, the calls in the file."""
         moment = now or now_utc()
+        sql: Any  # the module of the server's SQL, or the class of SQLite's, same names
         if self.kind == "postgres":
             from p2pcall.store.postgres import track as sql
 

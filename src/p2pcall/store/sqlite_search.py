@@ -10,10 +10,9 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
-from p2pcall.domain.history import fts_query
+from p2pcall.domain.history import field_match, fts_query, note_match
 from p2pcall.domain.models import SearchMatch
-from p2pcall.store.history import ORDER as _ORDER
-from p2pcall.store.history import field_match, note_match
+from p2pcall.store.queries.calls import NEWEST_FIRST as _ORDER
 
 if TYPE_CHECKING:
     from p2pcall.store.queries.cursor import Db

@@ -367,8 +367,8 @@ def _statement(
             f"SELECT {_GROUP_CITED}, {index}, {_NO_NUMBER}, {key}, criteria, count(*){padding} "
             f"FROM {source} WHERE criteria != '' GROUP BY {key}, criteria"
         )
-    sql = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(parts) + " ORDER BY 1, 2, 3, 4, 5"
-    return sql, arguments
+    statement = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(parts) + " ORDER BY 1, 2, 3, 4, 5"
+    return statement, arguments
 
 
 def _grouped(rows: list[tuple[Any, ...]], index: int, by: str) -> list[GroupStats]:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from p2pcall.domain.history import fts_query, search_words
+from p2pcall.domain.history import field_match, fts_query, note_match, search_words
 from p2pcall.domain.models import SearchMatch
-from p2pcall.store.history import ORDER, field_match, note_match
+from p2pcall.store.queries.calls import NEWEST_FIRST as ORDER
 
 if TYPE_CHECKING:
     from p2pcall.store.queries.cursor import Db
