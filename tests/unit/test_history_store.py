@@ -390,3 +390,26 @@ def test_search_finds_calls_whose_notes_precede_a_note_with_an_older_time(
     assert find(store, search="zebrafish", **in_range) == [busy, first]
     assert find(store, search="zebrafish") == [busy, first, old]
     assert count_calls(store, HistoryFilter(tz=TZ, search="zebrafish", **in_range)) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "typed"),
+    [
+        ("PCR positive for covid-19 last week", "covid 19"),
+        ("Reference REF-12345 given", "12345"),
+        ("dose 12.5 mg nightly", "12.5"),
+        ("dose 12.5 mg nightly", "5 mg"),
+        ("faxed to dr.lee@aetna.com today", "aetna"),
+        ("criteria at https://mcg.example/locus-3", "locus 3"),
+        ("letter dated 2026-01-15 arrived", "2026 01 15"),
+        ("under_score and v1.2.3 and a/b", "score v1 2"),
+        ("2ème avis demandé", "2eme"),
+    ],
+)
+def test_words_split_at_every_symbol_as_in_sqlite(store: Store, body: str, typed: str) -> None:
+    """A word is a run of letters and digits on both databases: PostgreSQL's own parser
+    keeps "12.5", "dr.lee@aetna.com" or "-19" as one word, which sql/v2_search.sql undoes."""
+    call = make_call(store, T0, notes=(body,))
+    assert find(store, search=typed) == [call]
+    assert find(store, search=typed + " ") == [call]  # whole words too
+    assert count_calls(store, HistoryFilter(tz=TZ, search=typed)) == 1
