@@ -45,8 +45,11 @@ def list_calls(
     with _reading(store) as db:
         where, params = conditions(store, flt)
         if flt.fts_query is None:
+            # The page's calls first, then their summaries: rows skipped by OFFSET are
+            # never summarized (each summary reads the call's fields and counts its notes).
+            page = f"(SELECT * FROM call c WHERE {where}{ORDER} LIMIT ? OFFSET ?) AS c"
             rows = db.execute(
-                f"{_SUMMARY} WHERE {where}{ORDER} LIMIT ? OFFSET ?",
+                _SUMMARY.replace("FROM call c", f"FROM {page}") + ORDER,
                 (*params, limit + 1, offset),
             ).fetchall()
             summaries = [_summary(row) for row in rows]
@@ -126,10 +129,7 @@ def conditions(store: Store, flt: HistoryFilter) -> tuple[str, list[object]]:
     insurer = flt.insurer.strip()
     if insurer:
         escaped = insurer.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(
-            "EXISTS (SELECT 1 FROM call_field f WHERE f.call_id = c.id AND f.key = 'insurer' "
-            f"AND f.value {dialect.LIKE_ANY_CASE} ? ESCAPE '\\')"
-        )
+        where.append(dialect.INSURER_LIKE)
         params.append(f"%{escaped}%")
     if flt.outcome == UNFINISHED:
         where.append("c.ended_at IS NULL")

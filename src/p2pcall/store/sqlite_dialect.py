@@ -25,6 +25,7 @@ Errors
     describe_read(exc, path)         a failed read in words for the user
 Reads across calls (history, stats, packet)
     LIKE_ANY_CASE                    the LIKE that ignores case (SQLite's: ASCII letters)
+    INSURER_LIKE                     calls `c` whose insurer is LIKE a pattern (one `?`)
     time_value(moment)               a moment as a parameter compared with time columns
 Checks
     needs_full_check(path)           could a full check find something the last session
@@ -65,6 +66,10 @@ _WRITER_PRAGMAS = (
 )
 
 LIKE_ANY_CASE = "LIKE"  # SQLite's LIKE ignores the case of ASCII letters
+INSURER_LIKE = (
+    "EXISTS (SELECT 1 FROM call_field f WHERE f.call_id = c.id AND f.key = 'insurer' "
+    "AND f.value LIKE ? ESCAPE '\\')"
+)
 
 
 def time_value(moment: datetime) -> str:

@@ -24,6 +24,9 @@ GUARD_PREFIX = "p2pcall record: "
 SESSION_OPTIONS = "-c search_path=p2pcall -c TimeZone=UTC -c application_name=p2pcall"
 # Reads across calls (history, stats, packet), as `sqlite_dialect` names them.
 LIKE_ANY_CASE = "ILIKE"  # case-insensitive as SQLite's LIKE (here beyond ASCII too)
+# Through sql/v2_search.sql's insurer_calls: the same ILIKE run as the connected role checks
+# the row-level security policy on every insurer field before it (ILIKE is not leakproof).
+INSURER_LIKE = "c.id IN (SELECT insurer_calls(?))"
 
 
 def time_value(moment: datetime) -> datetime:

@@ -24,10 +24,13 @@ if TYPE_CHECKING:
     from p2pcall.store.queries.cursor import Db
 
 CONFIG = "'p2pcall.record_text'"
-# A search with fewer matching rows than this in each table gathers every matching call at
-# once (the GIN index lists them); a commoner one walks the calls newest first and checks
-# each against its own notes and fields, which fills a page after a few hundred calls.
-RARE_MATCHES = 2_000
+# A search walks the calls that pass the filter newest first and asks the server whether each
+# matches (`search_matches`), WALK_FACTOR times as many calls as the page needs at most (and
+# WALK_CALLS at least): a common word fills the page within the first few hundred calls. A
+# word that does not is rare enough to gather every matching call at once from the GIN
+# indexes (`search_calls`) and keep the newest.
+WALK_CALLS = 400
+WALK_FACTOR = 4
 
 
 def tsquery(search: str) -> tuple[str, list[object]]:
@@ -55,14 +58,14 @@ def _quoted(word: str) -> str:
 
 
 def matching_calls(search: str) -> tuple[str, list[object]]:
-    """A SELECT of the ids of every call matching the words typed, and its parameters."""
-    query, params = tsquery(search)
-    sql = (
-        f"SELECT n.call_id FROM note n WHERE n.search @@ {query} "
-        f"UNION SELECT f.call_id FROM call_field f WHERE f.search @@ {query}"
-    )
-    return sql, [*params, *params]
+    """A SELECT of the ids of every call matching the words typed, and its parameters.
 
+    Through `search_calls` (sql/v2_search.sql): the GIN indexes read as their owner, only
+    the calls the connected role may read given back. The same query run as the role would
+    read every row: row-level security checks its policy before `@@`, which is not leakproof.
+    """
+    query, params = tsquery(search)
+    return f"SELECT search_calls({query})", params
 
 def page(
     db: Db, search: str, where: str, params: list[object], offset: int, limit: int
@@ -71,33 +74,35 @@ def page(
     each with where it matched (its newest matching note, else field), and whether more
     follow."""
     query, words = tsquery(search)
-    if _rare(db, query, words):
-        matching, more = matching_calls(search)
-        condition, condition_params = f"c.id IN ({matching})", more
-    else:
-        condition = (
-            f"(EXISTS (SELECT 1 FROM note n WHERE n.call_id = c.id AND n.search @@ {query}) "
-            "OR EXISTS (SELECT 1 FROM call_field f WHERE f.call_id = c.id "
-            f"AND f.search @@ {query}))"
+    need = offset + limit + 1
+    budget = max(WALK_CALLS, WALK_FACTOR * need)
+    # The walk: the first `budget` calls of the filter, each asked in turn until `need` match.
+    found = [
+        int(row[0])
+        for row in db.execute(
+            f"SELECT w.id FROM (SELECT c.id, c.created_at FROM call c WHERE {where}{ORDER} "
+            f"LIMIT ?) AS w WHERE search_matches({query}, w.id) "
+            "ORDER BY w.created_at DESC, w.id DESC LIMIT ?",
+            [*params, budget, *words, need],
         )
-        condition_params = [*words, *words]
-    rows = db.execute(
-        f"SELECT c.id FROM call c WHERE {where} AND {condition}{ORDER} LIMIT ? OFFSET ?",
-        [*params, *condition_params, limit + 1, offset],
-    ).fetchall()
-    ids = [int(row[0]) for row in rows[:limit]]
-    return ids, _matches(db, search, query, words, ids), len(rows) > limit
-
-
-def _rare(db: Db, query: str, words: list[object]) -> bool:
-    """Fewer than RARE_MATCHES rows match in each table (counted up to that only)."""
-    counted = db.execute(
-        f"SELECT (SELECT count(*) FROM (SELECT 1 FROM note WHERE search @@ {query} "
-        f"LIMIT ?) AS n), (SELECT count(*) FROM (SELECT 1 FROM call_field "
-        f"WHERE search @@ {query} LIMIT ?) AS f)",
-        [*words, RARE_MATCHES, *words, RARE_MATCHES],
-    ).fetchone()
-    return int(counted[0]) < RARE_MATCHES and int(counted[1]) < RARE_MATCHES
+    ]
+    if len(found) < need:
+        walked = db.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM call c WHERE {where} LIMIT ?) AS w",
+            [*params, budget],
+        ).fetchone()[0]
+        if walked >= budget:  # calls were left unwalked: every match at once instead
+            matching, more = matching_calls(search)
+            found = [
+                int(row[0])
+                for row in db.execute(
+                    f"SELECT c.id FROM call c WHERE {where} AND c.id IN ({matching})"
+                    f"{ORDER} LIMIT ?",
+                    [*params, *more, need],
+                )
+            ]
+    ids = found[offset : offset + limit]
+    return ids, _matches(db, search, query, words, ids), len(found) > offset + limit
 
 
 def _matches(

@@ -56,3 +56,57 @@ ALTER TABLE call_field ADD COLUMN search tsvector GENERATED ALWAYS AS (
     to_tsvector('p2pcall.record_text', p2pcall.search_text(value))
 ) STORED;
 CREATE INDEX ix_call_field_search ON call_field USING gin (search);
+
+-- The search for the roles people connect as. Row-level security applies a table's policies
+-- before any operator that is not leakproof, and @@ is not: a search run as the connected
+-- role reads every row of note and call_field (the policy, then @@ on each) instead of the
+-- GIN index, and checks the policy again on every row of every call it reads. These run
+-- as their owner, who reads the indexes and the rows directly, and give only what the
+-- connected role may see: matches in calls it may read, by the rule of the policies on call
+-- (its own calls; every call for a coordinator or an admin). session_user is the connected
+-- role here too (SECURITY DEFINER changes current_user only).
+
+-- The calls the role may read with a note or a field matching `query`.
+CREATE FUNCTION p2pcall.search_calls(query tsquery) RETURNS SETOF bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = p2pcall, pg_catalog AS $$
+    SELECT h.call_id
+    FROM (
+        SELECT n.call_id FROM note n WHERE n.search @@ query
+        UNION
+        SELECT f.call_id FROM call_field f WHERE f.search @@ query
+    ) AS h
+    JOIN call c ON c.id = h.call_id
+    WHERE c.author = session_user OR (SELECT sees_every_call())
+$$;
+
+-- Whether one call the role may read has a note or a field matching `query`: the history's
+-- walk through the calls, newest first, asks this of each call it reaches until its page is
+-- full (a common word: a few hundred calls), reading that call's rows by their call index.
+CREATE FUNCTION p2pcall.search_matches(query tsquery, call_number bigint) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = p2pcall, pg_catalog AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM call c
+        WHERE c.id = call_number AND (c.author = session_user OR (SELECT sees_every_call()))
+    ) AND (
+        EXISTS (SELECT 1 FROM note n WHERE n.call_id = call_number AND n.search @@ query)
+        OR EXISTS (
+            SELECT 1 FROM call_field f WHERE f.call_id = call_number AND f.search @@ query
+        )
+    )
+$$;
+
+-- The calls the role may read whose insurer matches `pattern` (ILIKE, escape character
+-- backslash): the history's insurer filter (any part of the name, any case), one pass over
+-- the insurer fields (their own small index) instead of a policy check on each of them.
+CREATE INDEX ix_call_field_insurer ON call_field (call_id) INCLUDE (value) WHERE key = 'insurer';
+CREATE FUNCTION p2pcall.insurer_calls(pattern text) RETURNS SETOF bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = p2pcall, pg_catalog AS $$
+    SELECT f.call_id FROM call_field f JOIN call c ON c.id = f.call_id
+    WHERE f.key = 'insurer' AND f.value ILIKE pattern ESCAPE '\'
+    AND (c.author = session_user OR (SELECT sees_every_call()))
+$$;
+
+REVOKE ALL ON FUNCTION p2pcall.search_calls(tsquery), p2pcall.search_matches(tsquery, bigint),
+    p2pcall.insurer_calls(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION p2pcall.search_calls(tsquery), p2pcall.search_matches(tsquery, bigint),
+    p2pcall.insurer_calls(text) TO p2pcall_clinician, p2pcall_coordinator, p2pcall_admin;
