@@ -51,8 +51,7 @@ TABLES = {
         "bigint, text, text, boolean, timestamptz, boolean",
     ),
     "note": (
-        "SELECT id, call_id, section, kind, body, started_at, saved_at, late FROM note "
-        "ORDER BY id",
+        "SELECT id, call_id, section, kind, body, started_at, saved_at, late FROM note ORDER BY id",
         "id, call_id, section, kind, body, started_at, saved_at, late",
         "bigint, bigint, text, text, text, timestamptz, timestamptz, boolean",
     ),
@@ -164,7 +163,6 @@ def main() -> int:
 
     import history_scale
     import pg_cluster
-
     from p2pcall.store import Store
     from p2pcall.store.opening import open_store
 

@@ -424,3 +424,12 @@ def test_words_split_at_every_symbol_as_in_sqlite(store: Store, body: str, typed
     assert find(store, search=typed) == [call]
     assert find(store, search=typed + " ") == [call]  # whole words too
     assert count_calls(store, HistoryFilter(tz=TZ, search=typed)) == 1
+
+
+def test_an_insurer_with_a_nul_character_matches_nothing(
+    store: Store, three: dict[str, int]
+) -> None:
+    """PostgreSQL refuses NUL in a text parameter: the filter says "no match", as SQLite does."""
+    assert find(store, insurer="aet\x00na") == []
+    assert count_calls(store, HistoryFilter(tz=TZ, insurer="\x00")) == 0
+    assert find(store, insurer="AETNA") == [three["open"], three["old"]]

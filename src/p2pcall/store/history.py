@@ -127,7 +127,9 @@ def conditions(store: Store, flt: HistoryFilter) -> tuple[str, list[object]]:
     where = ["TRUE"]
     params: list[object] = []
     insurer = flt.insurer.strip()
-    if insurer:
+    if "\x00" in insurer:  # in no stored name (PostgreSQL refuses one even as a parameter)
+        where.append("FALSE")
+    elif insurer:
         escaped = insurer.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(dialect.INSURER_LIKE)
         params.append(f"%{escaped}%")

@@ -51,6 +51,9 @@ def conditions(store: ReadApi, flt: PacketFilter) -> tuple[str, list[object]]:
     like = dialect_of(store).LIKE_ANY_CASE
     where, params = history_conditions(store, flt.history_filter())
     parts, more = [where], list(params)
+    if "\x00" in flt.vendor + flt.reviewer:  # in no stored name (PostgreSQL refuses one)
+        parts.append("FALSE")
+        return " AND ".join(parts), more
     if flt.vendor.strip():
         # As `stats --by vendor` groups: the linked reviewer's vendor, else the employer given.
         parts.append(

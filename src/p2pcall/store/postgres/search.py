@@ -34,7 +34,7 @@ WALK_FACTOR = 4
 
 
 def tsquery(search: str) -> tuple[str, list[object]]:
-    """The tsquery for the words typed, as SQL with `?` parameters (None-free)."""
+    """The tsquery for the words typed: SQL with `?` placeholders, and their values."""
     words = search_words(search)
     prefix = (fts_query(search) or "").endswith("*")
     whole = words[:-1] if prefix else words
@@ -66,6 +66,7 @@ def matching_calls(search: str) -> tuple[str, list[object]]:
     """
     query, params = tsquery(search)
     return f"SELECT search_calls({query})", params
+
 
 def page(
     db: Db, search: str, where: str, params: list[object], offset: int, limit: int
