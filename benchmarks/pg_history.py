@@ -177,9 +177,11 @@ def main() -> int:
         started = time.perf_counter()
         counts = copy_to_server(sqlite_path, url)
         copied = time.perf_counter() - started
+        from urllib.parse import urlsplit
+
         import psycopg
 
-        name = url.split("/")[-1].split("?")[0]
+        name = urlsplit(url).path.lstrip("/")
         with psycopg.connect(cluster.dsn(dbname=name), autocommit=True) as su:
             su.execute("VACUUM ANALYZE p2pcall.call, p2pcall.call_field, p2pcall.note")
         seeded = time.perf_counter() - started

@@ -206,6 +206,8 @@ def test_the_track_record_on_the_server_counts_every_clinicians_calls(
         assert record.declined == {"reviewer_board": 1}
         assert record.criteria == {"mcg": 1}
         assert lee.track_record(ann.id).earlier_calls == 2
+        assert lee.reviewer(ann.id).calls == 2  # the count beside the name agrees
+        assert [r.calls for r in lee.suggest_reviewers("ann")] == [2]
         assert count_calls(lee, HistoryFilter(search="mcg")) == 0  # the call stays dr_park's
         assert count_calls(park, HistoryFilter(search="mcg")) == 1
     finally:

@@ -55,8 +55,11 @@ def _like(fragment: str) -> str:
 
 _COLUMNS = "r.id, r.name, r.credentials, r.specialty, r.board, r.license_states, r.npi, r.vendor"
 # Calls linked to an entry or to any entry merged into it.
-_CALL_COUNT = """(SELECT count(*) FROM call_reviewer cr WHERE cr.reviewer_id IN
+_CALL_COUNT = """(SELECT count(*) FROM {links} cr WHERE cr.reviewer_id IN
     (SELECT m.id FROM reviewer m WHERE m.id = r.id OR m.merged_into = r.id))"""
+# The links counted: on a practice's server every clinician's (the reviewer_track view, as
+# the track record counts them; row-level security shows a clinician only their own links).
+_LINKS = {"sqlite": "call_reviewer", "postgres": "reviewer_track"}
 
 
 def _reviewer(row: Any, merged_into: int | None = None) -> Reviewer:
@@ -73,6 +76,9 @@ class ReviewersMixin:
 
         kind: str
 
+    def _call_count(self) -> str:
+        return _CALL_COUNT.format(links=_LINKS[self.kind])
+
     # -- looking up ----------------------------------------------------------------------
 
     def suggest_reviewers(self, typed: str, limit: int = SUGGESTIONS) -> list[Reviewer]:
@@ -86,7 +92,7 @@ class ReviewersMixin:
             return []
         pattern = _like(key)
         query = (
-            f"SELECT {_COLUMNS}, {_CALL_COUNT} AS calls FROM reviewer r "
+            f"SELECT {_COLUMNS}, {self._call_count()} AS calls FROM reviewer r "
             "WHERE r.merged_into IS NULL AND (r.name_key LIKE :start ESCAPE '\\' "
             "OR r.name_key LIKE :word ESCAPE '\\') "
             "ORDER BY r.name_key = :key DESC, calls DESC, r.name_key, r.id LIMIT :limit"
@@ -103,7 +109,7 @@ class ReviewersMixin:
     def reviewers(self) -> list[Reviewer]:
         """Every entry (merged ones too, marked), most calls first."""
         query = (
-            f"SELECT {_COLUMNS}, {_CALL_COUNT} AS calls, r.merged_into FROM reviewer r "
+            f"SELECT {_COLUMNS}, {self._call_count()} AS calls, r.merged_into FROM reviewer r "
             "ORDER BY r.merged_into IS NOT NULL, calls DESC, r.name_key, r.id"
         )
         with self.reading() as db:
@@ -121,7 +127,8 @@ class ReviewersMixin:
 
     def _reviewer_in(self, db: Db, reviewer_id: int) -> Reviewer:
         row = db.execute(
-            f"SELECT {_COLUMNS}, {_CALL_COUNT}, r.merged_into FROM reviewer r WHERE id = :id",
+            f"SELECT {_COLUMNS}, {self._call_count()}, r.merged_into FROM reviewer r "
+            "WHERE id = :id",
             {"id": reviewer_id},
         ).fetchone()
         if row is None:
