@@ -18,6 +18,7 @@ import pytest
 import pg_cluster as pgc
 from p2pcall.store.postgres import connection, schema
 
+CURRENT = schema.CURRENT_VERSION  # the server schema this p2pcall sets up
 SECRET = pgc.PASSWORD  # the password of pgc.PASSWORD_ROLE
 
 # Everything a schema is made of, with owners and privileges: equal before and after a
@@ -88,23 +89,18 @@ def test_init_twice_is_safe_and_upgrade_of_a_current_schema_changes_nothing(
     assert first.returncode == 0, first.stderr
     assert (
         first.stdout == f"{name} on {cluster.socket_dir} as postgres: "
-        f"set up at server schema {schema.CURRENT_VERSION} (roles, tables, guards)\n"
+        f"set up at server schema {CURRENT} (roles, tables, guards)\n"
     )
     assert first.stderr == ""
     before = fingerprint(cluster, name)
     again = db(home, "init", "--database", url)
     assert again.returncode == 0, again.stderr
-    assert (
-        f"server schema {schema.CURRENT_VERSION} is current, already set up; roles checked"
-        in again.stdout
-    )
+    assert f"server schema {CURRENT} is current, already set up; roles checked" in again.stdout
     assert fingerprint(cluster, name) == before
     home[connection.URL_ENV] = url  # the environment instead of --database
     upgraded = db(home, "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert (
-        f"server schema {schema.CURRENT_VERSION} is current, nothing to change" in upgraded.stdout
-    )
+    assert f"server schema {CURRENT} is current, nothing to change" in upgraded.stdout
     assert fingerprint(cluster, name) == before
 
 
@@ -129,11 +125,10 @@ def test_two_inits_at_once_set_up_once(cluster: pgc.PgCluster, home: dict[str, s
     results = [proc.communicate(timeout=120) for proc in running]
     assert [proc.returncode for proc in running] == [0, 0], results
     said = sorted(out for out, _err in results)
-    assert "already set up" in said[0], said
-    assert f"set up at server schema {schema.CURRENT_VERSION}" in said[1], said
+    assert "already set up" in said[0] and f"set up at server schema {CURRENT}" in said[1], said
     with psycopg.connect(cluster.dsn(dbname=name)) as conn:
-        versions = conn.execute("SELECT count(*) FROM p2pcall.schema_version").fetchone()
-        assert versions == (schema.CURRENT_VERSION,)
+        count = conn.execute("SELECT count(*) FROM p2pcall.schema_version").fetchone()
+    assert count == (CURRENT,)  # one row per step, each applied once
 
 
 def test_upgrade_before_init_is_refused_and_creates_nothing(
@@ -224,9 +219,7 @@ def test_the_password_comes_from_pgpass(
     passfile.chmod(0o600)
     done = db(home, "init", "--database", url)
     assert done.returncode == 0, done.stderr
-    assert f"as {pgc.PASSWORD_ROLE}: set up at server schema {schema.CURRENT_VERSION}" in (
-        done.stdout
-    )
+    assert f"as {pgc.PASSWORD_ROLE}: set up at server schema {CURRENT}" in done.stdout
     assert SECRET not in done.stdout + done.stderr + asked.stdout + asked.stderr
 
 
@@ -346,6 +339,11 @@ def test_a_failing_upgrade_leaves_the_schema_as_it_was(
     assert fingerprint(cluster, name) == before
 
 
+def first_version_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pretend this p2pcall ships only the first server schema (v1.sql)."""
+    shipped_up_to(monkeypatch, 1)
+
+
 def test_a_newer_server_schema_is_left_alone(cluster: pgc.PgCluster) -> None:
     name = pgc.fresh_database(cluster, "up")
     with psycopg.connect(cluster.dsn(dbname=name)) as conn:
@@ -356,3 +354,51 @@ def test_a_newer_server_schema_is_left_alone(cluster: pgc.PgCluster) -> None:
             schema.upgrade(conn)
         with pytest.raises(schema.ServerSchemaError, match="newer p2pcall"):
             schema.init(conn)
+
+
+def test_the_search_step_splits_words_of_notes_saved_before_it(
+    cluster: pgc.PgCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v2.sql on a server set up at the first schema, with notes and fields in it:
+    the search columns are rebuilt (words split at every symbol), nothing else changes and
+    the notes stay guarded."""
+    pgc.add_people(cluster)
+    name = pgc.fresh_database(cluster, "up")
+    with psycopg.connect(cluster.dsn(dbname=name)) as conn, monkeypatch.context() as first:
+        first_version_only(first)
+        schema.init(conn)
+    search = (
+        "SELECT count(*) FROM p2pcall.{} WHERE search @@ plainto_tsquery('p2pcall.record_text', %s)"
+    )
+    with psycopg.connect(cluster.dsn("dr_lee", name), autocommit=True) as lee:
+        lee.execute("SET search_path = p2pcall")
+        call = lee.execute(
+            "INSERT INTO call (created_at, tz) VALUES (now(), 'UTC') RETURNING id"
+        ).fetchone()[0]
+        lee.execute(
+            "INSERT INTO note (call_id, section, kind, body, started_at, saved_at) "
+            "VALUES (%s, 'B', 'note', 'PCR positive for covid-19, ref REF-12345', now(), now())",
+            (call,),
+        )
+        lee.execute(
+            "INSERT INTO call_field (call_id, key, value, updated_at) "
+            "VALUES (%s, 'insurer', 'care@aetna.com', now())",
+            (call,),
+        )
+        assert lee.execute(search.format("note"), ("covid 19",)).fetchone() == (0,)
+        before = lee.execute("SELECT id, body, saved_at FROM note").fetchall()
+    with psycopg.connect(cluster.dsn(dbname=name)) as conn:
+        assert schema.upgrade(conn) == schema.Outcome(before=1, after=CURRENT)
+    with psycopg.connect(cluster.dsn("dr_lee", name), autocommit=True) as lee:
+        lee.execute("SET search_path = p2pcall")
+        assert lee.execute(search.format("note"), ("covid 19",)).fetchone() == (1,)
+        assert lee.execute(search.format("note"), ("12345",)).fetchone() == (1,)
+        assert lee.execute(search.format("call_field"), ("aetna",)).fetchone() == (1,)
+        assert lee.execute("SELECT id, body, saved_at FROM note").fetchall() == before
+    with psycopg.connect(cluster.dsn(dbname=name), autocommit=True) as su:
+        with pytest.raises(psycopg.errors.CheckViolation, match="never changed"):
+            su.execute("UPDATE p2pcall.note SET body = 'changed'")
+        owner = su.execute(
+            "SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'search_text'"
+        ).fetchone()
+    assert owner == (schema.OWNER,)

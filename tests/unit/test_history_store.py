@@ -13,6 +13,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
+from conftest import Database
 from p2pcall.domain.history import (
     FilterError,
     HistoryFilter,
@@ -23,8 +24,8 @@ from p2pcall.domain.history import (
 )
 from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import NoteKind, Outcome
-from p2pcall.store import Store, history
-from p2pcall.store.history import count_calls, late_fields, list_calls
+from p2pcall.store import Store
+from p2pcall.store.history import count_calls, late_fields, list_calls, search_module
 from p2pcall.store.opening import open_store
 
 TZ = "America/New_York"
@@ -32,7 +33,7 @@ T0 = pendulum.datetime(2026, 3, 10, 15, 0, 0, tz="UTC")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(tmp_path: Path, database: Database) -> Iterator[Store]:
     opened = open_store(tmp_path / "records")
     try:
         yield opened
@@ -76,6 +77,16 @@ def ids(page) -> list[int]:
 
 def find(store: Store, **kw: object) -> list[int]:
     return ids(list_calls(store, HistoryFilter(tz=TZ, **kw)))  # type: ignore[arg-type]
+
+
+# How each database's search is made to gather every match at once, or to walk the calls.
+ALL_AT_ONCE = {
+    "sqlite": {True: {"RARE_MATCHES": 10**9}, False: {"RARE_MATCHES": 0}},
+    "postgres": {
+        True: {"WALK_CALLS": 0, "WALK_FACTOR": 0},
+        False: {"WALK_CALLS": 10**6, "WALK_FACTOR": 10**6},
+    },
+}
 
 
 @pytest.fixture
@@ -268,18 +279,24 @@ def test_streamed_search_agrees_with_brute_force(
         at(T0.add(days=30 + call))
         store.add_note(call, Section.G, NoteKind.NOTE, "late echo", pendulum.now("UTC"))
         bodies[call].append("late echo")
-    monkeypatch.setattr(history, "STREAM_BATCH", 3)
-    monkeypatch.setattr(history, "RARE_MATCHES", 0)  # walk the calls even for rare words
-    monkeypatch.setattr(history, "CALL_BATCH", 3)
-    monkeypatch.setattr(history, "MAX_CALL_BATCH", 5)
+    searching = search_module(store)
+    if store.kind == "sqlite":
+        monkeypatch.setattr(searching, "STREAM_BATCH", 3)
+        monkeypatch.setattr(searching, "CALL_BATCH", 3)
+        monkeypatch.setattr(searching, "MAX_CALL_BATCH", 5)
+        # Walked (rare words too), then everything at once.
+        ways = [{"RARE_MATCHES": 0}, {"RARE_MATCHES": 0, "WALK_BUDGET": 0}]
+    else:  # the walk of the calls, then every matching call from the indexes at once
+        ways = [ALL_AT_ONCE["postgres"][False], ALL_AT_ONCE["postgres"][True]]
     for word in [*words, "echo", "filler1"]:
         expected = [
             call
             for call in sorted(bodies, reverse=True)
             if any(part.startswith(word) for body in bodies[call] for part in body.split())
         ]
-        for budget in (history.WALK_BUDGET, 0):  # walked, then everything at once
-            monkeypatch.setattr(history, "WALK_BUDGET", budget)
+        for budget in ways:
+            for name, value in budget.items():
+                monkeypatch.setattr(searching, name, value)
             found: list[int] = []
             offset = 0
             while True:
@@ -364,15 +381,16 @@ def test_search_with_dates_finds_late_notes_and_fields_of_calls_in_range(store: 
     assert find(store, search="nothing", until=date(2026, 1, 1)) == []  # no call in range
 
 
-@pytest.mark.parametrize("rare", [history.RARE_MATCHES, 0])
+@pytest.mark.parametrize("rare", [True, False])
 def test_search_finds_calls_whose_notes_precede_a_note_with_an_older_time(
-    store: Store, monkeypatch: pytest.MonkeyPatch, rare: int
+    store: Store, monkeypatch: pytest.MonkeyPatch, rare: bool
 ) -> None:
     """Seen at 50,000 calls: a one-month search gave 4 calls where 419 matched. The search
     read the index newest row first and stopped once the rows' times fell before the range;
     a note whose time is older than rows written before it (an addendum generated with its
     own date, a clock set back) ended the scan early. Row ids and times need not agree."""
-    monkeypatch.setattr(history, "RARE_MATCHES", rare, raising=False)  # both ways of searching
+    for name, value in ALL_AT_ONCE[store.kind][rare].items():  # both ways of searching
+        monkeypatch.setattr(search_module(store), name, value)
     first = make_call(store, T0, notes=("zebrafish one",))
     old = make_call(store, T0.subtract(days=60), notes=("plain",))
     at(T0.subtract(days=59))  # the clock set back for a while: a row with an old time
@@ -383,3 +401,35 @@ def test_search_finds_calls_whose_notes_precede_a_note_with_an_older_time(
     assert find(store, search="zebrafish", **in_range) == [busy, first]
     assert find(store, search="zebrafish") == [busy, first, old]
     assert count_calls(store, HistoryFilter(tz=TZ, search="zebrafish", **in_range)) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "typed"),
+    [
+        ("PCR positive for covid-19 last week", "covid 19"),
+        ("Reference REF-12345 given", "12345"),
+        ("dose 12.5 mg nightly", "12.5"),
+        ("dose 12.5 mg nightly", "5 mg"),
+        ("faxed to dr.lee@aetna.com today", "aetna"),
+        ("criteria at https://mcg.example/locus-3", "locus 3"),
+        ("letter dated 2026-01-15 arrived", "2026 01 15"),
+        ("under_score and v1.2.3 and a/b", "score v1 2"),
+        ("2ème avis demandé", "2eme"),
+    ],
+)
+def test_words_split_at_every_symbol_as_in_sqlite(store: Store, body: str, typed: str) -> None:
+    """A word is a run of letters and digits on both databases: PostgreSQL's own parser
+    keeps "12.5", "dr.lee@aetna.com" or "-19" as one word, which sql/v2.sql undoes."""
+    call = make_call(store, T0, notes=(body,))
+    assert find(store, search=typed) == [call]
+    assert find(store, search=typed + " ") == [call]  # whole words too
+    assert count_calls(store, HistoryFilter(tz=TZ, search=typed)) == 1
+
+
+def test_an_insurer_with_a_nul_character_matches_nothing(
+    store: Store, three: dict[str, int]
+) -> None:
+    """PostgreSQL refuses NUL in a text parameter: the filter says "no match", as SQLite does."""
+    assert find(store, insurer="aet\x00na") == []
+    assert count_calls(store, HistoryFilter(tz=TZ, insurer="\x00")) == 0
+    assert find(store, insurer="AETNA") == [three["open"], three["old"]]

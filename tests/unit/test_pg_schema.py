@@ -506,6 +506,33 @@ def test_full_text_search_finds_words_prefixes_and_ignores_accents(server: Conne
     )
 
 
+def test_the_search_functions_give_only_calls_the_role_may_read(server: Connect) -> None:
+    """search_calls, search_matches and insurer_calls read as their owner (the indexes,
+    without a policy check per row) and must not become a way round row-level security:
+    dr_park learns nothing of dr_lee's call, a coordinator finds it."""
+    lee, park, kim = server("dr_lee"), server("dr_park"), server("coord_kim")
+    call = new_call(lee)
+    add_note(lee, call, "ketamine infusion discussed")
+    lee.execute(
+        "INSERT INTO call_field (call_id, key, value, updated_at) VALUES "
+        "(%s, 'insurer', 'Zephyr Mutual', %s)",
+        (call, T0),
+    )
+    words = "plainto_tsquery('p2pcall.record_text', 'ketamine')"
+    ids = f"SELECT array_agg(i) FROM search_calls({words}) AS i"
+    assert one(lee, ids) == [call]
+    assert one(kim, ids) == [call]
+    assert one(park, ids) is None
+    matches = f"SELECT search_matches({words}, %s)"
+    assert one(lee, matches, call) is True
+    assert one(kim, matches, call) is True
+    assert one(park, matches, call) is False
+    insurer = "SELECT array_agg(i) FROM insurer_calls('%%zephyr%%') AS i"
+    assert one(lee, insurer) == [call]
+    assert one(park, insurer) is None
+    assert "permission denied" in refused(server("outsider"), ids)
+
+
 def test_tables_and_guards_belong_to_the_owner_role(server: Connect) -> None:
     su = server("postgres")
     owners = {

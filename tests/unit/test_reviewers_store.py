@@ -106,7 +106,6 @@ def test_link_relink_unlink_are_logged_and_leave_fields_alone(store: Store) -> N
         store.add_reviewer(ReviewerDetails("   "))
 
 
-@pytest.mark.sqlite_only  # the track record's SQL is SQLite's for now
 def test_merge_counts_both_entries_as_one_and_unmerge_undoes_it(store: Store) -> None:
     ann = store.add_reviewer(ReviewerDetails("Ann Smith", specialty="Psychiatry"))
     dup = store.add_reviewer(ReviewerDetails("A. Smith"))
@@ -131,7 +130,6 @@ def test_merge_counts_both_entries_as_one_and_unmerge_undoes_it(store: Store) ->
         store.unmerge_reviewer(dup.id)
 
 
-@pytest.mark.sqlite_only  # the track record's SQL is SQLite's for now
 def test_track_record_counts_only_earlier_calls(store: Store) -> None:
     ann = store.add_reviewer(ReviewerDetails("Ann Smith"))
     first = _call(store, reviewer_same_specialty="no", criteria_set="interqual",
@@ -178,3 +176,40 @@ def test_track_record_counts_only_earlier_calls(store: Store) -> None:
         "declined: board cert. \u00d72, name \u00d71 \u00b7 cited: InterQual \u00d72 "
         "\u00b7 promises not kept 1/2"
     )
+
+
+def test_the_track_record_on_the_server_counts_every_clinicians_calls(
+    tmp_path: Path, pg_cluster: object
+) -> None:
+    """Row-level security shows dr_lee only his own calls; the track record of a reviewer
+    still counts dr_park's call with them (the reviewer_track views), and nothing else of
+    that call becomes readable."""
+    from p2pcall.domain.history import HistoryFilter
+    from p2pcall.store.history import count_calls
+    from pg_cluster import p2pcall_database
+
+    url = p2pcall_database(pg_cluster)  # type: ignore[arg-type]
+    park = open_store(tmp_path / "park", url.replace("dr_lee@", "dr_park@", 1))
+    lee = open_store(tmp_path / "lee", url)
+    try:
+        ann = park.add_reviewer(ReviewerDetails("Ann Smith"))
+        theirs = _call(park, reviewer_same_specialty="no", criteria_set="mcg",
+                       reviewer_board="DECLINED")  # fmt: skip
+        park.end_call(theirs, Outcome.DENIED)
+        park.link_call(theirs, ann.id)
+        mine = _call(lee)
+        lee.link_call(mine, ann.id)
+        record = lee.track_record(ann.id, before_call=mine)
+        assert record.earlier_call_ids == (theirs,)
+        assert record.outcomes == {"denied": 1}
+        assert (record.not_same_specialty, record.specialty_answered) == (1, 1)
+        assert record.declined == {"reviewer_board": 1}
+        assert record.criteria == {"mcg": 1}
+        assert lee.track_record(ann.id).earlier_calls == 2
+        assert lee.reviewer(ann.id).calls == 2  # the count beside the name agrees
+        assert [r.calls for r in lee.suggest_reviewers("ann")] == [2]
+        assert count_calls(lee, HistoryFilter(search="mcg")) == 0  # the call stays dr_park's
+        assert count_calls(park, HistoryFilter(search="mcg")) == 1
+    finally:
+        lee.close()
+        park.close()

@@ -11,6 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from p2pcall.domain.models import SearchMatch
+from p2pcall.domain.sections import Section
 from p2pcall.domain.text import one_line
 from p2pcall.domain.vocab import Outcome
 
@@ -183,3 +185,15 @@ def snippet(text: str, search: str, width: int = 60) -> tuple[str, tuple[tuple[i
     if start + width < len(text):
         line += "\u2026"
     return line, tuple(marks)
+
+
+def note_match(search: str, section: str, body: str) -> SearchMatch:
+    """Where a call matched: a note (its section), with the words marked in an excerpt."""
+    line, marks = snippet(body, search)
+    return SearchMatch("note", Section(section), line, marks)
+
+
+def field_match(search: str, key: str, value: str) -> SearchMatch:
+    """Where a call matched: a field (its key), with the words marked in an excerpt."""
+    line, marks = snippet(value, search)
+    return SearchMatch(key, None, line, marks)

@@ -1,43 +1,31 @@
 """Past calls: the history list, its filters and full-text search, one page at a time.
 
-Plain sqlite3 on a pooled connection of the store's engine: these are read-only queries
-(no BEGIN IMMEDIATE needed), FTS5 has no SQLAlchemy construct, and the search streams
-matches lazily, which the ORM cannot do. Nothing here loads the notes of every call: a
-page costs one small query, plus a bounded scan of the search index when searching.
+Plain SQL on a read connection of the store (`ReadApi.reading`: one snapshot), for either
+database: the list, the filters and the summaries are written once here; the search words
+are each database's own (`sqlite_search`: FTS5, `postgres.search`: tsvector and GIN), two
+modules with the same functions, picked by the store's `kind`. Nothing here loads the
+notes of every call: a page costs one small query, plus a bounded search when searching.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from datetime import datetime
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from p2pcall.domain.history import UNFINISHED, HistoryFilter, snippet, utc_bounds
-from p2pcall.domain.models import CallSummary, HistoryEntry, HistoryPage, SearchMatch
-from p2pcall.domain.sections import Section
+from p2pcall.domain.history import UNFINISHED, HistoryFilter, utc_bounds
+from p2pcall.domain.models import CallSummary, HistoryEntry, HistoryPage
 from p2pcall.domain.vocab import Outcome
-from p2pcall.store.timetext import FORMAT as _FORMAT
+from p2pcall.store.queries.calls import NEWEST_FIRST as ORDER
+from p2pcall.store.timetext import time_of
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
+    from p2pcall.store.queries.cursor import Db
     from p2pcall.store.readapi import ReadApi as Store
 
 PAGE_SIZE = 100
-# A search walks the filtered calls newest first, CALL_BATCH at first (doubling up to
-# MAX_CALL_BATCH), and asks for every matching call at once after WALK_BUDGET calls (a word
-# rare enough not to fill a page by then has few matches: that query is quick for it).
-CALL_BATCH = 128  # more than a page: a common word fills one from the first batch
-MAX_CALL_BATCH = 800
-# A word with fewer matching rows than this in each index is searched all at once (a rare
-# word has few matches to gather, while walking the calls would find few per batch).
-RARE_MATCHES = 2_000
-WALK_BUDGET = 3_000
-STREAM_BUDGET = 60_000  # index rows read by the walk before it gives up
-STREAM_BATCH = 512
-# The search indexes' tokenizer and prefixes (schema._v2_search); the scratch table of
-# `_Matcher` is built with the same, so it matches exactly as the indexes do.
-FTS_OPTIONS = "tokenize='unicode61 remove_diacritics 2', prefix='2 3'"
 
 _SUMMARY = """
     SELECT c.id, c.created_at, c.started_at, c.ended_at, c.outcome,
@@ -47,12 +35,6 @@ _SUMMARY = """
         (SELECT count(*) FROM note WHERE call_id = c.id)
     FROM call c
 """
-_ORDER = " ORDER BY c.created_at DESC, c.id DESC"
-_ALL_HITS = (  # two parameters: the same MATCH expression twice
-    "SELECT n.call_id FROM note_search s JOIN note n ON n.id = s.rowid "
-    "WHERE note_search MATCH ? UNION SELECT f.call_id FROM field_search fs "
-    "JOIN call_field f ON f.rowid = fs.rowid WHERE field_search MATCH ?"
-)
 
 
 def list_calls(
@@ -60,21 +42,24 @@ def list_calls(
 ) -> HistoryPage:
     """One page of calls, newest first, that pass `flt`; with a search, why each matched."""
     flt = flt or HistoryFilter()
-    query = flt.fts_query
     with _reading(store) as db:
-        where, params = _conditions(flt)
-        if query is None:
+        where, params = conditions(store, flt)
+        if flt.fts_query is None:
+            # The page's calls first, then their summaries: rows skipped by OFFSET are
+            # never summarized (each summary reads the call's fields and counts its notes).
+            page = f"(SELECT * FROM call c WHERE {where}{ORDER} LIMIT ? OFFSET ?) AS c"
             rows = db.execute(
-                f"{_SUMMARY} WHERE {where}{_ORDER} LIMIT ? OFFSET ?",
+                _SUMMARY.replace("FROM call c", f"FROM {page}") + ORDER,
                 (*params, limit + 1, offset),
             ).fetchall()
             summaries = [_summary(row) for row in rows]
             return HistoryPage(
                 tuple(HistoryEntry(s) for s in summaries[:limit]), offset, len(rows) > limit
             )
-        ids, hits, has_more = _search(db, query, where, params, offset, limit)
-        summaries = _summaries_of(db, ids)
-        entries = [HistoryEntry(s, _match(db, flt.search, hits.get(s.id))) for s in summaries]
+        ids, matches, has_more = search_module(store).page(
+            db, flt.search, where, params, offset, limit
+        )
+        entries = [HistoryEntry(s, matches.get(s.id)) for s in _summaries_of(db, ids)]
         return HistoryPage(tuple(entries), offset, has_more)
 
 
@@ -82,320 +67,12 @@ def count_calls(store: Store, flt: HistoryFilter | None = None) -> int:
     """How many calls pass the filter (a search counts every matching call: slower)."""
     flt = flt or HistoryFilter()
     with _reading(store) as db:
-        where, params = _conditions(flt)
+        where, params = conditions(store, flt)
         if flt.fts_query is not None:
-            where += f" AND c.id IN ({_ALL_HITS})"
-            params = [*params, flt.fts_query, flt.fts_query]
+            matching, more = search_module(store).matching_calls(flt.search)
+            where += f" AND c.id IN ({matching})"
+            params = [*params, *more]
         return int(db.execute(f"SELECT count(*) FROM call c WHERE {where}", params).fetchone()[0])
-
-
-# -- plumbing ---------------------------------------------------------------------------------
-
-
-def _reading(store: Store) -> AbstractContextManager[sqlite3.Connection]:
-    """A read transaction: every query sees the same snapshot (see `ReadApi.reading`).
-    FTS5 is SQLite's: on SQLite, `reading()` gives a `sqlite3.Connection`."""
-    return cast("AbstractContextManager[sqlite3.Connection]", store.reading())
-
-
-def _stamp(moment: datetime) -> str:
-    # The year by hand: strftime writes year 999 as "999", which sorts after "2026".
-    utc = moment.astimezone(UTC)
-    return f"{utc.year:04d}" + utc.strftime(_FORMAT.removeprefix("%Y"))
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _conditions(flt: HistoryFilter) -> tuple[str, list[object]]:
-    """SQL conditions on `call c` for everything but the search words."""
-    where = ["1"]
-    params: list[object] = []
-    insurer = flt.insurer.strip()
-    if insurer:
-        escaped = insurer.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(
-            "EXISTS (SELECT 1 FROM call_field f WHERE f.call_id = c.id AND f.key = 'insurer' "
-            "AND f.value LIKE ? ESCAPE '\\')"
-        )
-        params.append(f"%{escaped}%")
-    if flt.outcome == UNFINISHED:
-        where.append("c.ended_at IS NULL")
-    elif flt.outcome:
-        where.append("c.outcome = ?")
-        params.append(flt.outcome)
-    start, end = utc_bounds(flt)
-    if start is not None:
-        where.append("c.created_at >= ?")
-        params.append(_stamp(start))
-    if end is not None:
-        where.append("c.created_at < ?")
-        params.append(_stamp(end))
-    return " AND ".join(where), params
-
-
-def _summary(row: tuple[Any, ...]) -> CallSummary:
-    call_id, created, started, ended, outcome, patient, insurer, review, notes = row
-    return CallSummary(
-        id=call_id,
-        created_at=datetime.fromisoformat(created),
-        started_at=_time(started),
-        ended_at=_time(ended),
-        outcome=Outcome.parse(outcome),
-        patient_ref=patient or "",
-        insurer=insurer or "",
-        review_type=review or "",
-        note_count=notes or 0,
-    )
-
-
-def _summaries_of(db: sqlite3.Connection, ids: list[int]) -> list[CallSummary]:
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    rows = db.execute(f"{_SUMMARY} WHERE c.id IN ({marks}){_ORDER}", ids).fetchall()
-    return [_summary(row) for row in rows]
-
-
-# -- search -------------------------------------------------------------------------------------
-
-
-class _TooCostly(Exception):
-    """The walk read more index rows than a search of every match at once would."""
-
-
-def _search(
-    db: sqlite3.Connection, query: str, where: str, params: list[object], offset: int, limit: int
-) -> tuple[list[int], dict[int, tuple[str, int]], bool]:
-    """The page's call ids (newest first), what matched in each, and whether more follow.
-
-    Walks the calls that pass the filter newest first (the `ix_call_created` index, bounded by
-    the dates), a batch at a time, and asks `_Matcher` which of each batch match. A common word
-    fills the page within a batch or two whatever the size of the history, and a date range
-    in the past reads only that part of the indexes. When the walk has looked at WALK_BUDGET
-    calls, or read STREAM_BUDGET index rows, without filling the page (a rare word, or a
-    filter few calls pass), SQLite is asked for every matching call at once instead.
-
-    Nothing here assumes that rows were written in time order: an earlier version read the
-    indexes newest row first and stopped at a time bound, and missed calls when a note with an
-    old time had a high row id (a clock set back, or notes written out of time order).
-    """
-    if _rare(db, query):
-        return _search_all(db, query, where, params, offset, limit)
-    need = offset + limit + 1
-    matcher = _Matcher(db, query, STREAM_BUDGET)
-    found: list[int] = []
-    hits: dict[int, tuple[str, int]] = {}
-    walked = 0
-    after: tuple[str, int] | None = None  # (created_at, id) of the last call walked
-    size = CALL_BATCH
-    try:
-        while len(found) < need:
-            if walked >= WALK_BUDGET:
-                raise _TooCostly
-            resume = "" if after is None else " AND (c.created_at, c.id) < (?, ?)"
-            batch = db.execute(
-                f"SELECT c.id, c.created_at FROM call c WHERE {where}{resume}{_ORDER} LIMIT ?",
-                (*params, *(after or ()), size),
-            ).fetchall()
-            if not batch:
-                break
-            walked += len(batch)
-            after = (batch[-1][1], batch[-1][0])
-            ids = [row[0] for row in batch]
-            matched = matcher.matches(ids)
-            hits.update(matched)
-            found += [call_id for call_id in ids if call_id in matched]
-            if len(batch) < size:
-                break
-            size = min(size * 2, MAX_CALL_BATCH)
-    except _TooCostly:
-        matcher.close()
-        return _search_all(db, query, where, params, offset, limit)
-    matcher.close()
-    page = found[offset : offset + limit]
-    return page, {call_id: hits[call_id] for call_id in page}, len(found) > offset + limit
-
-
-def _rare(db: sqlite3.Connection, query: str) -> bool:
-    """Fewer than RARE_MATCHES rows match in each search index (counted up to that only)."""
-    for fts in ("note_search", "field_search"):
-        counted = db.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH ? LIMIT ?)",
-            (query, RARE_MATCHES),
-        ).fetchone()[0]
-        if counted >= RARE_MATCHES:
-            return False
-    return True
-
-
-def _search_all(
-    db: sqlite3.Connection, query: str, where: str, params: list[object], offset: int, limit: int
-) -> tuple[list[int], dict[int, tuple[str, int]], bool]:
-    """Every matching call at once: for searches the walk cannot end early (rare words)."""
-    sql = (
-        f"SELECT c.id FROM call c WHERE {where} AND c.id IN ({_ALL_HITS}){_ORDER} LIMIT ? OFFSET ?"
-    )
-    ids = [row[0] for row in db.execute(sql, (*params, query, query, limit + 1, offset))]
-    page = ids[:limit]
-    matcher = _Matcher(db, query, None)
-    try:
-        return page, matcher.matches(page), len(ids) > limit
-    finally:
-        matcher.close()
-
-
-def _marks(values: list[int]) -> str:
-    return ",".join("?" * len(values))
-
-
-# Each searched table: its FTS5 index, its row id column and its text column.
-_TABLES = {"note": ("note_search", "id", "body"), "call_field": ("field_search", "rowid", "value")}
-
-
-class _Stream:
-    """Matches of one FTS5 index, highest row id first, from one MATCH read lazily.
-
-    One statement, because for a prefix ("revi"*) FTS5 merges the postings of every word
-    with that prefix for each MATCH it runs (about 25 ms for a common prefix at 2,000,000
-    notes), however few rows the statement is limited to: a MATCH per batch, or `rowid IN
-    (...)` (a MATCH per value), would pay that again and again.
-    """
-
-    def __init__(self, db: sqlite3.Connection, query: str, table: str, top: int) -> None:
-        fts, key, _text = _TABLES[table]
-        self.top = top  # every matching row above `top` is outside this stream
-        self.position = top + 1  # every matching row from here to `top` has been read
-        self.cursor = db.execute(
-            f"SELECT s.rowid, t.call_id FROM {fts} s JOIN {table} t ON t.{key} = s.rowid "
-            f"WHERE {fts} MATCH ? AND s.rowid <= ? ORDER BY s.rowid DESC",
-            (query, top),
-        )
-        self.best: dict[int, int] = {}  # call id -> highest matching row id read
-
-    def read_down_to(self, low: int, budget: list[int] | None, calls: set[int]) -> None:
-        """Read until every matching row from `low` up is read, or every one of `calls` has a
-        match read (rows come highest first: the first read of a call is its newest)."""
-        while self.position > low and not calls <= self.best.keys():
-            rows = self.cursor.fetchmany(STREAM_BATCH)
-            if budget is not None:
-                budget[0] -= len(rows)
-                if budget[0] < 0:
-                    raise _TooCostly
-            for rowid, call_id in rows:
-                if rowid > self.best.get(call_id, -1):
-                    self.best[call_id] = rowid
-            if len(rows) < STREAM_BATCH:
-                self.position = -1  # read to the end
-                return
-            self.position = rows[-1][0]
-
-
-class _Matcher:
-    """Which calls of a set match a search, each with its newest matching note, else field.
-
-    Exact for any set of calls. For each table, the rows the calls wrote during the call
-    (not `late`) lie in one span of row ids when calls do not overlap: a stream (see
-    `_Stream`) reads the index's matches down through that span. Rows outside the span, or
-    above the stream's start (late entries, a call prepared long before it was held) are few:
-    their text is matched in a scratch in-memory FTS5 table built with the same tokenizer,
-    so the answer is the same as the index's.
-    """
-
-    def __init__(self, db: sqlite3.Connection, query: str, budget: int | None) -> None:
-        self.db = db
-        self.query = query
-        self.budget = None if budget is None else [budget]
-        self.streams: dict[str, _Stream] = {}
-        self.scratch: sqlite3.Connection | None = None
-
-    def close(self) -> None:
-        for stream in self.streams.values():
-            stream.cursor.close()  # an open FTS5 cursor slows later MATCH queries
-        if self.scratch is not None:
-            self.scratch.close()
-
-    def matches(self, calls: list[int]) -> dict[int, tuple[str, int]]:
-        found: dict[int, tuple[str, int]] = {}
-        if not calls:
-            return found
-        notes = self._best(calls, "note")
-        found.update((call_id, ("note", rowid)) for call_id, rowid in notes.items())
-        missing = [call_id for call_id in calls if call_id not in found]
-        fields = self._best(missing, "call_field")
-        found.update((call_id, ("field", rowid)) for call_id, rowid in fields.items())
-        return found
-
-    def _best(self, calls: list[int], table: str) -> dict[int, int]:
-        """Call id -> its highest matching row id in `table`, for the calls that match."""
-        if not calls:
-            return {}
-        _fts, key, text = _TABLES[table]
-        marks = _marks(calls)
-        low, high = self.db.execute(
-            f"SELECT min({key}), max({key}) FROM {table} WHERE call_id IN ({marks}) AND NOT late",
-            calls,
-        ).fetchone()
-        best: dict[int, int] = {}
-        wanted = set(calls)
-        if low is None:
-            low, high = 0, -1  # no span: every row is checked on its own
-        else:
-            stream = self.streams.get(table)
-            if stream is None:
-                stream = self.streams[table] = _Stream(self.db, self.query, table, high)
-            stream.read_down_to(low, self.budget, wanted)
-            high = min(high, stream.top)
-            for call_id in wanted:
-                rowid = stream.best.get(call_id)
-                if rowid is not None:  # a match whatever its place: never above a newer one
-                    best[call_id] = rowid
-        outside = self.db.execute(
-            f"SELECT {key}, call_id, {text} FROM {table} "
-            f"WHERE call_id IN ({marks}) AND ({key} < ? OR {key} > ?)",
-            (*calls, low, high),
-        ).fetchall()
-        for rowid, call_id in self._scratch_matches(outside):
-            if rowid > best.get(call_id, -1):
-                best[call_id] = rowid
-        return best
-
-    def _scratch_matches(self, rows: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
-        if not rows:
-            return []
-        if self.scratch is None:
-            self.scratch = sqlite3.connect(":memory:", isolation_level=None)
-            self.scratch.execute(f"CREATE VIRTUAL TABLE t USING fts5(body, {FTS_OPTIONS})")
-            self.scratch.execute("CREATE TABLE owner (id INTEGER PRIMARY KEY, call_id INTEGER)")
-        db = self.scratch
-        db.execute("DELETE FROM t")
-        db.execute("DELETE FROM owner")
-        keyed = [(index, row[0], row[1], row[2]) for index, row in enumerate(rows, 1)]
-        db.executemany("INSERT INTO t (rowid, body) VALUES (?, ?)", [(k[0], k[3]) for k in keyed])
-        db.executemany("INSERT INTO owner VALUES (?, ?)", [(k[0], k[2]) for k in keyed])
-        matched = {
-            row[0] for row in db.execute("SELECT rowid FROM t WHERE t MATCH ?", (self.query,))
-        }
-        return [(rowid, call_id) for index, rowid, call_id, _text in keyed if index in matched]
-
-
-def _match(db: sqlite3.Connection, search: str, hit: tuple[str, int] | None) -> SearchMatch | None:
-    """The excerpt shown for a call: its newest matching note or field."""
-    if hit is None:
-        return None
-    kind, rowid = hit
-    if kind == "note":
-        row = db.execute("SELECT section, body FROM note WHERE id = ?", (rowid,)).fetchone()
-        if row is None:
-            return None
-        line, marks = snippet(row[1], search)
-        return SearchMatch("note", Section(row[0]), line, marks)
-    row = db.execute("SELECT key, value FROM call_field WHERE rowid = ?", (rowid,)).fetchone()
-    if row is None:
-        return None
-    line, marks = snippet(row[1], search)
-    return SearchMatch(row[0], None, line, marks)
 
 
 def late_fields(store: Store, call_id: int) -> set[str]:
@@ -411,3 +88,93 @@ def summaries_of(store: Store, ids: list[int]) -> list[CallSummary]:
     """The calls with these ids, newest first (a reviewer's earlier calls, a packet's calls)."""
     with _reading(store) as db:
         return _summaries_of(db, ids)
+
+
+# -- shared by the reads across calls (history, stats, packet) ---------------------------------
+
+
+def dialect_of(store: Store) -> ModuleType:
+    """The store's dialect module (`sqlite_dialect` or `postgres.dialect`)."""
+    if store.kind == "postgres":
+        from p2pcall.store.postgres import dialect as pg
+
+        return pg
+    from p2pcall.store import sqlite_dialect
+
+    return sqlite_dialect
+
+
+def search_module(store: Store) -> ModuleType:
+    """The store's full-text search: `page(db, search, where, params, offset, limit)` and
+    `matching_calls(search)`, the same functions in both modules."""
+    if store.kind == "postgres":
+        from p2pcall.store.postgres import search as pg_search
+
+        return pg_search
+    from p2pcall.store import sqlite_search
+
+    return sqlite_search
+
+
+def _reading(store: Store) -> AbstractContextManager[Db]:
+    """A read transaction: every query sees the same snapshot (see `ReadApi.reading`)."""
+    return store.reading()
+
+
+def conditions(store: Store, flt: HistoryFilter) -> tuple[str, list[object]]:
+    """SQL conditions on `call c` for everything but the search words."""
+    dialect = dialect_of(store)
+    where = ["TRUE"]
+    params: list[object] = []
+    insurer = flt.insurer.strip()
+    if "\x00" in insurer:  # in no stored name (PostgreSQL refuses one even as a parameter)
+        where.append("FALSE")
+    elif insurer:
+        escaped = insurer.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(dialect.INSURER_LIKE)
+        params.append(f"%{escaped}%")
+    if flt.outcome == UNFINISHED:
+        where.append("c.ended_at IS NULL")
+    elif flt.outcome:
+        where.append("c.outcome = ?")
+        params.append(flt.outcome)
+    start, end = utc_bounds(flt)
+    if start is not None:
+        where.append("c.created_at >= ?")
+        params.append(dialect.time_value(start))
+    if end is not None:
+        where.append("c.created_at < ?")
+        params.append(dialect.time_value(end))
+    return " AND ".join(where), params
+
+
+def _time(value: object) -> datetime | None:
+    """A time as SQLite's text (read as before) or PostgreSQL's timestamptz gives it."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value) if isinstance(value, str) else time_of(value)
+
+
+def _summary(row: tuple[Any, ...]) -> CallSummary:
+    call_id, created, started, ended, outcome, patient, insurer, review, notes = row
+    created_at = _time(created)
+    assert created_at is not None  # NOT NULL in both schemas
+    return CallSummary(
+        id=call_id,
+        created_at=created_at,
+        started_at=_time(started),
+        ended_at=_time(ended),
+        outcome=Outcome.parse(outcome),
+        patient_ref=patient or "",
+        insurer=insurer or "",
+        review_type=review or "",
+        note_count=notes or 0,
+    )
+
+
+def _summaries_of(db: Db, ids: list[int]) -> list[CallSummary]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(f"{_SUMMARY} WHERE c.id IN ({marks}){ORDER}", ids).fetchall()
+    return [_summary(row) for row in rows]

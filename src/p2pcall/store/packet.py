@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from p2pcall.domain.models import CallRecord
 from p2pcall.domain.packet.model import PacketFilter
 from p2pcall.domain.stats import StatsReport
-from p2pcall.store.history import _conditions, _reading
+from p2pcall.store.history import _reading, dialect_of
+from p2pcall.store.history import conditions as history_conditions
 
 if TYPE_CHECKING:
     from p2pcall.store.readapi import ReadApi
@@ -45,16 +46,20 @@ def _field(key: str) -> str:
     return f"(SELECT value FROM call_field WHERE call_id = c.id AND key = '{key}')"
 
 
-def conditions(flt: PacketFilter) -> tuple[str, list[object]]:
+def conditions(store: ReadApi, flt: PacketFilter) -> tuple[str, list[object]]:
     """SQL conditions on `call c` for the whole filter (the history's, then the packet's)."""
-    where, params = _conditions(flt.history_filter())
+    like = dialect_of(store).LIKE_ANY_CASE
+    where, params = history_conditions(store, flt.history_filter())
     parts, more = [where], list(params)
+    if "\x00" in flt.vendor + flt.reviewer:  # in no stored name (PostgreSQL refuses one)
+        parts.append("FALSE")
+        return " AND ".join(parts), more
     if flt.vendor.strip():
         # As `stats --by vendor` groups: the linked reviewer's vendor, else the employer given.
         parts.append(
             "coalesce(nullif((SELECT v.vendor FROM reviewer v WHERE v.id = "
             f"{_LINKED}), ''), trim(coalesce({_field('reviewer_employer')}, ''))) "
-            "LIKE ? ESCAPE '\\'"
+            f"{like} ? ESCAPE '\\'"
         )
         more.append(_like(flt.vendor))
     if flt.reviewer.strip():
@@ -67,7 +72,7 @@ def conditions(flt: PacketFilter) -> tuple[str, list[object]]:
         else:  # the linked reviewer's name, or the name given on the call
             parts.append(
                 f"(coalesce((SELECT v.name FROM reviewer v WHERE v.id = {_LINKED}), '') "
-                f"LIKE ? ESCAPE '\\' OR coalesce({_field('reviewer_name')}, '') LIKE ? "
+                f"{like} ? ESCAPE '\\' OR coalesce({_field('reviewer_name')}, '') {like} ? "
                 "ESCAPE '\\')"
             )
             more += [_like(flt.reviewer), _like(flt.reviewer)]
@@ -88,13 +93,12 @@ def select_calls(store: ReadApi, flt: PacketFilter, as_of: datetime | None = Non
     selection can be made again later; calls finalized since do not count. A finalized
     call never changes, so only reviewer links (metadata) can move it in or out since.
     """
-    where, params = conditions(flt)
+    where, params = conditions(store, flt)
     finalized = "c.finalized_at IS NOT NULL"
     if as_of is not None:
-        from p2pcall.store.history import _stamp
-
+        moment = dialect_of(store).time_value(as_of)
         finalized += " AND c.created_at < ? AND c.finalized_at < ?"
-        params = [*params, _stamp(as_of), _stamp(as_of)]
+        params = [*params, moment, moment]
     with _reading(store) as db:
         ids = [
             int(row[0])

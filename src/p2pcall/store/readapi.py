@@ -33,6 +33,9 @@ class ReadApi:
     """Reads in read transactions, shared by every kind of store (see the module text)."""
 
     path: Path
+    # Which database answers: "sqlite" (the local file) or "postgres" (a practice's server).
+    # The reads across calls (`history`, `stats`) pick their dialect's SQL by it.
+    kind = "sqlite"
 
     def describe(self, exc: BaseException) -> str:
         raise NotImplementedError

@@ -55,8 +55,11 @@ def _like(fragment: str) -> str:
 
 _COLUMNS = "r.id, r.name, r.credentials, r.specialty, r.board, r.license_states, r.npi, r.vendor"
 # Calls linked to an entry or to any entry merged into it.
-_CALL_COUNT = """(SELECT count(*) FROM call_reviewer cr WHERE cr.reviewer_id IN
+_CALL_COUNT = """(SELECT count(*) FROM {links} cr WHERE cr.reviewer_id IN
     (SELECT m.id FROM reviewer m WHERE m.id = r.id OR m.merged_into = r.id))"""
+# The links counted: on a practice's server every clinician's (the reviewer_track view, as
+# the track record counts them; row-level security shows a clinician only their own links).
+_LINKS = {"sqlite": "call_reviewer", "postgres": "reviewer_track"}
 
 
 def _reviewer(row: Any, merged_into: int | None = None) -> Reviewer:
@@ -71,6 +74,11 @@ class ReviewersMixin:
         def _call_row(self, session: Session, call_id: int) -> CallRow: ...
         def reading(self) -> AbstractContextManager[Db]: ...
 
+        kind: str
+
+    def _call_count(self) -> str:
+        return _CALL_COUNT.format(links=_LINKS[self.kind])
+
     # -- looking up ----------------------------------------------------------------------
 
     def suggest_reviewers(self, typed: str, limit: int = SUGGESTIONS) -> list[Reviewer]:
@@ -84,7 +92,7 @@ class ReviewersMixin:
             return []
         pattern = _like(key)
         query = (
-            f"SELECT {_COLUMNS}, {_CALL_COUNT} AS calls FROM reviewer r "
+            f"SELECT {_COLUMNS}, {self._call_count()} AS calls FROM reviewer r "
             "WHERE r.merged_into IS NULL AND (r.name_key LIKE :start ESCAPE '\\' "
             "OR r.name_key LIKE :word ESCAPE '\\') "
             "ORDER BY r.name_key = :key DESC, calls DESC, r.name_key, r.id LIMIT :limit"
@@ -101,7 +109,7 @@ class ReviewersMixin:
     def reviewers(self) -> list[Reviewer]:
         """Every entry (merged ones too, marked), most calls first."""
         query = (
-            f"SELECT {_COLUMNS}, {_CALL_COUNT} AS calls, r.merged_into FROM reviewer r "
+            f"SELECT {_COLUMNS}, {self._call_count()} AS calls, r.merged_into FROM reviewer r "
             "ORDER BY r.merged_into IS NOT NULL, calls DESC, r.name_key, r.id"
         )
         with self.reading() as db:
@@ -119,7 +127,8 @@ class ReviewersMixin:
 
     def _reviewer_in(self, db: Db, reviewer_id: int) -> Reviewer:
         row = db.execute(
-            f"SELECT {_COLUMNS}, {_CALL_COUNT}, r.merged_into FROM reviewer r WHERE id = :id",
+            f"SELECT {_COLUMNS}, {self._call_count()}, r.merged_into FROM reviewer r "
+            "WHERE id = :id",
             {"id": reviewer_id},
         ).fetchone()
         if row is None:
@@ -278,58 +287,44 @@ class ReviewersMixin:
     def track_record(
         self, reviewer_id: int, before_call: int | None = None, now: datetime | None = None
     ) -> TrackRecord:
-        """The reviewer's calls other than `before_call` (and created before it)."""
+        """The reviewer's calls other than `before_call` (and created before it).
+
+        On a practice's server every clinician's calls count (the `reviewer_track` views
+        give their facts, not the calls); on SQLite, the calls in the file."""
+        moment = now or now_utc()
+        sql: Any  # the module of the server's SQL, or the class of SQLite's, same names
+        if self.kind == "postgres":
+            from p2pcall.store.postgres import track as sql
+
+            when: object = moment
+        else:
+            sql = _SqliteTrack
+            when = _utc(moment)
         params = {
             "r": reviewer_id,
             "current": before_call if before_call is not None else -1,
-            "now": _utc(now or now_utc()),
+            "now": when,
         }
-        earlier = """
-            WITH ids AS (SELECT id FROM reviewer WHERE id = :r OR merged_into = :r),
-            calls AS (
-                SELECT c.id, c.created_at, c.outcome FROM call_reviewer cr
-                JOIN call c ON c.id = cr.call_id
-                WHERE cr.reviewer_id IN (SELECT id FROM ids) AND c.id != :current
-                AND c.created_at < coalesce(
-                    (SELECT created_at FROM call WHERE id = :current), '9999')
-            )
-        """
         with self.reading() as db:
 
             def rows(select: str) -> list[Any]:
-                found: list[Any] = db.execute(earlier + select, params).fetchall()
+                found: list[Any] = db.execute(sql.EARLIER + select, params).fetchall()
                 return found
 
             ids = [row[0] for row in rows("SELECT id FROM calls ORDER BY created_at DESC, id DESC")]
             outcomes = rows("SELECT coalesce(outcome, ''), count(*) FROM calls GROUP BY 1")
-            [(answered, not_same)] = rows(
-                "SELECT count(*), coalesce(sum(value = 'no'), 0) FROM call_field "
-                "WHERE key = 'reviewer_same_specialty' AND value IN ('yes', 'no') "
-                "AND call_id IN (SELECT id FROM calls)"
-            )
-            declined = rows(
-                "SELECT key, count(*) FROM call_field WHERE declined = 1 "
-                "AND key LIKE 'reviewer\\_%' ESCAPE '\\' "
-                "AND call_id IN (SELECT id FROM calls) GROUP BY key"
-            )
-            criteria = rows(
-                "SELECT value, count(*) FROM call_field WHERE key = 'criteria_set' "
-                "AND value != '' AND call_id IN (SELECT id FROM calls) GROUP BY value"
-            )
-            [(promises, not_kept)] = rows(
-                "SELECT coalesce(sum(" + SETTLED + "), 0), coalesce(sum(" + NOT_KEPT + "), 0) "
-                "FROM followup f "
-                "WHERE f.call_id IN (SELECT id FROM calls) AND f.status != 'not_needed' "
-                f"AND f.action IN {PROMISE_ACTIONS!r}"
-            )
+            [(answered, not_same)] = rows(sql.SPECIALTY)
+            declined = rows(sql.DECLINED)
+            criteria = rows(sql.CRITERIA)
+            [(promises, not_kept)] = rows(sql.PROMISES)
         return TrackRecord(
             reviewer_id=reviewer_id,
             earlier_calls=len(ids),
-            outcomes={value: count for value, count in outcomes},
+            outcomes={value: int(count) for value, count in outcomes},
             specialty_answered=int(answered),
             not_same_specialty=int(not_same),
-            declined={key: count for key, count in declined},
-            criteria={value: count for value, count in criteria},
+            declined={key: int(count) for key, count in declined},
+            criteria={value: int(count) for value, count in criteria},
             commitments=int(promises),
             commitments_not_kept=int(not_kept),
             earlier_call_ids=tuple(ids),
@@ -348,3 +343,38 @@ NOT_KEPT = f"""(
     OR (f.received = 'received' AND {_DUE} IS NOT NULL
         AND f.received_on > substr({_DUE}, 1, 10))
 )"""
+
+
+class _SqliteTrack:
+    """The track record's SQL on SQLite: the calls, fields and follow-ups of the file."""
+
+    EARLIER = """
+        WITH ids AS (SELECT id FROM reviewer WHERE id = :r OR merged_into = :r),
+        calls AS (
+            SELECT c.id, c.created_at, c.outcome FROM call_reviewer cr
+            JOIN call c ON c.id = cr.call_id
+            WHERE cr.reviewer_id IN (SELECT id FROM ids) AND c.id != :current
+            AND c.created_at < coalesce(
+                (SELECT created_at FROM call WHERE id = :current), '9999')
+        )
+    """
+    SPECIALTY = (
+        "SELECT count(*), coalesce(sum(value = 'no'), 0) FROM call_field "
+        "WHERE key = 'reviewer_same_specialty' AND value IN ('yes', 'no') "
+        "AND call_id IN (SELECT id FROM calls)"
+    )
+    DECLINED = (
+        "SELECT key, count(*) FROM call_field WHERE declined = 1 "
+        "AND key LIKE 'reviewer\\_%' ESCAPE '\\' "
+        "AND call_id IN (SELECT id FROM calls) GROUP BY key"
+    )
+    CRITERIA = (
+        "SELECT value, count(*) FROM call_field WHERE key = 'criteria_set' "
+        "AND value != '' AND call_id IN (SELECT id FROM calls) GROUP BY value"
+    )
+    PROMISES = (
+        "SELECT coalesce(sum(" + SETTLED + "), 0), coalesce(sum(" + NOT_KEPT + "), 0) "
+        "FROM followup f "
+        "WHERE f.call_id IN (SELECT id FROM calls) AND f.status != 'not_needed' "
+        f"AND f.action IN {PROMISE_ACTIONS!r}"
+    )

@@ -23,6 +23,10 @@ Errors
     is_damage(exc)                   the database met a damaged page or a foreign file
     describe_write(exc, path)        a failed write in words for the user
     describe_read(exc, path)         a failed read in words for the user
+Reads across calls (history, stats, packet)
+    LIKE_ANY_CASE                    the LIKE that ignores case (SQLite's: ASCII letters)
+    INSURER_LIKE                     calls `c` whose insurer is LIKE a pattern (one `?`)
+    time_value(moment)               a moment as a parameter compared with time columns
 Checks
     needs_full_check(path)           could a full check find something the last session
                                      did not leave checked (an unclean close)
@@ -45,6 +49,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 from p2pcall.store import reading, schema
@@ -59,6 +64,19 @@ _WRITER_PRAGMAS = (
     "foreign_keys = ON",
     f"busy_timeout = {BUSY_TIMEOUT_MS}",
 )
+
+LIKE_ANY_CASE = "LIKE"  # SQLite's LIKE ignores the case of ASCII letters
+INSURER_LIKE = (
+    "EXISTS (SELECT 1 FROM call_field f WHERE f.call_id = c.id AND f.key = 'insurer' "
+    "AND f.value LIKE ? ESCAPE '\\')"
+)
+
+
+def time_value(moment: datetime) -> str:
+    """A moment as the stored UTC text it is compared with (text order is time order).
+    The year by hand: strftime writes year 999 as "999", which sorts after "2026"."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.%fZ")
 
 
 # -- opening -------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import psycopg
 
 # A read sees one snapshot (as SQLite's read transaction) and can change nothing.
@@ -34,6 +36,16 @@ TCP_SETTINGS = {
     "tcp_user_timeout": "15000",
 }
 SESSION_SETTINGS = {"options": SESSION_OPTIONS, **TCP_SETTINGS}
+# Reads across calls (history, stats, packet), as `sqlite_dialect` names them.
+LIKE_ANY_CASE = "ILIKE"  # case-insensitive as SQLite's LIKE (here beyond ASCII too)
+# Through sql/v2.sql's insurer_calls: the same ILIKE run as the connected role checks
+# the row-level security policy on every insurer field before it (ILIKE is not leakproof).
+INSURER_LIKE = "c.id IN (SELECT insurer_calls(?))"
+
+
+def time_value(moment: datetime) -> datetime:
+    """A moment as a parameter compared with timestamptz columns: itself (aware)."""
+    return moment
 
 
 def _driver_error(exc: BaseException) -> BaseException:

@@ -24,6 +24,7 @@ from p2pcall.store.readapi import ReadApi
 class PgReader(ReadApi):
     read_only = True
     schema_version_now = schema.CURRENT_VERSION  # the server schema this p2pcall writes
+    kind = "postgres"
     db_errors = (psycopg.Error,)
     begin_read = pg.BEGIN_READ
 

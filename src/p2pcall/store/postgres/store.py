@@ -78,6 +78,7 @@ def _prepared(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
 
 
 class PgStore(Store):
+    kind = "postgres"
     db_errors = (psycopg.Error,)
     begin_read = pg.BEGIN_READ
     schema_version_now = schema.CURRENT_VERSION  # the server schema this p2pcall writes

@@ -41,6 +41,8 @@ def _field(key: str) -> str:
     return f"(SELECT value FROM call_field WHERE call_id = c.id AND key = '{key}')"
 
 
+NEWEST_FIRST = " ORDER BY c.created_at DESC, c.id DESC"  # lists of calls `c`, newest first
+
 # The home screen's lists: unfinished calls, and the latest ended ones (newest first).
 SUMMARIES = f"""
     SELECT c.id, c.created_at, c.started_at, c.ended_at, c.outcome, c.finalized_at,
