@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from p2pcall.domain.models import Call, CallRecord
+from p2pcall.store import numbering
 from p2pcall.store.errors import StoreError
 from p2pcall.store.queries import followups
 from p2pcall.store.queries.records import ChainInputs, read_inputs
@@ -69,6 +70,9 @@ def read_record(store: ReadApi, call_id: int) -> tuple[CallRecord, ChainInputs]:
         with store.reading() as db:
             inputs = read_inputs(db, call_id)
             planned = followups.of_call(db, call_id)
+            numbers = numbering.renumbering(db, call_id)
+            if numbers is not None:  # a copied call: its laptop numbers (see numbering)
+                planned = numbering.renumbered_followups(planned, numbers)
     except (ValueError, TypeError, LookupError) as exc:  # not StoreError: that passes through
         raise RecordUnreadableError(call_id) from exc
     call: Call = replace(inputs.call)
