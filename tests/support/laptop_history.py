@@ -12,16 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
-
 from p2pcall.domain.followups import PlannedFollowUp
 from p2pcall.domain.reviewers import ReviewerDetails
 from p2pcall.domain.sections import Section
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import FollowUpAction, NoteKind, Outcome
 from p2pcall.store import Store
-
-COPY_SQL = Path(__file__).parents[2] / "src/p2pcall/store/postgres/sql/v2_copy.sql"
 
 
 @dataclass(frozen=True)
@@ -93,15 +89,3 @@ def make_history(data_dir: Path) -> History:
         return History(call.id, ended.id, live.id)
     finally:
         store.close()
-
-
-def load_copy_schema(url: str) -> None:
-    """Until the lead's v2 step carries it: the copy tables, as `db upgrade` would add them
-    (as p2pcall_owner, in one transaction), connected as the cluster's superuser."""
-    from p2pcall.store.postgres import connection
-
-    parts = connection.parse(url)
-    parts["user"] = "postgres"
-    with psycopg.connect(**parts) as conn:  # type: ignore[arg-type]
-        conn.execute("SET LOCAL ROLE p2pcall_owner")
-        conn.execute(COPY_SQL.read_bytes())

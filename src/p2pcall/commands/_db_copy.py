@@ -156,7 +156,10 @@ def _copy(reader: Any, conn: Any, url: str, where: str) -> int:
             except psycopg.Error as exc:
                 _rollback(conn)
                 raise Stop(f"{pg.describe_write(exc, where).rstrip('.')}; {NOTHING}.") from None
-            if any(check.problems for check in inside.values()):
+            # A call copied now that reads back otherwise: nothing is kept. A call copied
+            # before that differs now (typed on afterwards, on one side) is left as it is,
+            # never copied twice, and reported below as differing.
+            if any(inside[o.local_id].problems for o in outcomes if o.copied_now):
                 conn.rollback()
                 for outcome in outcomes:
                     _say(outcome, inside[outcome.local_id], after_commit=False)
@@ -183,12 +186,13 @@ def _copy(reader: Any, conn: Any, url: str, where: str) -> int:
 
 
 def _rollback(conn: Any) -> None:
+    import contextlib
+
     import psycopg
 
-    try:
+    # A connection that is gone: the server rolls its transaction back itself.
+    with contextlib.suppress(psycopg.Error):
         conn.rollback()
-    except psycopg.Error:
-        pass  # the connection is gone: the server rolls the transaction back itself
 
 
 def _check_again(

@@ -80,6 +80,17 @@ def read_record(store: ReadApi, call_id: int) -> tuple[CallRecord, ChainInputs]:
     return CallRecord(call=call, notes=notes, drafts=[], followups=planned), inputs
 
 
+def calls_numbered(store: ReadApi, number: int) -> list[int]:
+    """The store's numbers of the calls whose record carries `number` (one, or none, on a
+    laptop; on a server also the calls copied from laptops where they had that number)."""
+    from p2pcall.store.queries.calls import MAX_CALL_ID
+
+    if not 0 < number < MAX_CALL_ID:
+        return []
+    with store.reading() as db:
+        return numbering.calls_numbered(db, number)
+
+
 def load_for_export(store: ReadApi, call_id: int) -> CallRecord:
     """The call with notes and follow-ups; StoreError when there is no such call,
     RecordChangedError when the record no longer matches its chain head."""

@@ -389,15 +389,26 @@ def _side(db: Db, sql: str, call_id: int) -> list[tuple[Any, ...]]:
 
 
 def _first_difference(mine: list[bytes], theirs: list[bytes]) -> str:
+    """Where the laptop's record and the server's part, in words (never the text)."""
     import json
+    from collections import Counter
 
-    for here, there in zip(mine, theirs, strict=False):
-        if here != there:
-            entry = json.loads(here)
-            what = entry.get("type", "entry")
-            which = entry.get("id", entry.get("key", ""))
-            return f"its {what} {which} differs on the server".replace("  ", " ")
-    return f"the laptop has {len(mine)} entries in its record, the server {len(theirs)}"
+    here = [json.loads(e) for e in mine]
+    there = [json.loads(e) for e in theirs]
+    if len(here) == len(there):
+        for one, other in zip(here, there, strict=True):
+            if one != other:
+                which = one.get("id", one.get("key", ""))
+                return f"its {one.get('type', 'entry')} {which} differs on the server"
+    names = {"note": "notes", "field_edit": "field changes", "field": "fields"}
+    count_here = Counter(e.get("type") for e in here)
+    count_there = Counter(e.get("type") for e in there)
+    counts = [
+        f"{name}: {count_here[kind]} on this laptop, {count_there[kind]} on the server"
+        for kind, name in names.items()
+        if count_here[kind] != count_there[kind]
+    ]
+    return "its record differs (" + "; ".join(counts or ["entries"]) + ")"
 
 
 # -- the whole copy ---------------------------------------------------------------------------

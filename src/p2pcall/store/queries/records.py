@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from p2pcall.domain import chain
-from p2pcall.store import numbering
 from p2pcall.domain.models import Call, Note
+from p2pcall.store import numbering
 from p2pcall.store.queries.calls import FIELD_HISTORY, NOTES_IN_ID_ORDER, call_row, fields
 from p2pcall.store.queries.cursor import Db, rows
 from p2pcall.store.rows import call_of, note_of
