@@ -211,6 +211,34 @@ def test_the_same_call_exports_byte_for_byte_from_both_and_verifies_on_the_serve
                            for line in report.lines()), report.lines()  # fmt: skip
 
 
+def test_a_coordinator_working_a_copied_call_is_named_and_the_laptop_export_still_verifies(
+    server: Server, laptop: tuple[Path, History], tmp_path: Path
+) -> None:
+    data_dir, history = laptop
+    assert copy(data_dir, server.url()).returncode == 0
+    here = export_locally(data_dir, history.finalized, "text")
+    copied = server_call(server, history.finalized)
+    planned = server.one(
+        "SELECT id FROM p2pcall.followup WHERE call_id = %s AND status = 'planned'", (copied,)
+    )[0]
+    kim = open_store(tmp_path / "kim", server.url("coord_kim"))
+    try:
+        kim.mark_followup_done(planned)
+    finally:
+        kim.close()
+    from p2pcall.commands._verify_checks import compare_record
+
+    meta = read_meta(here)
+    with PgReader.open_url(server.url()) as reader:
+        there = render(load_for_export(reader, copied), "text", meta.generated_at, False)
+        report = Report()
+        compare_record(here, meta, reader, report)
+    assert "     Last change by      coord_kim\n" in there
+    assert "Clinician" not in there  # a copied call's export names nobody else
+    assert report.ok, report.lines()
+    assert "follow-up status changed since" in "\n".join(report.lines())
+
+
 def test_verify_on_the_server_tells_a_changed_export(
     server: Server, laptop: tuple[Path, History]
 ) -> None:
@@ -379,6 +407,22 @@ def test_a_symlink_in_place_of_the_file_is_refused(
     assert server.counts() == before
 
 
+def test_a_file_of_an_older_p2pcall_is_refused_unchanged(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from export_db import make_v2_database
+
+    data_dir = tmp_path / "old"
+    make_v2_database(data_dir, monkeypatch)
+    database = data_dir / "p2pcall.sqlite3"
+    before = file_digest(database)
+    done = copy(data_dir, server.url())
+    assert done.returncode == 1
+    assert "from an older p2pcall (schema 2" in done.stderr and "Traceback" not in done.stderr
+    assert file_digest(database) == before  # never upgraded by a copy
+    assert server.counts()["copied_call"] == 0
+
+
 def test_no_history_is_a_clear_error(server: Server, tmp_path: Path) -> None:
     done = copy(tmp_path / "none", server.url())
     assert done.returncode == 1
@@ -441,9 +485,6 @@ def test_the_server_going_away_mid_copy_leaves_nothing_half_copied(
         try:
             pid = _waiting_copy(server, running)
             with server.admin() as admin:
-                notes = admin.execute(
-                    "SELECT n_tup_ins FROM pg_stat_xact_user_tables WHERE relname = 'note'"
-                ).fetchone()
                 admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
             out, err = running.communicate(timeout=60)
         finally:
@@ -452,7 +493,6 @@ def test_the_server_going_away_mid_copy_leaves_nothing_half_copied(
                 running.wait()
     finally:
         holder.close()
-    assert notes is not None
     assert running.returncode == 1, out + err
     assert "nothing was copied" in err and err.count("\n") == 1, err
     assert "Traceback" not in err
@@ -467,11 +507,12 @@ def _waiting_copy(server: Server, running: subprocess.Popen[str]) -> int:
             assert running.poll() is None, running.communicate()
             found = admin.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s AND usename = 'dr_lee' "
-                "AND wait_event_type = 'Lock'",
+                "AND wait_event_type = 'Lock' AND backend_xid IS NOT NULL",
                 (server.name,),
             ).fetchone()
             if found is not None:
-                # The first call's rows are in (uncommitted) before its letter files.
+                # It has written (it has a transaction id): the reviewers, the first
+                # call, its notes and follow-ups are in, uncommitted, before its letters.
                 return int(found[0])
             time.sleep(0.05)
     raise AssertionError("the copy never reached the held lock")

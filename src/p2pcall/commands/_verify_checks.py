@@ -190,7 +190,7 @@ def _where(text: str, expected: str, fmt: str) -> str:
                 document.pop("digest", None)
                 for followup in document.get("followups") or []:
                     if isinstance(followup, dict):
-                        for key in ("status", "status_label", "done_at"):
+                        for key in ("status", "status_label", "done_at", "changed_by"):
                             followup.pop(key, None)
             where = first_json_difference(found, wanted)
             if where is not None:

@@ -96,7 +96,7 @@ def calls_numbered(db: Db, number: int) -> list[int]:
 
 
 def renumbered_call(call: Call, numbers: Renumbering) -> Call:
-    return replace(call, id=numbers.call)
+    return replace(call, id=numbers.call, laptop_number=numbers.call)
 
 
 def renumbered_history(

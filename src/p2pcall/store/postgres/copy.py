@@ -26,15 +26,12 @@ that cannot be copied, and nothing is committed.
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 
-from p2pcall.store.postgres.dbapi import PgDb
 from p2pcall.store.queries.cursor import Db, rows
 from p2pcall.store.timetext import time_of, to_utc
 
@@ -343,7 +340,7 @@ def compare_call(local: Db, server: Db, local_id: int, server_id: int) -> Checke
     planned_there = followups.of_call(server, server_id)
     if numbers is not None:
         planned_there = numbering.renumbered_followups(planned_there, numbers)
-    if _unauthored(planned_here) != _unauthored(planned_there):
+    if planned_here != planned_there:  # who changed them is not compared (FollowUp.author)
         problems.append("the follow-ups differ")
     for what, sql in _SIDE_TABLES:
         if _side(local, sql, local_id) != _side(server, sql, server_id):
@@ -359,10 +356,6 @@ def compare_call(local: Db, server: Db, local_id: int, server_id: int) -> Checke
             if exports[0] != exports[1]:
                 problems.append(f"its {fmt} export differs")
     return Checked(tuple(problems), head)
-
-
-def _unauthored(items: Iterable[Any]) -> list[Any]:
-    return [replace(item, author=None) if hasattr(item, "author") else item for item in items]
 
 
 _SIDE_TABLES = (
@@ -423,9 +416,7 @@ class CallOutcome:
     finalized: bool
 
 
-def copy_history(
-    laptop_db: sqlite3.Connection, conn: Conn, progress: Callable[[str], None] | None = None
-) -> list[CallOutcome]:
+def copy_history(laptop_db: sqlite3.Connection, conn: Conn) -> list[CallOutcome]:
     """Copy every laptop call not on the server yet, inside the caller's transaction on
     `conn`; the outcome of each call. CopyRefused (nothing written that the caller should
     keep: roll back) when a call cannot be copied as it is."""
@@ -469,18 +460,5 @@ def copy_history(
         server_id = copy_call(conn, laptop, call, reviewers)
         copied[local_id] = server_id
         outcomes.append(CallOutcome(local_id, server_id, True, None, finalized))
-        if progress is not None:
-            progress(f"call {local_id}")
     copy_link_log(conn, laptop, copied, reviewers)
     return outcomes
-
-
-def server_db(conn: Conn) -> PgDb:
-    return PgDb(conn)
-
-
-def by_call(outcomes: Iterable[CallOutcome]) -> dict[int, CallOutcome]:
-    grouped: dict[int, CallOutcome] = defaultdict()
-    for outcome in outcomes:
-        grouped[outcome.local_id] = outcome
-    return grouped
