@@ -84,7 +84,7 @@ def _connect(given: str | None) -> tuple[Any, str, str]:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        from p2pcall.commands.db import EXTRA_HINT
+        from p2pcall.store.opening import EXTRA_HINT
 
         raise Stop(f"psycopg is not installed; {EXTRA_HINT}") from None
     from p2pcall.store.errors import DatabaseError
