@@ -92,9 +92,17 @@ class Laptop:
     """Every row of the laptop's file that is copied, read in one snapshot."""
 
     tables: dict[str, list[Row]]
+    _by_call: dict[str, dict[int, list[Row]]] = field(default_factory=dict)
 
     def of_call(self, table: str, call_id: int) -> list[Row]:
-        return [row for row in self.tables[table] if row["call_id"] == call_id]
+        """The table's rows of one call, in the order read (grouped once per table)."""
+        grouped = self._by_call.get(table)
+        if grouped is None:
+            grouped = {}
+            for row in self.tables[table]:
+                grouped.setdefault(row["call_id"], []).append(row)
+            self._by_call[table] = grouped
+        return grouped.get(call_id, [])
 
 
 def read_laptop(db: Db) -> Laptop:
@@ -302,11 +310,14 @@ class Checked:
     head: str | None  # the chain head recomputed from the server (finalized calls)
 
 
-def compare_call(local: Db, server: Db, local_id: int, server_id: int) -> Checked:
+def compare_call(
+    local: Db, server: Db, local_id: int, server_id: int, *, exports: bool = True
+) -> Checked:
     """The laptop's call `local_id` and the server's `server_id`, read back and compared:
     the chain's entries (call, fields, field history, every note, with the laptop's
     numbers), the chain head recomputed from the server against the one stamped on the
-    laptop, follow-ups, drafts, letters, the reviewer link, and the three exports."""
+    laptop, follow-ups, drafts, letters, the reviewer link, and (`exports`) the text,
+    Markdown and JSON exports byte for byte."""
     from p2pcall.domain import chain
     from p2pcall.domain.export import FORMATS, render
     from p2pcall.domain.models import CallRecord
@@ -345,7 +356,7 @@ def compare_call(local: Db, server: Db, local_id: int, server_id: int) -> Checke
     for what, sql in _SIDE_TABLES:
         if _side(local, sql, local_id) != _side(server, sql, server_id):
             problems.append(f"the {what} differ")
-    if not problems:
+    if exports and not problems:
         for fmt in FORMATS:
             exports = []
             for inputs, planned in ((mine, planned_here), (theirs, planned_there)):
