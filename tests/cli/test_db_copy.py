@@ -239,6 +239,64 @@ def test_a_coordinator_working_a_copied_call_is_named_and_the_laptop_export_stil
     assert "follow-up status changed since" in "\n".join(report.lines())
 
 
+def test_a_copied_call_goes_on_on_the_server_with_its_laptop_numbers(
+    server: Server, laptop: tuple[Path, History], tmp_path: Path
+) -> None:
+    """The ended call is finalized on the server and the finalized one gets an addendum
+    there: the head is over the laptop numbers (the server's own numbers after them), so it
+    recomputes, and exports of both still verify against the server."""
+    data_dir, history = laptop
+    assert copy(data_dir, server.url()).returncode == 0
+    ended, finalized = server_call(server, history.ended), server_call(server, history.finalized)
+    lee = open_store(tmp_path / "lee-server", server.url())
+    try:
+        stamped = lee.finalize_call(ended)
+        lee.add_note(
+            finalized, Section.G, NoteKind.NOTE, "on the server", now_utc(), reason="later"
+        )
+        assert lee.recompute_head(ended) == stamped.chain_head
+        for call_id in (ended, finalized):
+            record = load_for_export(lee, call_id)  # refused if the head did not recompute
+            assert record.call.id in (history.ended, history.finalized)
+    finally:
+        lee.close()
+    from p2pcall.commands._verify_checks import compare_record
+
+    with PgReader.open_url(server.url()) as reader:
+        record = load_for_export(reader, finalized)
+        numbers = [n.id for n in record.notes]
+        assert len(set(numbers)) == len(numbers)  # the addendum's number is a new one
+        for call_id in (ended, finalized):
+            for fmt in FORMATS:
+                text = render(load_for_export(reader, call_id), fmt, now_utc(), False)
+                report = Report()
+                compare_record(text, read_meta(text), reader, report)
+                assert report.ok, (call_id, fmt, report.lines())
+
+
+def test_verify_finds_the_copied_call_when_another_call_has_its_number(
+    server: Server, laptop: tuple[Path, History]
+) -> None:
+    """A coordinator sees every call: dr_park's server call 1 and dr_lee's laptop call 1
+    (now another server number) both answer to number 1. The laptop's export verifies
+    against the right one; an export edited to match neither does not."""
+    data_dir, history = laptop
+    assert history.finalized == 1
+    assert copy(data_dir, server.url()).returncode == 0
+    here = export_locally(data_dir, history.finalized, "json")
+    meta = read_meta(here)
+    from p2pcall.commands._verify_checks import compare_record
+
+    with PgReader.open_url(server.url("coord_kim")) as reader:
+        assert calls_numbered(reader, 1) == [1, server_call(server, 1)]
+        report = Report()
+        compare_record(here, meta, reader, report)
+        assert report.ok, report.lines()
+        edited = Report()
+        compare_record(here.replace("will fax criteria", "will fax"), meta, reader, edited)
+        assert not edited.ok
+
+
 def test_verify_on_the_server_tells_a_changed_export(
     server: Server, laptop: tuple[Path, History]
 ) -> None:
