@@ -557,6 +557,45 @@ def test_the_server_going_away_mid_copy_leaves_nothing_half_copied(
     assert server.counts() == before
 
 
+def test_ctrl_c_mid_copy_leaves_nothing_and_says_so(
+    server: Server, laptop: tuple[Path, History]
+) -> None:
+    import signal
+
+    data_dir, _ = laptop
+    before = server.counts()
+    holder = psycopg.connect(server.cluster.dsn(dbname=server.name))
+    try:
+        holder.execute("LOCK TABLE p2pcall.letter_file IN ACCESS EXCLUSIVE MODE")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "P2PCALL_"))}
+        running = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "p2pcall", "db", "copy", "--from", "local"),
+                *("--data-dir", str(data_dir), "--database", server.url()),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            _waiting_copy(server, running)
+            running.send_signal(signal.SIGINT)
+            out, err = running.communicate(timeout=60)
+        finally:
+            if running.poll() is None:
+                running.kill()
+                running.wait()
+    finally:
+        holder.close()
+    assert running.returncode == 130, out + err
+    assert err == (
+        "p2pcall db copy: interrupted before the copy was committed: nothing was copied\n"
+    )
+    assert server.counts() == before
+
+
 def _waiting_copy(server: Server, running: subprocess.Popen[str]) -> int:
     """The server process of the copy once it waits on the held lock."""
     deadline = time.monotonic() + 60

@@ -25,8 +25,17 @@ PREFIX = "p2pcall db copy"
 NOTHING = "nothing was copied"
 
 
+EXIT_INTERRUPTED = 130
+
+
 class Stop(Exception):
     """One line for stderr; the command ends with EXIT_PROBLEM."""
+
+
+class _Phase:
+    """Whether the commit was under way when the copy was interrupted."""
+
+    committing = False
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
@@ -37,6 +46,16 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     except Stop as exc:
         print(error_line(PREFIX, str(exc)), file=sys.stderr)
         return EXIT_PROBLEM
+    except KeyboardInterrupt:  # Ctrl+C: the open transaction dies with the connection
+        if _Phase.committing:
+            said = (
+                "interrupted while committing: the copy may or may not have been saved; run "
+                "`p2pcall db copy` again to see (calls already copied are never copied twice)"
+            )
+        else:
+            said = f"interrupted before the copy was committed: {NOTHING}"
+        print(error_line(PREFIX, said), file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _run(args: argparse.Namespace, data_dir: Path) -> int:
@@ -172,7 +191,9 @@ def _copy(reader: Any, conn: Any, url: str, where: str) -> int:
                     f"from this laptop's; {NOTHING} (the transaction was rolled back)."
                 )
             try:
+                _Phase.committing = True
                 conn.commit()
+                _Phase.committing = False
             except psycopg.Error as exc:
                 raise Stop(
                     f"the connection to {where} failed while committing "
