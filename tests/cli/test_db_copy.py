@@ -515,6 +515,30 @@ def test_a_finalized_call_changed_on_the_laptop_is_not_copied(
     assert server.counts() == before
 
 
+def test_a_value_p2pcall_never_writes_stops_the_copy_before_anything_is_written(
+    server: Server, laptop: tuple[Path, History]
+) -> None:
+    import sqlite3
+
+    data_dir, history = laptop
+    db = sqlite3.connect(data_dir / "p2pcall.sqlite3", isolation_level=None)
+    try:
+        db.execute(
+            "INSERT INTO note (call_id, section, kind, body, started_at, saved_at, late, reason) "
+            "VALUES (?, 'A', 'sermon', 'x', '2026-01-01T00:00:00.000000Z', "
+            "'2026-01-01T00:00:00.000000Z', 0, '')",
+            (history.open,),
+        )
+    finally:
+        db.close()
+    before = server.counts()
+    done = copy(data_dir, server.url())
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"call {history.open} on this laptop holds a stored time or value" in done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert server.counts() == before
+
+
 # -- the server, attacked ----------------------------------------------------------------------
 
 

@@ -440,14 +440,22 @@ def copy_history(laptop_db: sqlite3.Connection, conn: Conn) -> list[CallOutcome]
             "a stored time or value in this laptop's file is not one p2pcall writes (the "
             f"file was edited outside p2pcall): nothing copied ({type(exc).__name__})"
         ) from None
+    from p2pcall.store.queries import followups
+
     for call in laptop.tables["call"]:
+        # Read as the app reads it: a value p2pcall never writes stops the copy here,
+        # before anything is written.
+        try:
+            inputs = read_inputs(laptop_db, call["id"])
+            followups.of_call(laptop_db, call["id"])
+        except (ValueError, TypeError, LookupError):
+            raise CopyRefused(
+                f"call {call['id']} on this laptop holds a stored time or value p2pcall never "
+                "writes (the file was edited outside p2pcall): nothing copied"
+            ) from None
         if call["finalized_at"] is None:
             continue
-        try:
-            head = read_inputs(laptop_db, call["id"]).head()
-        except (ValueError, TypeError, LookupError):
-            head = None
-        if head != call["chain_head"]:
+        if inputs.head() != call["chain_head"]:
             raise CopyRefused(
                 f"call {call['id']} on this laptop no longer matches the chain head stamped "
                 "when it was finalized (the file was changed outside p2pcall); run "
