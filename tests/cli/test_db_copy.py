@@ -350,6 +350,37 @@ def test_a_call_added_on_the_laptop_since_is_copied_alone(
     assert after["reviewer"] == before["reviewer"]  # the registry was recognized, not doubled
 
 
+def test_work_done_on_the_server_since_the_copy_is_not_a_difference(
+    server: Server, laptop: tuple[Path, History], tmp_path: Path
+) -> None:
+    """After the copy the calls live on the server: a note added to the open call, the ended
+    call finalized, an addendum, a follow-up marked done by a coordinator. Copying again
+    finds the laptop's record all there and says so."""
+    data_dir, history = laptop
+    assert copy(data_dir, server.url()).returncode == 0
+    lee = open_store(tmp_path / "lee-server", server.url())
+    try:
+        lee.add_note(server_call(server, history.open), Section.B, NoteKind.NOTE, "more", now_utc())
+        ended = server_call(server, history.ended)
+        lee.finalize_call(ended)
+        lee.add_note(ended, Section.G, NoteKind.NOTE, "later", now_utc(), reason="mail came")
+    finally:
+        lee.close()
+    planned = server.one(
+        "SELECT id FROM p2pcall.followup WHERE call_id = %s AND status = 'planned'",
+        (server_call(server, history.finalized),),
+    )[0]
+    kim = open_store(tmp_path / "kim", server.url("coord_kim"))
+    try:
+        kim.mark_followup_done(planned)
+    finally:
+        kim.close()
+    again = copy(data_dir, server.url())
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.count("checked: all of it on this laptop is there") == 3
+    assert "VERIFIED: all 3 calls" in again.stdout
+
+
 def test_a_call_that_differs_from_its_copy_is_reported_and_fails(
     server: Server, laptop: tuple[Path, History]
 ) -> None:
@@ -368,9 +399,10 @@ def test_a_call_that_differs_from_its_copy_is_reported_and_fails(
     assert done.returncode == 1
     assert f"call {history.open}: already on the server" in done.stdout
     assert f"call {new.id}: copied as server call" in done.stdout  # the rest still comes
-    assert "DIFFERS on the server: its record differs (notes: 2 on this laptop, 1 on" in (
-        done.stdout
-    )
+    assert (
+        "DIFFERS on the server: 1 of its notes on this laptop are not on the server as they "
+        "are here (typed on the laptop after it was copied?)"
+    ) in done.stdout
     assert "NOT VERIFIED" in done.stdout
     assert "VERIFIED: all" not in done.stdout
     assert server.counts()["call"] == before["call"] + 1

@@ -158,7 +158,7 @@ def _copy(reader: Any, conn: Any, url: str, where: str) -> int:
 
     from p2pcall.store.errors import StoreError
     from p2pcall.store.postgres import dialect as pg
-    from p2pcall.store.postgres.copy import CopyRefused, compare_call, copy_history
+    from p2pcall.store.postgres.copy import CopyRefused, copy_history
     from p2pcall.store.postgres.dbapi import PgDb
 
     try:
@@ -168,10 +168,7 @@ def _copy(reader: Any, conn: Any, url: str, where: str) -> int:
                 # The record itself before committing; the exports too once committed
                 # (`_check_again`): rendering is most of the time a check takes.
                 inside = {
-                    o.local_id: compare_call(
-                        laptop, PgDb(conn), o.local_id, o.server_id, exports=False
-                    )
-                    for o in outcomes
+                    o.local_id: _compare(laptop, PgDb(conn), o, exports=False) for o in outcomes
                 }
             except CopyRefused as exc:
                 conn.rollback()
@@ -201,7 +198,7 @@ def _copy(reader: Any, conn: Any, url: str, where: str) -> int:
                     "run `p2pcall db copy` again: calls already copied are recognized and "
                     "checked, never copied twice."
                 ) from None
-            after, unchecked = _check_again(laptop, url, conn, outcomes, compare_call)
+            after, unchecked = _check_again(laptop, url, conn, outcomes)
     except StoreError as exc:  # the laptop's file could not be read (busy, damaged)
         _rollback(conn)
         raise Stop(f"{exc} {NOTHING.capitalize()}.") from None
@@ -220,8 +217,17 @@ def _rollback(conn: Any) -> None:
         conn.rollback()
 
 
+def _compare(laptop: Any, server: Any, outcome: CallOutcome, *, exports: bool) -> Checked:
+    """A call copied now: the same on both sides; one copied before: still all there."""
+    from p2pcall.store.postgres.copy import compare_call, compare_copied_before
+
+    if outcome.copied_now:
+        return compare_call(laptop, server, outcome.local_id, outcome.server_id, exports=exports)
+    return compare_copied_before(laptop, server, outcome.local_id, outcome.server_id)
+
+
 def _check_again(
-    laptop: Any, url: str, first: Any, outcomes: list[CallOutcome], compare: Any
+    laptop: Any, url: str, first: Any, outcomes: list[CallOutcome]
 ) -> tuple[dict[int, Checked], str | None]:
     """Every call read back through a new connection, in a new read-only snapshot: what
     others will read. (results, why it could not be made or None)."""
@@ -247,9 +253,7 @@ def _check_again(
     server = PgReader(conn, connection.shown_connected(conn), "clinician")
     try:
         with server.reading() as db:
-            return {
-                o.local_id: compare(laptop, db, o.local_id, o.server_id) for o in outcomes
-            }, None
+            return {o.local_id: _compare(laptop, db, o, exports=True) for o in outcomes}, None
     except (StoreError, psycopg.Error) as exc:
         return {}, str(exc)
     finally:
@@ -272,6 +276,9 @@ def _say(outcome: CallOutcome, check: Checked | None, *, after_commit: bool) -> 
         print(f"{what}; NOT CHECKED on the server")
     elif check.problems:
         print(f"{what}; DIFFERS on the server: {'; '.join(check.problems)}")
+    elif not outcome.copied_now:
+        head = f", chain head {check.head} recomputed" if check.head else ""
+        print(f"{what}; checked: all of it on this laptop is there{head}")
     elif outcome.finalized:
         print(f"{what}; verified, chain head {check.head} recomputed on the server")
     else:

@@ -313,10 +313,10 @@ class Checked:
 def compare_call(
     local: Db, server: Db, local_id: int, server_id: int, *, exports: bool = True
 ) -> Checked:
-    """The laptop's call `local_id` and the server's `server_id`, read back and compared:
-    the chain's entries (call, fields, field history, every note, with the laptop's
-    numbers), the chain head recomputed from the server against the one stamped on the
-    laptop, follow-ups, drafts, letters, the reviewer link, and (`exports`) the text,
+    """The laptop's call `local_id` and the server's `server_id` (copied just now), read
+    back and compared: the chain's entries (call, fields, field history, every note, with
+    the laptop's numbers), the chain head recomputed from the server against the one stamped
+    on the laptop, follow-ups, drafts, letters, the reviewer link, and (`exports`) the text,
     Markdown and JSON exports byte for byte."""
     from p2pcall.domain import chain
     from p2pcall.domain.export import FORMATS, render
@@ -358,14 +358,66 @@ def compare_call(
             problems.append(f"the {what} differ")
     if exports and not problems:
         for fmt in FORMATS:
-            exports = []
+            rendered = []
             for inputs, planned in ((mine, planned_here), (theirs, planned_there)):
                 call = replace(inputs.call, chain_head=head)
                 notes = sorted(inputs.notes, key=lambda n: (n.saved_at, n.id))
                 record = CallRecord(call=call, notes=notes, followups=planned)
-                exports.append(render(record, fmt, VERIFY_AT, False))
-            if exports[0] != exports[1]:
+                rendered.append(render(record, fmt, VERIFY_AT, False))
+            if rendered[0] != rendered[1]:
                 problems.append(f"its {fmt} export differs")
+    return Checked(tuple(problems), head)
+
+
+def _key(entry: dict[str, Any]) -> bytes:
+    from p2pcall.domain import chain
+
+    return chain.canonical(entry)
+
+
+_CALL_KEYS = ("created_at", "tz", "started_at", "ended_at", "outcome", "finalized_at")
+
+
+def compare_copied_before(local: Db, server: Db, local_id: int, server_id: int) -> Checked:
+    """A call copied by an earlier run: is the laptop's record still on the server?
+
+    The call lives on the server since: notes, field changes, addenda, its finalizing and
+    every follow-up, draft and letter may have been added there. What must hold is that
+    nothing of the laptop's record is missing or different there: each of its field
+    changes and notes (by laptop number), the call's times and outcome where the laptop
+    has them, and for a call finalized on the laptop the head recomputed from the server.
+    Something typed on the laptop after the copy is found here (a call is copied once)."""
+    from p2pcall.domain import chain
+    from p2pcall.store.queries.records import read_inputs
+
+    problems: list[str] = []
+    mine, theirs = read_inputs(local, local_id), read_inputs(server, server_id)
+    here, there = chain.call_entry(mine.call), chain.call_entry(theirs.call)
+    changed = [k for k in _CALL_KEYS if here[k] is not None and here[k] != there[k]]
+    if changed:
+        problems.append(f"its {', '.join(changed)} differ on the server")
+    edits_there = {_key(chain.field_edit_entry(e)) for e in theirs.history}
+    notes_there = {_key(chain.note_entry(n)) for n in theirs.notes}
+    for what, missing in (
+        (
+            "field changes",
+            [e for e in mine.history if _key(chain.field_edit_entry(e)) not in edits_there],
+        ),
+        ("notes", [n for n in mine.notes if _key(chain.note_entry(n)) not in notes_there]),
+    ):
+        if missing:
+            problems.append(
+                f"{len(missing)} of its {what} on this laptop are not on the server as they "
+                "are here (typed on the laptop after it was copied?)"
+            )
+    head = None
+    if mine.call.finalized_at is not None and not problems:
+        head = theirs.head()
+        if head != mine.call.chain_head:
+            problems.append(
+                f"the chain recomputed from the server is {head}, the laptop's head is "
+                f"{mine.call.chain_head}"
+            )
     return Checked(tuple(problems), head)
 
 
