@@ -671,6 +671,25 @@ def _waiting_copy(server: Server, running: subprocess.Popen[str]) -> int:
     raise AssertionError("the copy never reached the held lock")
 
 
+def test_a_copied_call_changed_on_the_server_outside_p2pcall_is_reported(
+    server: Server, laptop: tuple[Path, History]
+) -> None:
+    data_dir, history = laptop
+    assert copy(data_dir, server.url()).returncode == 0
+    with server.admin() as admin:  # a superuser writes what p2pcall never writes
+        admin.execute(
+            "INSERT INTO p2pcall.note (call_id, section, kind, body, started_at, saved_at) "
+            "VALUES (%s, 'A', 'sermon', 'x', now(), now())",
+            (server_call(server, history.open),),
+        )
+    done = copy(data_dir, server.url())
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"call {history.open}: already on the server" in done.stdout
+    assert "its record on the server cannot be read back" in done.stdout
+    assert "NOT VERIFIED" in done.stdout
+
+
 def test_laptop_numbers_are_given_only_while_copying(
     server: Server, laptop: tuple[Path, History]
 ) -> None:
