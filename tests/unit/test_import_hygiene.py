@@ -316,6 +316,19 @@ def test_server_modules_stay_off_textual_and_psycopg_until_used(sandbox) -> None
     assert everything_under(root / "cwd") == []
 
 
+def test_db_copy_stays_off_textual(sandbox) -> None:
+    """`p2pcall db copy` (its command, the copy itself, the laptop numbers of copied calls)
+    is a command-line job: no TUI. The numbering is read by every export and `verify`, so
+    it stays off the ORM too."""
+    root, env = sandbox
+    code = "import p2pcall.commands._db_copy, p2pcall.store.postgres.copy\n"
+    loaded = run_child(code + REPORT, env, root / "cwd")["loaded"]
+    assert "textual" not in loaded and "rich" not in loaded, loaded
+    light = run_child("import p2pcall.store.numbering\n" + REPORT, env, root / "cwd")["loaded"]
+    for package in ("textual", "rich", "sqlalchemy", "sqlmodel"):
+        assert package not in light, light
+
+
 def test_server_set_up_never_imports_the_sqlite_store() -> None:
     """Setting a server up (`db init`, `db upgrade`: its schema and connection modules) stands
     apart from the SQLite store. The PostgreSQL store itself is the SQLite store's `Store`

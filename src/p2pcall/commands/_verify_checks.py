@@ -50,6 +50,47 @@ def against_database(
         store.close()
 
 
+def compare_record(text: str, meta: Any, store: ReadApi, report: Any) -> None:
+    """The call the export names, against its chain and a fresh rendering.
+
+    The export names the call by the number its record carries. On a practice server a call
+    copied from a laptop keeps its laptop number (`store.numbering`), and several laptops
+    each had a call 7: every call of the server whose record carries the number is compared,
+    and the export verifies when one of them is, byte for byte, what it says."""
+    from p2pcall.domain.verify import Report
+    from p2pcall.store.exporting import RecordUnreadableError, calls_numbered, read_record
+
+    candidates = calls_numbered(store, meta.call_id)
+    if not candidates:
+        report.add(
+            False,
+            "call",
+            f"call {meta.call_id} is not in the database {store.path}: it was deleted, or the "
+            "export comes from another database",
+        )
+        return
+    tried: list[Report] = []
+    for call_id in candidates:
+        scratch = Report()
+        try:
+            record, inputs = read_record(store, call_id)
+        except RecordUnreadableError:
+            scratch.add(
+                False,
+                "call",
+                f"the record of call {meta.call_id} cannot be read back: a stored time or "
+                "value is not one p2pcall writes (the database was edited outside p2pcall)",
+            )
+        else:
+            check_chain(text, meta.format, inputs, scratch)
+            check_lines(text, meta, record, scratch)
+        tried.append(scratch)
+        if scratch.ok:
+            break
+    chosen = next((scratch for scratch in tried if scratch.ok), tried[0])
+    report.findings.extend(chosen.findings)
+
+
 def check_chain(text: str, fmt: str, inputs: Any, report: Any) -> None:
     from p2pcall.domain.verify import printed_head
 
@@ -156,7 +197,7 @@ def _where(text: str, expected: str, fmt: str) -> str:
                 document.pop("digest", None)
                 for followup in document.get("followups") or []:
                     if isinstance(followup, dict):
-                        for key in ("status", "status_label", "done_at"):
+                        for key in ("status", "status_label", "done_at", "changed_by"):
                             followup.pop(key, None)
             where = first_json_difference(found, wanted)
             if where is not None:

@@ -1,10 +1,11 @@
-"""`p2pcall db init` and `p2pcall db upgrade`: a practice's PostgreSQL server.
+"""`p2pcall db init`, `db upgrade` and `db copy`: a practice's PostgreSQL server.
 
 `init` creates the roles, the schema (owned by p2pcall_owner) and every table, guard and
 row-level security policy; run again it changes nothing and checks the roles. `upgrade`
-applies what a newer p2pcall adds, in one transaction. Both connect with libpq's own
-password sources (see store/postgres/connection.py) and print the database without secrets.
-The app itself still keeps its calls in the local SQLite file.
+applies what a newer p2pcall adds, in one transaction. `copy --from local` brings the
+clinician's history from this computer's data folder onto the server (commands/db_copy.py).
+All connect with libpq's own password sources (see store/postgres/connection.py) and print
+the database without secrets.
 """
 
 from __future__ import annotations
@@ -36,21 +37,38 @@ def add_parser(
     for name, text in (
         ("init", "create the roles, the schema and its guards (safe to run again)"),
         ("upgrade", "bring the server's schema to this version of p2pcall"),
+        ("copy", "copy your calls from this computer's data folder onto the server"),
     ):
-        # No --data-dir: these commands touch the server only, never the local records.
-        action = actions.add_parser(name, help=text, description=text)
+        # init and upgrade have no --data-dir: they touch the server only, never the
+        # local records; copy reads the data folder (never writes it).
+        action = actions.add_parser(
+            name, help=text, description=text, parents=parents if name == "copy" else []
+        )
         action.add_argument(
             "--database",
             metavar="URL",
             help="postgresql://user@host/database?sslmode=verify-full "
             "(default: $P2PCALL_DATABASE_URL); no password in it",
         )
+        if name == "copy":
+            action.add_argument(
+                "--from",
+                dest="source",
+                choices=["local"],
+                required=True,
+                help="local: the calls in the data folder (--data-dir, $P2PCALL_DATA_DIR, "
+                "else your user data folder), copied as the clinician you connect as",
+            )
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
     from p2pcall.commands._records import error_line, shown
 
     prefix = f"p2pcall db {args.db_action}"
+    if args.db_action == "copy":
+        from p2pcall.commands import _db_copy as db_copy
+
+        return db_copy.run(args, data_dir)
     try:
         import psycopg
     except ImportError:

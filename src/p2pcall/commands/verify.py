@@ -169,10 +169,8 @@ def _check_database(
 
 
 def _compare(text: str, meta: Any, store: Any, report: Any) -> None:
-    from p2pcall.commands._verify_checks import check_chain, check_lines
+    from p2pcall.commands._verify_checks import compare_record
     from p2pcall.store import schema
-    from p2pcall.store.errors import NoSuchCallError
-    from p2pcall.store.exporting import RecordUnreadableError, read_record
     from p2pcall.store.integrity import schema_check
 
     version, problems = schema_check(store)
@@ -189,23 +187,4 @@ def _compare(text: str, meta: Any, store: Any, report: Any) -> None:
         else "the database's structure was changed outside p2pcall (guards dropped or "
         f"added?): {'; '.join(problems[:4])}" + ("; ..." if len(problems) > 4 else ""),
     )
-    try:
-        record, inputs = read_record(store, meta.call_id)
-    except RecordUnreadableError:
-        report.add(
-            False,
-            "call",
-            f"the record of call {meta.call_id} cannot be read back: a stored time or value is "
-            "not one p2pcall writes (the database was edited outside p2pcall)",
-        )
-        return
-    except NoSuchCallError:
-        report.add(
-            False,
-            "call",
-            f"call {meta.call_id} is not in the database {store.path}: it was deleted, or the "
-            "export comes from another database",
-        )
-        return
-    check_chain(text, meta.format, inputs, report)
-    check_lines(text, meta, record, report)
+    compare_record(text, meta, store, report)

@@ -21,6 +21,12 @@ class Call:
     declined: set[str] = field(default_factory=set)
     finalized_at: datetime | None = None  # after this the database refuses changes
     chain_head: str | None = None  # SHA-256 hash-chain head, fixed when finalized
+    # Who the database records as the call's clinician: the server role that created it.
+    # None in a laptop's file, which records no names. Never part of the chain.
+    author: str | None = None
+    # A call brought onto a server by `p2pcall db copy`: its number on the laptop, which
+    # its record keeps (store/numbering.py). None for a call made where it is stored.
+    laptop_number: int | None = field(default=None, compare=False)
 
     @property
     def finalized(self) -> bool:
@@ -42,6 +48,9 @@ class Note:
     late: bool = False  # added after the call had ended
     reason: str = ""  # why it was added late (addenda after finalizing must give one)
     corrects: int | None = None  # id of the note this one corrects; the original is kept
+    # The server role that saved it (None in a laptop's file). Who, not what: two reads of
+    # the same note are equal whether or not the database that answered records authors.
+    author: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,9 @@ class FollowUp:
     done_at: datetime | None = None
     note: str = ""
     legal_due: datetime | None = None  # the rule's outer limit, when computed_due is earlier
+    # The server role that last changed it (planned it, its date, status or note); None in
+    # a laptop's file. A coordinator marking it done shows here. Not compared (see Note).
+    author: str | None = field(default=None, compare=False)
 
     @property
     def due(self) -> datetime | None:

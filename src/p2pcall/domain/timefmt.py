@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,7 +36,16 @@ def to_local(moment: datetime, tz: str | None = None) -> pendulum.DateTime:
 
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are ambiguous and never enter the record")
-    return pendulum.instance(moment).in_timezone(tz or local_tz_name())
+    return pendulum.instance(moment).in_timezone(_zone(tz or local_tz_name()))
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
+    """The zone of that name, read once: pendulum reads the zone's file on every lookup by
+    name, which was most of the time an export took (an invalid name raises each time)."""
+    import pendulum
+
+    return pendulum.timezone(name)
 
 
 def end_of_day(day: date, tz: str) -> pendulum.DateTime:

@@ -124,11 +124,16 @@ _TITLE = {
     "text": re.compile(rf"^(  \d+\. .*) - ({_STATUS_LABELS})$"),
     "markdown": re.compile(rf"^(\d+\. \*\*.*\*\* \u00b7 )({_STATUS_LABELS})$"),
 }
+# The rows of a follow-up's status: when it was done and, on a server, who last changed it
+# (someone other than the call's clinician: export.common.changed_by).
 _DONE_ROW = {
-    "text": re.compile(r"^     Done {16}\S"),
-    "markdown": re.compile(r"^ +- \*\*Done:\*\* "),
+    "text": re.compile(r"^     (Done {16}|Last change by {6})\S"),
+    "markdown": re.compile(r"^ +- \*\*(Done|Last change by):\*\* "),
 }
 _JSON_STATUS = re.compile(r'^      "(status|status_label|done_at)": .*?(,?)$')
+_JSON_CHANGED_BY = re.compile(r'^      "changed_by": ')
+# The member before "changed_by" (a follow-up's last) ends with a comma only when it follows.
+_JSON_NOTE = re.compile(r'^(      "note": .*?),?$')
 _JSON_DIGEST = re.compile(r'^    "value": "[0-9a-f]{64}"$')
 STATUS_MASK = "(status not compared)"
 
@@ -151,12 +156,16 @@ def masked_lines(text: str, fmt: str) -> list[tuple[int, str]]:
         return [
             (
                 number,
-                _JSON_DIGEST.sub(
-                    f'    "value": "{STATUS_MASK}"',
-                    _JSON_STATUS.sub(rf'      "\1": "{STATUS_MASK}"\2', line),
+                _JSON_NOTE.sub(
+                    r"\1",
+                    _JSON_DIGEST.sub(
+                        f'    "value": "{STATUS_MASK}"',
+                        _JSON_STATUS.sub(rf'      "\1": "{STATUS_MASK}"\2', line),
+                    ),
                 ),
             )
             for number, line in lines
+            if not _JSON_CHANGED_BY.match(line)
         ]
     if len(lines) >= 2 and lines[-2][1].startswith(FOOTER_PREFIX):
         lines = lines[:-2]

@@ -48,7 +48,8 @@ def detail_view(detail: CallDetail) -> DetailView:
         detail.record, detail.late_fields, changed_since_finalized=detail.changed_since_finalized
     )
     if detail.letter_files:
-        view.blocks.append(_letters_block(detail.letter_files, view.tz))
+        clinician = detail.record.call.author
+        view.blocks.append(_letters_block(detail.letter_files, view.tz, clinician))
     return view
 
 
@@ -60,8 +61,9 @@ RECORD_CHANGED = (
 )
 
 
-def _letters_block(files: list, tz: str) -> list[Piece]:
-    """Each letter written for the call: when, which, where (the files are not the record)."""
+def _letters_block(files: list, tz: str, clinician: str | None = None) -> list[Piece]:
+    """Each letter written for the call: when, which, where (the files are not the record),
+    and who wrote it when that was not the call's clinician (a server records it)."""
     from p2pcall.domain.letters import KINDS
     from p2pcall.domain.text import one_line
     from p2pcall.domain.timefmt import stamp
@@ -74,8 +76,10 @@ def _letters_block(files: list, tz: str) -> list[Piece]:
             (f"{stamp(item.written_at, tz)}  ", "$text-muted"),
             (f"{label} ({item.format}{edited})  ", ""),
             (one_line(item.path, 200), "$text-muted"),
-            ("\n", ""),
         ]
+        if item.author and item.author != clinician:
+            block.append((f"  by {one_line(item.author, 63)}", "bold"))
+        block.append(("\n", ""))
     return _trim(block)
 
 
@@ -104,6 +108,11 @@ def build_view(
     corrected = {note.corrects for note in record.notes if note.corrects is not None}
 
     meta: list[Piece] = []
+    if call.author:  # a practice server records who: the call's clinician
+        who = one_line(call.author, 63)
+        if call.laptop_number is not None:
+            who += f" (copied from a laptop, where it was call #{call.laptop_number})"
+        _line(meta, "Clinician", who)
     _line(meta, "Started", stamp(started, tz))
     if call.ended_at is None:
         _line(meta, "Ended", "not yet: the call is still open (r resumes it)", "bold $warning")
@@ -136,12 +145,12 @@ def build_view(
         block += _field_lines(fields_for(Group(section.value)), record, late_keys)
         notes = record.notes_in(section)
         for note in notes:
-            block += _note_pieces(note, tz, call_day, times, corrected)
+            block += _note_pieces(note, tz, call_day, times, corrected, call.author)
         if len(block) == 2:
             block.append(("nothing recorded", "$text-muted"))
         view.blocks.append(_trim(block))
     if record.followups:
-        view.blocks.append(_followups(record.followups, tz))
+        view.blocks.append(_followups(record.followups, tz, call.author))
     if record.drafts:
         sections = ", ".join(sorted(d.section.value for d in record.drafts))
         view.blocks.append(
@@ -230,9 +239,14 @@ def _note_time(moment: datetime, tz: str, call_day: str) -> str:
 
 
 def _note_pieces(
-    note: Note, tz: str, call_day: str, times: dict[int, str], corrected: set[int]
+    note: Note,
+    tz: str,
+    call_day: str,
+    times: dict[int, str],
+    corrected: set[int],
+    clinician: str | None = None,
 ) -> list[Piece]:
-    from p2pcall.domain.text import visible
+    from p2pcall.domain.text import one_line, visible
 
     when = times.get(note.id) or _note_time(note.saved_at, tz, call_day)
     pieces: list[Piece] = [(when, "$text-muted"), (" ", "")]
@@ -252,11 +266,13 @@ def _note_pieces(
         pieces.append((f"  (reason: {visible(note.reason)})", "$text-muted"))
     if note.id in corrected:
         pieces.append(("  (corrected later: see the correction)", "$text-muted"))
+    if note.author and note.author != clinician:  # never on a server's own rules; said if so
+        pieces.append((f"  by {one_line(note.author, 63)}", "bold"))
     pieces.append(("\n", ""))
     return pieces
 
 
-def _followups(followups: list[FollowUp], tz: str) -> list[Piece]:
+def _followups(followups: list[FollowUp], tz: str, clinician: str | None = None) -> list[Piece]:
     from p2pcall.domain.text import one_line
     from p2pcall.domain.timefmt import stamp
 
@@ -272,6 +288,8 @@ def _followups(followups: list[FollowUp], tz: str) -> list[Piece]:
             block.append((f" {stamp(item.done_at, tz)}", "$text-muted"))
         if item.note:
             block.append((f"  {one_line(item.note, 60)}", ""))
+        if item.author and item.author != clinician:  # a coordinator or an admin changed it
+            block.append((f"  by {one_line(item.author, 63)}", "bold"))
         block.append(("\n", ""))
     return _trim(block)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from p2pcall.domain.models import Call, CallRecord
+from p2pcall.store import numbering
 from p2pcall.store.errors import StoreError
 from p2pcall.store.queries import followups
 from p2pcall.store.queries.records import ChainInputs, read_inputs
@@ -69,11 +70,25 @@ def read_record(store: ReadApi, call_id: int) -> tuple[CallRecord, ChainInputs]:
         with store.reading() as db:
             inputs = read_inputs(db, call_id)
             planned = followups.of_call(db, call_id)
+            numbers = numbering.renumbering(db, call_id)
+            if numbers is not None:  # a copied call: its laptop numbers (see numbering)
+                planned = numbering.renumbered_followups(planned, numbers)
     except (ValueError, TypeError, LookupError) as exc:  # not StoreError: that passes through
         raise RecordUnreadableError(call_id) from exc
     call: Call = replace(inputs.call)
     notes = sorted(inputs.notes, key=lambda n: (n.saved_at, n.id))
     return CallRecord(call=call, notes=notes, drafts=[], followups=planned), inputs
+
+
+def calls_numbered(store: ReadApi, number: int) -> list[int]:
+    """The store's numbers of the calls whose record carries `number` (one, or none, on a
+    laptop; on a server also the calls copied from laptops where they had that number)."""
+    from p2pcall.store.queries.calls import MAX_CALL_ID
+
+    if not 0 < number < MAX_CALL_ID:
+        return []
+    with store.reading() as db:
+        return numbering.calls_numbered(db, number)
 
 
 def load_for_export(store: ReadApi, call_id: int) -> CallRecord:

@@ -2,8 +2,10 @@
 
 A row is anything with the table's column names as attributes: a plain `sqlite3` row made
 by `named_rows` (times as stored text) or an ORM row of `tables` (times already read by
-`types.UTCDateTime`). Booleans are stored as 0/1 and become bool here: the chain hashes them.
-Standard library and the domain only: the read-only commands convert with these too.
+`types.UTCDateTime`). `author` is read where the row has one (a server's rows; see
+`queries.cursor.AUTHOR`), else None. Booleans are stored as 0/1 and become bool here:
+the chain hashes them. Standard library and the domain only: the read-only commands
+convert with these too.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections import namedtuple
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from functools import lru_cache
@@ -58,6 +60,7 @@ def call_of(row: Row, fields: Iterable[Row]) -> Call:
         declined={f.key for f in fields if f.declined},
         finalized_at=time_of(row.finalized_at),
         chain_head=row.chain_head,
+        author=getattr(row, "author", None),
     )
 
 
@@ -73,6 +76,7 @@ def note_of(row: Row) -> Note:
         late=bool(row.late),
         reason=row.reason,
         corrects=row.corrects_id,
+        author=getattr(row, "author", None),
     )
 
 
@@ -103,6 +107,7 @@ def followup_of(row: Row) -> FollowUp:
         done_at=time_of(row.done_at),
         note=row.note,
         legal_due=time_of(row.legal_due),
+        author=getattr(row, "author", None),
     )
 
 
@@ -138,6 +143,8 @@ class LetterFile:
     path: str
     edited: bool
     written_at: datetime
+    # The server role that wrote it (None in a laptop's file); not compared (see Note).
+    author: str | None = field(default=None, compare=False)
 
 
 def letter_file_of(row: Row) -> LetterFile:
@@ -149,6 +156,7 @@ def letter_file_of(row: Row) -> LetterFile:
         path=row.path,
         edited=bool(row.edited),
         written_at=required_time(row.written_at),
+        author=getattr(row, "author", None),
     )
 
 

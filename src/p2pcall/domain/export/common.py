@@ -321,6 +321,7 @@ class FollowUpView:
     override: str  # "" when the computed date stands
     done: str
     note: str
+    changed_by: str = ""  # see `changed_by`; "" when nobody is named
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) lines under the follow-up's title; values may hold user text."""
@@ -333,6 +334,8 @@ class FollowUpView:
             rows += [("Computed date", self.computed_due or "none"), ("Changed", self.override)]
         if self.done:
             rows.append(("Done", self.done))
+        if self.changed_by:
+            rows.append((CHANGED_BY_LABEL, self.changed_by))
         if self.note:
             rows.append(("Note", self.note))
         return rows
@@ -372,9 +375,41 @@ def followup_views(record: CallRecord) -> list[FollowUpView]:
                 override=override,
                 done=local_stamp(fu.done_at, tz) if fu.done_at else "",
                 note=fu.note,
+                changed_by=changed_by(record.call, fu) or "",
             )
         )
     return views
+
+
+# -- who did it (a practice server records it; a laptop's file does not) -----------------------
+#
+# The rule (docs/exports.md): an export names a person only for what the database records
+# as done by someone other than the call's clinician, and names the clinician only for a
+# call recorded on the server. On a server the record itself (notes, fields, their history)
+# can only be written by the call's clinician (row-level security), so what can carry another
+# name is a follow-up (a coordinator marking it done, an admin changing its date). A call
+# copied from a laptop (`p2pcall db copy`) names nobody but such later changes: the server
+# knows who copied it, not who typed it, and its export stays the laptop's, byte for byte.
+# The hash chain never includes a name.
+
+CLINICIAN_LABEL = "Clinician"
+CHANGED_BY_LABEL = "Last change by"
+
+
+def clinician(call: Call) -> str | None:
+    """The clinician an export names: the server role that recorded the call, for a call
+    recorded on the server; None for a laptop's call and for a call copied from one."""
+    if call.author and call.laptop_number is None:
+        return call.author
+    return None
+
+
+def changed_by(call: Call, followup: FollowUp) -> str | None:
+    """Who last changed the follow-up, when that was someone other than the call's
+    clinician; None when it was the clinician or the database records no names."""
+    if followup.author and followup.author != call.author:
+        return followup.author
+    return None
 
 
 def outcome_text(call: Call) -> str:

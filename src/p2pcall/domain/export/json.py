@@ -88,6 +88,22 @@ def build_document(record: CallRecord, generated_at: datetime, redact: bool) -> 
                 "note": fu.note,
             }
         )
+        if followup_view.changed_by:  # only when someone else is named (common.changed_by)
+            followups[-1]["changed_by"] = followup_view.changed_by
+    call_part: dict[str, Any] = {
+        "id": call.id,
+        "time_zone": tz,
+        "created_at": c.local_iso(call.created_at, tz),
+        "started_at": c.local_iso(call.started_at, tz),
+        "ended_at": c.local_iso(call.ended_at, tz),
+        "duration_seconds": c.duration_seconds(call),
+        "outcome": call.outcome.value if call.outcome else None,
+        "outcome_label": call.outcome.label if call.outcome else None,
+        "finalized_at": c.local_iso(call.finalized_at, tz),
+        "chain_head": call.chain_head,
+    }
+    if c.clinician(call):  # only for a call recorded on a server (common.clinician)
+        call_part["clinician"] = c.clinician(call)
     return {
         "schema_version": c.EXPORT_FORMAT_VERSION,
         "export": {
@@ -98,18 +114,7 @@ def build_document(record: CallRecord, generated_at: datetime, redact: bool) -> 
             "redaction_notice": c.REDACTION_NOTICE if redact else None,
             "generator": "p2pcall",
         },
-        "call": {
-            "id": call.id,
-            "time_zone": tz,
-            "created_at": c.local_iso(call.created_at, tz),
-            "started_at": c.local_iso(call.started_at, tz),
-            "ended_at": c.local_iso(call.ended_at, tz),
-            "duration_seconds": c.duration_seconds(call),
-            "outcome": call.outcome.value if call.outcome else None,
-            "outcome_label": call.outcome.label if call.outcome else None,
-            "finalized_at": c.local_iso(call.finalized_at, tz),
-            "chain_head": call.chain_head,
-        },
+        "call": call_part,
         "fields": fields,
         "notes": notes,
         "followups": followups,

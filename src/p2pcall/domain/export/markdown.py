@@ -79,6 +79,8 @@ def render_markdown(record: CallRecord, generated_at: datetime, redact: bool) ->
         lines += ["", f"**Redacted copy.** {md_text(c.REDACTION_NOTICE)}"]
 
     lines += ["", "## Call", "", f"- **Call id:** {call.id}"]
+    if c.clinician(call):
+        lines.append(_item(c.CLINICIAN_LABEL, c.clinician(call) or ""))
     lines += _fields(c.header_fields(call, redact))
     lines += [
         _item("Started", c.local_stamp(call.started_at, tz)),

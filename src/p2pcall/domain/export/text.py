@@ -56,6 +56,8 @@ def render_text(record: CallRecord, generated_at: datetime, redact: bool) -> str
 
     lines += _heading("CALL")
     lines.append(_row("Call id", str(call.id)))
+    if c.clinician(call):
+        lines.append(_row(c.CLINICIAN_LABEL, user(c.clinician(call) or "")))
     lines += _field_rows(c.header_fields(call, redact))
     lines += [
         _row("Started", c.local_stamp(call.started_at, tz)),

@@ -13,8 +13,8 @@ from p2pcall.store.rows import call_of, draft_of, note_of, summary_of
 from p2pcall.store.timetext import required_time
 
 CALL = (
-    "SELECT id, created_at, tz, started_at, ended_at, outcome, finalized_at, chain_head "
-    "FROM call WHERE id = ?"
+    "SELECT id, created_at, tz, started_at, ended_at, outcome, finalized_at, chain_head, "
+    "{author} FROM call WHERE id = ?"
 )
 FIELDS = (
     "SELECT call_id, key, value, declined, updated_at, late FROM call_field "
@@ -28,7 +28,9 @@ FIELD_HISTORY_OF_KEY = (
     "SELECT value, declined, edited_at, late FROM field_edit "
     "WHERE call_id = ? AND key = ? ORDER BY id"
 )
-_NOTE_COLUMNS = "id, call_id, section, kind, body, started_at, saved_at, late, reason, corrects_id"
+_NOTE_COLUMNS = (
+    "id, call_id, section, kind, body, started_at, saved_at, late, reason, corrects_id, {author}"
+)
 NOTES_IN_TIME_ORDER = f"SELECT {_NOTE_COLUMNS} FROM note WHERE call_id = ? ORDER BY saved_at, id"
 NOTES_IN_ID_ORDER = f"SELECT {_NOTE_COLUMNS} FROM note WHERE call_id = ? ORDER BY id"
 DRAFTS = (
@@ -71,10 +73,17 @@ def fields(db: Db, call_id: int) -> list[Any]:
 
 
 def load_call(db: Db, call_id: int) -> CallRecord:
-    """The call with its notes (in time order), drafts and follow-ups."""
+    """The call with its notes (in time order), drafts and follow-ups, with the store's own
+    numbers (a call copied from a laptop says its number there in `laptop_number`)."""
+    from p2pcall.store import numbering
+
     row = call_row(db, call_id)
+    call = call_of(row, fields(db, call_id))
+    copied = numbering.renumbering(db, call_id)
+    if copied is not None:
+        call.laptop_number = copied.call
     return CallRecord(
-        call=call_of(row, fields(db, call_id)),
+        call=call,
         notes=[note_of(n) for n in rows(db, NOTES_IN_TIME_ORDER, (call_id,))],
         drafts=[draft_of(d) for d in rows(db, DRAFTS, (call_id,))],
         followups=followups.of_call(db, call_id),

@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+import re
+import sqlite3
+from functools import lru_cache
 from typing import Any, Protocol
 
 from p2pcall.store.rows import named_rows
+
+# In a query's column list, `{author}` (or `{f.author}` with a table alias) is the row's
+# author where the database records one: the server's `author` column; a laptop's SQLite
+# file has none, and reads NULL. One query text for both databases, chosen by the kind of
+# connection that runs it.
+AUTHOR = "{author}"
+_AUTHOR = re.compile(r"\{(\w+\.)?author\}")
+
+
+@lru_cache(maxsize=256)
+def _with_author(sql: str, recorded: bool) -> str:
+    return _AUTHOR.sub(
+        lambda m: f"{m[1] or ''}author AS author" if recorded else "NULL AS author", sql
+    )
+
+
+def text_for(db: Db, sql: str) -> str:
+    """`sql` as `db` runs it (see AUTHOR)."""
+    if "{" not in sql:
+        return sql
+    return _with_author(sql, not isinstance(db, sqlite3.Connection))
 
 
 class Db(Protocol):
@@ -20,7 +44,7 @@ class Db(Protocol):
 def rows(db: Db, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
     cursor = db.cursor()
     cursor.row_factory = named_rows
-    found: list[Any] = cursor.execute(sql, params).fetchall()
+    found: list[Any] = cursor.execute(text_for(db, sql), params).fetchall()
     return found
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 _COLUMNS = (
     "f.id, f.call_id, f.action, f.status, f.created_at, f.rule_id, f.computed_due, "
-    "f.due_override, f.override_reason, f.done_at, f.note, f.legal_due"
+    "f.due_override, f.override_reason, f.done_at, f.note, f.legal_due, {f.author}"
 )
 OF_CALL = f"SELECT {_COLUMNS} FROM followup f WHERE f.call_id = ? ORDER BY f.id"
 _DUE = "coalesce(f.due_override, f.computed_due)"

@@ -7,7 +7,7 @@ from p2pcall.store.rows import LetterEdit, LetterFile, letter_edit_of, letter_fi
 
 EDIT = "SELECT kind, body, updated_at FROM letter_edit WHERE call_id = ? AND kind = ?"
 FILES = (
-    "SELECT id, call_id, kind, format, path, edited, written_at FROM letter_file "
+    "SELECT id, call_id, kind, format, path, edited, written_at, {author} FROM letter_file "
     "WHERE call_id = ? ORDER BY id"
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from p2pcall.domain import chain
 from p2pcall.domain.models import Call, Note
+from p2pcall.store import numbering
 from p2pcall.store.queries.calls import FIELD_HISTORY, NOTES_IN_ID_ORDER, call_row, fields
 from p2pcall.store.queries.cursor import Db, rows
 from p2pcall.store.rows import call_of, note_of
@@ -30,11 +31,13 @@ class ChainInputs:
 
 
 def read_inputs(db: Db, call_id: int) -> ChainInputs:
-    """The call's chain inputs as the database holds them now; NoSuchCallError if none."""
+    """The call's chain inputs as the database holds them now, with the numbers of its
+    record (`store.numbering`: a call copied from a laptop keeps the laptop's);
+    NoSuchCallError if none."""
     row = call_row(db, call_id)
     current = fields(db, call_id)
     history = rows(db, FIELD_HISTORY, (call_id,))
-    return ChainInputs(
+    inputs = ChainInputs(
         call=call_of(row, current),
         fields=[
             chain.FieldEntry(
@@ -50,3 +53,9 @@ def read_inputs(db: Db, call_id: int) -> ChainInputs:
         ],
         notes=[note_of(n) for n in rows(db, NOTES_IN_ID_ORDER, (call_id,))],
     )
+    numbers = numbering.renumbering(db, call_id)
+    if numbers is not None:
+        inputs.call = numbering.renumbered_call(inputs.call, numbers)
+        inputs.history = numbering.renumbered_history(inputs.history, numbers)
+        inputs.notes = numbering.renumbered_notes(inputs.notes, numbers)
+    return inputs
