@@ -27,7 +27,6 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -398,17 +397,6 @@ def add_people(cluster: PgCluster) -> None:
 
 
 TEMPLATE = "p2pcall_template"
-COPY_SQL = Path(__file__).parents[2] / "src/p2pcall/store/postgres/sql/v2_copy.sql"
-
-
-def _add_copy_tables(conn: Any) -> None:
-    """The tables of `db copy` (sql/v2_copy.sql), where the schema steps did not add them
-    yet: the lead's v2 step is to carry them; until then every test database has them."""
-    found = conn.execute("SELECT to_regclass('p2pcall.copied_call')").fetchone()
-    if found is not None and found[0] is None:
-        with conn.transaction():
-            conn.execute("SET LOCAL ROLE p2pcall_owner")
-            conn.execute(COPY_SQL.read_bytes())
 
 
 def p2pcall_database(cluster: PgCluster, person: str = "dr_lee") -> str:
@@ -425,7 +413,6 @@ def p2pcall_database(cluster: PgCluster, person: str = "dr_lee") -> str:
             conn.execute(f"CREATE DATABASE {TEMPLATE}")
             with psycopg.connect(cluster.dsn(dbname=TEMPLATE)) as template:
                 schema.init(template)
-                _add_copy_tables(template)
         name = f"p2pcall_{next(_databases)}"
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
     return cluster.url(person, name)

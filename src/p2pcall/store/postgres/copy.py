@@ -10,7 +10,7 @@ then its addenda, drafts, follow-ups, letters and reviewer link. The server's gu
 order and times on the way, as they do for the app.
 
 A copied call keeps the numbers its record had on the laptop (`copied_call`,
-`copied_number`, see sql/v2_copy.sql and store/numbering.py): the chain recomputed from the
+`copied_number`, see sql/v2.sql and store/numbering.py): the chain recomputed from the
 server gives the head stamped on the laptop, and exports are the same bytes.
 
 Recognizing a call copied before: the laptop's call number with the instant it was created
