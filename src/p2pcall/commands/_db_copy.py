@@ -118,15 +118,17 @@ def _connect(given: str | None) -> tuple[Any, str, str]:
             from p2pcall.commands._records import error_line
 
             print(error_line(PREFIX, warning), file=sys.stderr)
-        conn = _prepared(connection.connect(url, options=pg.SESSION_OPTIONS))
+        conn = _prepared(connection.connect(url, settings=pg.SESSION_SETTINGS))
     except connection.ConnectionProblem as exc:
         raise Stop(f"{exc}; {NOTHING}.") from None
     where = connection.shown_connected(conn)
     try:
         role = _checked(conn, where)
-        user = conn.execute("SELECT session_user").fetchone()[0]
-        has_tables = conn.execute("SELECT to_regclass('p2pcall.copied_call') IS NOT NULL")
-        ready = bool(has_tables.fetchone()[0])
+        found = conn.execute(
+            "SELECT session_user, to_regclass('p2pcall.copied_call') IS NOT NULL"
+        ).fetchone()
+        assert found is not None  # one row, always
+        user, ready = str(found[0]), bool(found[1])
         conn.rollback()  # the copy's transaction is the next one, a top-level one
     except DatabaseError as exc:
         conn.close()
@@ -254,7 +256,7 @@ def _check_again(
                 url,
                 autocommit=True,
                 password=first.info.password or None,
-                options=pg.SESSION_OPTIONS,
+                settings=pg.SESSION_SETTINGS,
             )
         )
     except connection.ConnectionProblem as exc:

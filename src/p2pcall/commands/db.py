@@ -44,12 +44,13 @@ def add_parser(
         action = actions.add_parser(
             name, help=text, description=text, parents=parents if name == "copy" else []
         )
-        action.add_argument(
-            "--database",
-            metavar="URL",
-            help="postgresql://user@host/database?sslmode=verify-full "
-            "(default: $P2PCALL_DATABASE_URL); no password in it",
-        )
+        if name != "copy":  # copy has it from `parents`, with --data-dir
+            action.add_argument(
+                "--database",
+                metavar="URL",
+                help="postgresql://user@host/database?sslmode=verify-full "
+                "(default: $P2PCALL_DATABASE_URL); no password in it",
+            )
         if name == "copy":
             action.add_argument(
                 "--from",

@@ -130,7 +130,7 @@ def _insert(conn: Conn, table: str, row: Row, *, returning: bool = True) -> int 
     sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))})" + (
         " RETURNING id" if returning else ""
     )
-    cursor = conn.execute(sql.encode(), [row[n] for n in names])  # type: ignore[arg-type]
+    cursor = conn.execute(sql.encode(), [row[n] for n in names])
     if not returning:
         return None
     made = cursor.fetchone()
