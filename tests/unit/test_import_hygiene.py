@@ -137,7 +137,7 @@ def test_packet_command_does_not_import_textual(sandbox) -> None:
     code = (
         "from pathlib import Path\n"
         "from p2pcall.store import Store\n"
-        f"open_store(Path({str(data)!r})).close()\n"
+        f"Store.open(Path({str(data)!r})).close()\n"
         f"Path({str(out)!r}).mkdir()\n"
         "from p2pcall.cli import main\n"
         f"assert main(['--data-dir', {str(data)!r}, 'packet', '-f', 'json', '-o', "
@@ -157,7 +157,7 @@ def test_stats_command_does_not_import_textual(sandbox) -> None:
     data = root / "data"
     code = (
         "from p2pcall.store import Store\n"
-        f"open_store(__import__('pathlib').Path({str(data)!r})).close()\n"
+        f"Store.open(__import__('pathlib').Path({str(data)!r})).close()\n"
         "import p2pcall.store.stats, p2pcall.store.reviewers\n"
         "from p2pcall.cli import main\n"
         f"assert main(['--data-dir', {str(data)!r}, 'stats', '--by', 'month', '--json']) == 0\n"
