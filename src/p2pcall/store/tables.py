@@ -62,6 +62,7 @@ class NoteRow(SQLModel, table=True):
     late: bool = False
     reason: str = ""
     corrects_id: int | None = Field(default=None, foreign_key="note.id")
+    client_key: str | None = None  # schema v7: the outbox's idempotency key (unique)
 
 
 class DraftRow(SQLModel, table=True):

@@ -74,6 +74,18 @@ class SaveState(SessionStatic, SteadyStatic):
         self.set_class(level == "error", "-error")
 
 
+class OutboxCount(SessionStatic, SteadyStatic):
+    """How many notes of this call wait in the outbox (hidden when none)."""
+
+    def on_mount(self) -> None:
+        self.session.outbox_count.watch(self.show)
+
+    def show(self, count: int) -> None:
+        self.display = count > 0
+        if count:
+            self.show_content(Content.assemble((f"{count} in outbox", "bold")))
+
+
 class CallTitle(SessionStatic):
     def on_mount(self) -> None:
         self.refresh_title()
@@ -110,6 +122,7 @@ class CallBar(Horizontal):
         yield CallClock(self.session, id="clock")
         yield CallTitle(self.session, id="call-title")
         yield ChainHead(self.session, id="chain-head")
+        yield OutboxCount(self.session, id="outbox-count")
         yield SaveState(self.session, id="save-state")
 
 
