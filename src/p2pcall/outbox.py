@@ -83,7 +83,7 @@ def outbox_problem(path: Path) -> str | None:
     if stat.S_ISLNK(info.st_mode):
         return (
             f"The outbox {path} is a symbolic link: p2pcall keeps unsent notes only in a "
-            "file of its own. Move the link aside."
+            "file of its own. Move it aside."
         )
     if stat.S_ISDIR(info.st_mode):
         return f"The outbox {path} is a folder, not a file: move it aside."

@@ -53,9 +53,10 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     except reading.ReadError as exc:
         print(error_line("p2pcall check", f"NOT CHECKED: {exc}"), file=sys.stderr)
         return EXIT_DAMAGED
+    outbox_code = _check_outbox(data_dir)
     if path is None:
         print(f"nothing to check: there are no records in {shown(data_dir)} yet")
-        return 0
+        return outbox_code
     try:
         problems = problems_in(path)
     except sqlite3.DatabaseError as exc:
@@ -72,6 +73,34 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
             print(f"  ... and {len(problems) - 20} more")
         return EXIT_DAMAGED
     print(f"ok: {shown(path)}: every page and index read back, schema as p2pcall wrote it")
+    return outbox_code
+
+
+def _check_outbox(data_dir: Path) -> int:
+    """Notes kept in the outbox, waiting to be sent: said, never an error; an outbox that
+    cannot be read is NOT CHECKED (it may hold notes)."""
+    from p2pcall.commands._records import error_line, shown
+    from p2pcall.outbox import Outbox, OutboxError, outbox_path
+
+    try:
+        outbox = Outbox.open(data_dir, create=False)
+        if outbox is None:
+            return 0
+        try:
+            notes = outbox.pending()
+        finally:
+            outbox.close()
+    except OutboxError as exc:
+        print(error_line("p2pcall check", f"NOT CHECKED: {exc}"), file=sys.stderr)
+        return EXIT_DAMAGED
+    if notes:
+        calls = ", ".join(f"#{call}" for call in sorted({note.call_id for note in notes}))
+        count = len(notes)
+        print(
+            f"outbox: {count} note{'s' if count != 1 else ''} of call{'s' if ',' in calls else ''} "
+            f"{calls} wait in {shown(outbox_path(data_dir))}: the app sends them (in the "
+            "order typed) when it next starts and can write the database"
+        )
     return 0
 
 
