@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -310,3 +312,74 @@ def test_the_key_cannot_be_used_to_replace_or_change_a_note(store: Store) -> Non
     finally:
         db.close()
     assert [(body, k) for _i, body, k, _a in _rows(store)] == [("the original", key)]
+
+
+# -- schema step v7 on a real v6 file ------------------------------------------------------
+
+
+def _check(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "p2pcall", "--data-dir", str(data_dir), "check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_v6_database_is_upgraded_to_keys_with_its_record_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from p2pcall.store import schema
+
+    data = tmp_path / "records"
+    with monkeypatch.context() as patch:  # the schema as version 6 shipped it
+        patch.setattr(schema, "STEPS", schema.STEPS[:6])
+        patch.setattr(schema, "CURRENT_VERSION", 6)
+        old = Store.open(data)
+        done = old.start_call("America/Chicago")
+        old.add_note(done.id, Section.B, NoteKind.QUOTE, "not medically necessary", now_utc())
+        old.end_call(done.id, Outcome.DENIED)
+        head = old.finalize_call(done.id).chain_head
+        live = old.start_call("America/Chicago")
+        old.add_note(live.id, Section.A, NoteKind.NOTE, "before the upgrade", now_utc())
+        old.close()
+        assert _check(data).returncode == 0  # a v6 file is checked against v6's schema
+    path = data / "p2pcall.sqlite3"
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone() == (6,)
+    assert "client_key" not in [row[1] for row in db.execute("PRAGMA table_info(note)")]
+    db.close()
+
+    store = Store.open(data)  # the upgrade
+    try:
+        assert store.chain_inputs(done.id).head() == head
+        note = a_note(live.id, "after the upgrade")
+        args = (live.id, note.section, note.kind, note.body, note.started_at)
+        first = store.add_note(*args, key=note.key, entered_at=note.entered_at)
+        assert store.add_note(*args, key=note.key, entered_at=note.entered_at) == first
+        assert store.chain_inputs(done.id).head() == head
+    finally:
+        store.close()
+    assert [(body, key) for _i, body, key, _a in _rows(store)] == [
+        ("not medically necessary", None),
+        ("before the upgrade", None),
+        ("after the upgrade", note.key),
+    ]
+    [backup] = data.glob(f"{schema.BACKUP_PREFIX}7-*.sqlite3")
+    with sqlite3.connect(backup) as copy:
+        assert copy.execute("PRAGMA user_version").fetchone() == (6,)
+    upgraded = _check(data)
+    assert upgraded.returncode == 0 and upgraded.stdout.startswith("ok: "), upgraded.stdout
+    fresh = tmp_path / "fresh"
+    Store.open(fresh).close()
+    assert _check(fresh).returncode == 0
+    new_schema = sqlite3.connect(fresh / "p2pcall.sqlite3")
+    old_schema = sqlite3.connect(path)
+    try:
+        query = (
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY 2"
+        )
+        assert old_schema.execute(query).fetchall() == new_schema.execute(query).fetchall()
+    finally:
+        new_schema.close()
+        old_schema.close()

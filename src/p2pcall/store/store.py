@@ -352,8 +352,9 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
                     "late": late,
                     "reason": reason,
                     "corrects_id": corrects,
-                    "client_key": key,
                 }
+                if key is not None:  # schema v7 (a database before it is never written)
+                    values["client_key"] = key
                 inserted = conn.execute(_INSERT_NOTE, values).inserted_primary_key
                 assert inserted is not None  # an INSERT of one row
                 note_id = int(inserted[0])
