@@ -70,6 +70,19 @@ class OutboxWriter:
                 self._outbox = opened
             return self._outbox
 
+    def kept(self) -> list[OutboxNote]:
+        """What the outbox holds, in typing order, creating nothing when there is none."""
+        with self._open_lock:
+            if self._outbox is not None:
+                return self._outbox.pending()
+        found = Outbox.open(self._data_dir, create=False)
+        if found is None:
+            return []
+        try:
+            return found.pending()
+        finally:
+            found.close()
+
     def put(self, note: OutboxNote) -> None:
         self._queue(lambda outbox: outbox.put(note))
 
@@ -193,7 +206,7 @@ class SendLine:
     def load_outbox(self, _store: Store) -> int:
         """A database job at start: the outbox's notes into the line (OutboxError if it
         cannot be read: then nothing is sent and nothing removed)."""
-        return self.load(self.writer.outbox().pending())
+        return self.load(self.writer.kept())
 
     def send_waiting(self, store: Store) -> SendReport:
         """Send every waiting note, call by call in typing order; a call's line stops at its

@@ -46,7 +46,14 @@ from p2pcall.store.readapi import ReadApi
 from p2pcall.store.records import RecordsMixin
 from p2pcall.store.reviewers import ReviewersMixin
 from p2pcall.store.rows import call_of, note_of
-from p2pcall.store.tables import CallRow, DraftRow, FieldEditRow, FieldRow, NoteRow
+from p2pcall.store.tables import (
+    NOTE_WITH_KEY,
+    CallRow,
+    DraftRow,
+    FieldEditRow,
+    FieldRow,
+    NoteRow,
+)
 
 __all__ = [
     "ADDENDUM_NEEDS_REASON",
@@ -353,9 +360,11 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
                     "reason": reason,
                     "corrects_id": corrects,
                 }
-                if key is not None:  # schema v7 (a database before it is never written)
-                    values["client_key"] = key
-                inserted = conn.execute(_INSERT_NOTE, values).inserted_primary_key
+                if key is None:
+                    inserted = conn.execute(_INSERT_NOTE, values).inserted_primary_key
+                else:
+                    keyed = {**values, "client_key": key}
+                    inserted = conn.execute(_INSERT_KEYED_NOTE, keyed).inserted_primary_key
                 assert inserted is not None  # an INSERT of one row
                 note_id = int(inserted[0])
                 where = {"call_id": call_id, "section": section.value}
@@ -418,15 +427,7 @@ _DROP_DRAFT = delete(DraftRow).where(
     col(DraftRow.call_id) == bindparam("call_id"), col(DraftRow.section) == bindparam("section")
 )
 _DROP_OLDER_DRAFT = _DROP_DRAFT.where(col(DraftRow.updated_at) <= bindparam("entered_at"))
-_NOTE_BY_KEY = select(
-    col(NoteRow.id),
-    col(NoteRow.call_id),
-    col(NoteRow.section),
-    col(NoteRow.kind),
-    col(NoteRow.body),
-    col(NoteRow.started_at),
-    col(NoteRow.saved_at),
-    col(NoteRow.late),
-    col(NoteRow.reason),
-    col(NoteRow.corrects_id),
-).where(col(NoteRow.client_key) == bindparam("key"))
+_INSERT_KEYED_NOTE = insert(NOTE_WITH_KEY)
+_NOTE_BY_KEY = select(*[column for column in NOTE_WITH_KEY.c if column.name != "client_key"]).where(
+    NOTE_WITH_KEY.c.client_key == bindparam("key")
+)
