@@ -179,7 +179,10 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
 
     def on_job_finished(self, message: JobFinished) -> None:
         if message.error is not None and message.job.kind == "write":
-            self.status.not_saved(message.error)
+            from p2pcall.outbox_sending import WAITING_BEHIND
+
+            if message.error != WAITING_BEHIND:  # the mark keeps the reason it waits for
+                self.status.not_saved(message.error)
         self.db.finish(message)
         if self._status is not None:
             self._status.settle()

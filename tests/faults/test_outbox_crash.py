@@ -66,7 +66,8 @@ async def test_notes_kept_in_the_outbox_are_sent_at_the_next_start(
     assert bodies(data_dir) == ["saved before"]
     waiting = check(data_dir)
     assert waiting.returncode == 0, waiting.stderr
-    assert "outbox: 3 notes of call #1 wait" in waiting.stdout, waiting.stdout
+    lines = waiting.stdout.splitlines()
+    assert lines[0].startswith("ok: ") and lines[1].startswith("outbox: 3 notes of call #1 wait ")
 
     app = P2PCallApp(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:

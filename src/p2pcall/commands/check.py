@@ -53,10 +53,9 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     except reading.ReadError as exc:
         print(error_line("p2pcall check", f"NOT CHECKED: {exc}"), file=sys.stderr)
         return EXIT_DAMAGED
-    outbox_code = _check_outbox(data_dir)
     if path is None:
         print(f"nothing to check: there are no records in {shown(data_dir)} yet")
-        return outbox_code
+        return _check_outbox(data_dir)
     try:
         problems = problems_in(path)
     except sqlite3.DatabaseError as exc:
@@ -71,9 +70,10 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
             print(f"  {shown(line)}")
         if len(problems) > 20:
             print(f"  ... and {len(problems) - 20} more")
+        _check_outbox(data_dir)  # notes kept there matter most when the database is damaged
         return EXIT_DAMAGED
     print(f"ok: {shown(path)}: every page and index read back, schema as p2pcall wrote it")
-    return outbox_code
+    return _check_outbox(data_dir)
 
 
 def _check_outbox(data_dir: Path) -> int:
@@ -93,13 +93,17 @@ def _check_outbox(data_dir: Path) -> int:
     except OutboxError as exc:
         print(error_line("p2pcall check", f"NOT CHECKED: {exc}"), file=sys.stderr)
         return EXIT_DAMAGED
-    if notes:
-        calls = ", ".join(f"#{call}" for call in sorted({note.call_id for note in notes}))
-        count = len(notes)
+    for call_id in sorted({note.call_id for note in notes}):
+        of_call = [note for note in notes if note.call_id == call_id]
+        count = len(of_call)
+        errors = [note.last_error for note in of_call if note.last_error]
+        last_try = f"; last try: {errors[-1]}" if errors else ""
         print(
-            f"outbox: {count} note{'s' if count != 1 else ''} of call{'s' if ',' in calls else ''} "
-            f"{calls} wait in {shown(outbox_path(data_dir))}: the app sends them (in the "
-            "order typed) when it next starts and can write the database"
+            shown(
+                f"outbox: {count} note{'s' if count != 1 else ''} of call #{call_id} "
+                f"{'wait' if count != 1 else 'waits'} in {outbox_path(data_dir)}: the app sends "
+                f"them at its next start, in the order typed{last_try}"
+            )
         )
     return 0
 
