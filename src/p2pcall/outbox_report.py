@@ -30,9 +30,13 @@ def outbox_sent(
         holder = next((s for s in sessions if s.holds(note.key)), None)
         if holder is None:
             earlier.append(note.call_id)
-            holder = next((s for s in sessions if s.open and s.call.id == note.call_id), None)
-        if holder is not None:
+        else:
             holder.sent_from_outbox(note.key, stored)
+        # The call open now, if it is the note's (kept from an earlier run, or typed before
+        # the call was left and opened again): its record gets the note too.
+        shown = next((s for s in sessions if s.open and s.call.id == note.call_id), None)
+        if shown is not None and shown is not holder:
+            shown.sent_from_outbox(note.key, stored)
     if earlier:
         app.notify(saved_words(len(earlier), earlier), timeout=10)
     _tell_refused(app, report.refused)
