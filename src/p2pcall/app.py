@@ -535,10 +535,14 @@ def _send_line(app: P2PCallApp, data_dir: Path) -> SendLine:
     db = app.db
     writer = OutboxWriter(
         data_dir,
-        lambda reason: app.post_message(OutboxTrouble(reason)),
+        lambda reason: _post(app, OutboxTrouble(reason)),
         done=lambda: db.wait_closed(0),
     )
     return SendLine(writer)
+
+
+def _post(app: P2PCallApp, message: Message) -> None:
+    app.post_message(message)
 
 
 def _nothing(_store: object) -> None:

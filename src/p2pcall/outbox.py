@@ -23,6 +23,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import NoteKind
@@ -197,7 +198,7 @@ class Outbox:
             except (sqlite3.Error, OSError) as exc:
                 raise OutboxError(_describe(exc, self.path)) from None
 
-    def _read(self, sql: str) -> list[tuple[object, ...]]:
+    def _read(self, sql: str) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
                 return self._db.execute(sql).fetchall()
@@ -241,7 +242,7 @@ def _prepare(db: sqlite3.Connection, path: Path, *, create: bool) -> None:
         raise OutboxError(_describe(exc, path)) from None
 
 
-def _note_of(row: tuple[object, ...]) -> OutboxNote:
+def _note_of(row: tuple[Any, ...]) -> OutboxNote:
     from p2pcall.store.timetext import from_text
 
     seq, key, call_id, section, kind, body, started, entered, reason, error = row
