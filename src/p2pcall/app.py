@@ -181,8 +181,10 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         if message.error is not None and message.job.kind == "write":
             from p2pcall.outbox_sending import WAITING_BEHIND
 
-            if message.error != WAITING_BEHIND:  # the mark keeps the reason it waits for
-                self.status.not_saved(message.error)
+            error = message.error
+            if error == WAITING_BEHIND and self.status.last_error:
+                error = self.status.last_error  # the mark keeps the reason the notes wait
+            self.status.not_saved(error)
         self.db.finish(message)
         if self._status is not None:
             self._status.settle()

@@ -92,6 +92,7 @@ class SaveStatus:
         self._db = db
         self._unsaved = unsaved  # notes whose save failed, in every session still retrying
         self.mark: Watched[SaveMark] = Watched(("busy", "opening records\u2026"), only_changes=True)
+        self.last_error = ""  # the last write that failed, in words
 
     def set(self, mark: SaveMark) -> None:
         self.mark.set(mark)
@@ -107,6 +108,7 @@ class SaveStatus:
             self.mark.set(("ok", f"\u2713 saved {clock_time(now_utc())}"))
 
     def not_saved(self, error: str) -> None:
+        self.last_error = error
         self.mark.set(("error", f"\u26a0 NOT SAVED: {error}"))
 
     def settle(self) -> None:
