@@ -276,6 +276,19 @@ def test_a_naive_enter_time_is_refused(store: Store) -> None:
         )  # fmt: skip
 
 
+def test_the_draft_of_the_note_itself_goes_even_if_written_after_enter(store: Store) -> None:
+    """A draft job queued before Enter may run after it: begun before Enter, it is this
+    note's own text, and leaving it would bring it back as a recovered draft."""
+    call = store.start_call("UTC")
+    note = a_note(call.id, "the note's own text", minutes_ago=1)
+    store.save_draft(call.id, note.section, note.kind, note.body, note.started_at)
+    store.add_note(
+        call.id, note.section, note.kind, note.body, note.started_at,
+        key=note.key, entered_at=note.entered_at,
+    )  # fmt: skip
+    assert store.load_call(call.id).drafts == []
+
+
 def test_a_draft_typed_after_enter_is_kept_when_the_note_arrives_late(store: Store) -> None:
     call = store.start_call("UTC")
     note = a_note(call.id, "sent from the outbox", minutes_ago=1)

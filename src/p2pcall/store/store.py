@@ -326,7 +326,7 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
         `key` (the outbox's idempotency key): a note already stored with it is returned as
         it is, never stored twice. `entered_at` (when Enter was pressed, for a note sent
         from the outbox): its saved time, and what "added after the call" is judged by;
-        the draft is dropped only if it was not typed after that moment.
+        the section's draft is dropped unless it was begun after that moment.
         """
         if not body.strip():
             raise StoreError("An empty note is not saved.")
@@ -426,7 +426,9 @@ _INSERT_NOTE = insert(NoteRow)
 _DROP_DRAFT = delete(DraftRow).where(
     col(DraftRow.call_id) == bindparam("call_id"), col(DraftRow.section) == bindparam("section")
 )
-_DROP_OLDER_DRAFT = _DROP_DRAFT.where(col(DraftRow.updated_at) <= bindparam("entered_at"))
+# A draft begun after Enter is the next note's text, not this one's: it stays. (Its start, not
+# its last write: a draft job queued before Enter may run after it.)
+_DROP_OLDER_DRAFT = _DROP_DRAFT.where(col(DraftRow.started_at) <= bindparam("entered_at"))
 _INSERT_KEYED_NOTE = insert(NOTE_WITH_KEY)
 _NOTE_BY_KEY = select(*[column for column in NOTE_WITH_KEY.c if column.name != "client_key"]).where(
     NOTE_WITH_KEY.c.client_key == bindparam("key")
