@@ -250,9 +250,8 @@ class CallSession:
             self._app.post_message(NoteFailed(self, ticket, section, error, retried=True))
             if error != WAITING_BEHIND:
                 self._app.notify(
-                    f"Note not saved: {error} It stays on screen and is kept in the outbox "
-                    "on this computer; it is sent, in the order typed, once the database can "
-                    "be written.",
+                    f"Note not saved: {error} It is kept in the outbox on this computer and "
+                    "sent, in the order typed, once the database can be written.",
                     severity="error",
                     timeout=8,
                 )
