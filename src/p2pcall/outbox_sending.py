@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from p2pcall.outbox import Outbox, OutboxError, OutboxNote
-from p2pcall.store.errors import DamagedError, NoSuchCallError, StoreError
+from p2pcall.store.errors import DamagedError, NoSuchCallError, NotTakenError, StoreError
 
 if TYPE_CHECKING:
     from p2pcall.domain.models import Note
@@ -138,14 +138,11 @@ class SendReport:
 
 
 def refused_for_good(exc: StoreError) -> bool:
-    """The record cannot take this note as typed, however often it is sent again."""
-    from p2pcall.store.store import ADDENDUM_NEEDS_REASON, FINALIZED_BEFORE_SENT
-
-    text = str(exc)
-    return (
-        isinstance(exc, NoSuchCallError)
-        or text in (ADDENDUM_NEEDS_REASON, FINALIZED_BEFORE_SENT)
-        or text.startswith("This call is finalized")
+    """The record cannot take this note as typed, however often it is sent again: its call
+    is gone or was finalized before the note arrived (the store's own check, or a record
+    guard of the database: "This call is finalized: ...")."""
+    return isinstance(exc, (NoSuchCallError, NotTakenError)) or str(exc).startswith(
+        "This call is finalized"
     )
 
 

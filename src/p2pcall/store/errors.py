@@ -22,4 +22,9 @@ class NoSuchCallError(StoreError):
     """The call number asked for is not in the database."""
 
 
-__all__ = ["DamagedError", "DatabaseError", "NoSuchCallError", "StoreError"]
+class NotTakenError(StoreError):
+    """The record cannot take this note as typed (its call was finalized before the note
+    reached the database): sending it again will never help."""
+
+
+__all__ = ["DamagedError", "DatabaseError", "NoSuchCallError", "NotTakenError", "StoreError"]

@@ -39,7 +39,13 @@ from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.paths import DataDirError, database_path, ensure_private_dir
 from p2pcall.store import reading, schema
 from p2pcall.store import sqlite_dialect as dialect
-from p2pcall.store.errors import DamagedError, DatabaseError, NoSuchCallError, StoreError
+from p2pcall.store.errors import (
+    DamagedError,
+    DatabaseError,
+    NoSuchCallError,
+    NotTakenError,
+    StoreError,
+)
 from p2pcall.store.followups import FollowUpsMixin
 from p2pcall.store.letters import LettersMixin
 from p2pcall.store.readapi import ReadApi
@@ -344,7 +350,7 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
                 if ended is None:
                     raise StoreError(f"There is no call number {call_id}.")
                 if ended[1] is not None and entered_at is not None and entered_at <= ended[1]:
-                    raise StoreError(FINALIZED_BEFORE_SENT)
+                    raise NotTakenError(FINALIZED_BEFORE_SENT)
                 if ended[1] is not None and not reason.strip():
                     raise StoreError(ADDENDUM_NEEDS_REASON)
                 saved_at, reason = entered_at or now_utc(), reason.strip()
