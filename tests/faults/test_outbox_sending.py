@@ -180,3 +180,45 @@ async def test_a_note_typed_after_a_failed_one_waits_behind_it(data_dir: Path) -
         await wait_until(pilot, lambda: app.live.unsaved == 0, timeout=15)
         await pilot.press("ctrl+q")
     assert [row[0] for row in stored_notes(data_dir)] == ["first", "second"]
+
+
+async def test_a_kept_note_whose_call_was_finalized_stays_and_is_shown(data_dir: Path) -> None:
+    """Never dropped: the record refuses it, the outbox keeps it, the user sees its text."""
+    import uuid
+    from datetime import timedelta
+
+    from p2pcall.domain.sections import Section
+    from p2pcall.domain.vocab import NoteKind, Outcome
+    from p2pcall.outbox import OutboxNote
+    from p2pcall.store import Store
+
+    store = Store.open(data_dir)
+    finalized, other = store.start_call("UTC"), store.start_call("UTC")
+    typed = now_utc() - timedelta(minutes=5)
+    store.end_call(finalized.id, Outcome.DENIED)
+    store.finalize_call(finalized.id)
+    store.close()
+    outbox = Outbox.open(data_dir)
+    assert outbox is not None
+    for call_id, body in ((finalized.id, "typed before the finalize"), (other.id, "goes in")):
+        outbox.put(
+            OutboxNote(str(uuid.uuid4()), call_id, Section.E, NoteKind.NOTE, body, typed, typed)
+        )
+    outbox.close()
+
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+
+        def said() -> list[str]:
+            return [n.message for n in shown_messages(app) if "outbox" in n.message]
+
+        await wait_until(pilot, lambda: len(said()) == 2)
+        refused = next(m for m in said() if "could not be added" in m)
+        assert f"call #{finalized.id}" in refused and "addendum" in refused
+        assert "\u201ctyped before the finalize\u201d" in refused  # its text, to add it again
+        assert any(f"saved to call #{other.id}" in m for m in said())
+        assert app.send_line.writer.wait_idle(10)
+        await pilot.press("ctrl+q")
+    assert outbox_bodies(data_dir) == ["typed before the finalize"]
+    assert [row[0] for row in stored_notes(data_dir)] == ["goes in"]
