@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 
 from p2pcall.key_order import OrderedKeysApp
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from p2pcall.domain.models import CallRecord
     from p2pcall.domain.vocab import Outcome
     from p2pcall.host import CallHost
+    from p2pcall.outbox_sending import SendLine
     from p2pcall.screens.section import SectionScreen
     from p2pcall.session import CallSession, NoteFailed, NoteSaved, SaveMark, SaveStatus
     from p2pcall.store import Store
@@ -71,6 +73,8 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         )
         self.server: str | None = None  # the practice server's name once open, else None
         self.role: str | None = None  # the person's group on that server
+        self._send_line: SendLine | None = None  # see `send_line`
+        self._sending_outbox = False  # a send of the waiting notes is queued
         self._session: CallSession | None = None  # the open call
         # Ended calls whose failed notes are still being retried (nothing typed is dropped).
         self._retrying: list[CallSession] = []
@@ -98,6 +102,14 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         return self._status
 
     @property
+    def send_line(self) -> SendLine:
+        """The notes kept in the outbox and sent in typing order (made on first use, after
+        the first frame: see `p2pcall.outbox_sending`)."""
+        if self._send_line is None:
+            self._send_line = _send_line(self, self.data_dir)
+        return self._send_line
+
+    @property
     def save_state(self) -> SaveMark:
         return self.status.mark.value
 
@@ -109,7 +121,10 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         return ([self._session] if self._session is not None else []) + self._retrying
 
     def _unsaved_notes(self) -> int:
-        return sum(session.unsaved for session in self._sessions())
+        """Notes not saved yet: the sessions' own, or all the outbox holds (with notes kept
+        from an earlier run), whichever is more."""
+        waiting = self._send_line.total() if self._send_line is not None else 0
+        return max(sum(session.unsaved for session in self._sessions()), waiting)
 
     # -- command palette: every action, with its key --------------------------------------
 
@@ -153,6 +168,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
             home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
             if home is not None:
                 home.show_server(message.server, message.role)
+        self._send_outbox(at_start=True)  # notes kept from an earlier run go first
         self.refresh_home()
         # Keys typed before the records were open now take effect, in order, after the home
         # lists (asked for just above) have arrived: `r` resumes the call those lists name.
@@ -189,7 +205,12 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
 
     def on_job_finished(self, message: JobFinished) -> None:
         if message.error is not None and message.job.kind == "write":
-            self.status.not_saved(message.error)
+            from p2pcall.outbox_sending import WAITING_BEHIND
+
+            error = message.error
+            if error == WAITING_BEHIND and self.status.last_error:
+                error = self.status.last_error  # the mark keeps the reason the notes wait
+            self.status.not_saved(error)
         if self.server is not None:
             self.status.link.set("offline" if message.unreachable else "online")
         self.db.finish(message)
@@ -343,7 +364,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
 
         if self._session is not None:
             return
-        session = self._session = CallSession(record, self, self.db, self.status)
+        session = self._session = CallSession(record, self, self.db, self.status, self.send_line)
         self.install_screen(CallInfoScreen(session), INFO_SCREEN)
         for section in Section:
             screen = (
@@ -485,13 +506,45 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
     def _retry_failed_notes(self) -> None:
         if not self.store_ready:
             return
+        if self._send_line is not None and self._send_line.total():
+            self._send_outbox(at_start=False)
         for session in self._sessions():
-            session.retry_failed()
+            session.retry_failed_fields()
         self._retrying = [session for session in self._retrying if session.unsaved]
         if self.status.link.value == "offline" and self.db.pending == 0:
             # Nothing waits to be sent: ask the server something small, so that the call bar
             # says when it is back (any answer sets the link, see on_job_finished).
             self.db.read(lambda store: store.recent_calls(1), _nothing, lambda _error: None)
+
+    def _send_outbox(self, *, at_start: bool) -> None:
+        """Send the notes waiting in the outbox, in typing order (at start: first read it)."""
+        from p2pcall.outbox_report import outbox_sent, outbox_unreadable
+
+        if self._sending_outbox:
+            return  # the last send has not answered yet: never two at once
+        self._sending_outbox = True
+        line = self.send_line
+
+        def run(store: Store) -> Any:
+            if at_start:
+                line.load_outbox(store)
+            return line.send_waiting(store)
+
+        def done(report: Any) -> None:
+            self._sending_outbox = False
+            outbox_sent(self, report, self._sessions(), at_start=at_start)
+            self._retrying = [session for session in self._retrying if session.unsaved]
+
+        def failed(error: str) -> None:
+            self._sending_outbox = False
+            outbox_unreadable(self, error, at_start=at_start)
+
+        self.db.submit(run, done, failed, "send the notes kept in the outbox")
+
+    def on_outbox_trouble(self, message: OutboxTrouble) -> None:
+        from p2pcall.outbox_report import outbox_write_failed
+
+        outbox_write_failed(self, message.reason)
 
     def finalize_call(
         self,
@@ -507,6 +560,11 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         if session is not None and session.call.id == call_id:
             session.finalize(then, on_error)
             return
+        line = self.send_line
+
+        def run(store: Store) -> Any:
+            line.check_none_waiting(call_id)  # never finalized ahead of its own notes
+            return store.finalize_call(call_id)
 
         def done(call: Any) -> None:
             self.notify(finalized_notice(call), timeout=8)
@@ -515,9 +573,7 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
                 then(call)
 
         self.status.saving()
-        self.ask_store(
-            lambda store: store.finalize_call(call_id), done, on_error, "finalize", "write"
-        )
+        self.ask_store(run, done, on_error, "finalize", "write")
 
     # -- leaving -------------------------------------------------------------------------
 
@@ -526,8 +582,9 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
         if unsaved and not self._quit_armed:
             self._quit_armed = True
             self.notify(
-                f"{unsaved} note(s) or field(s) are NOT saved. Press Ctrl+Q again to quit "
-                "anyway, or wait for the retry.",
+                f"{unsaved} note(s) or field(s) are NOT saved to the database yet: notes are "
+                "kept in the outbox on this computer and sent at the next start, a field's "
+                "last value is not. Press Ctrl+Q again to quit anyway, or wait for the retry.",
                 severity="error",
                 timeout=8,
             )
@@ -542,6 +599,32 @@ if TYPE_CHECKING:
     def _is_host(app: P2PCallApp) -> CallHost:
         """For mypy only: the app gives screens everything `CallHost` promises."""
         return app
+
+
+class OutboxTrouble(Message):
+    """The outbox file could not be written (from its writer thread): `reason` has no PHI."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+def _send_line(app: P2PCallApp, data_dir: Path) -> SendLine:
+    """The outbox's writer and send line (`p2pcall.outbox_sending`); its errors come back
+    to the UI thread as `OutboxTrouble` messages."""
+    from p2pcall.outbox_sending import OutboxWriter, SendLine
+
+    db = app.db
+    writer = OutboxWriter(
+        data_dir,
+        lambda reason: _post(app, OutboxTrouble(reason)),
+        done=lambda: db.wait_closed(0),
+    )
+    return SendLine(writer)
+
+
+def _post(app: P2PCallApp, message: Message) -> None:
+    app.post_message(message)
 
 
 def _nothing(_store: object) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
 
     from p2pcall.domain.followups import PlannedFollowUp
     from p2pcall.domain.models import FollowUp
+    from p2pcall.outbox_sending import SendLine
     from p2pcall.worker import DatabaseThread
 
 T = TypeVar("T")
@@ -94,6 +94,7 @@ class SaveStatus:
         self.mark: Watched[SaveMark] = Watched(("busy", "opening records\u2026"), only_changes=True)
         # The practice server's connection: None on the local file, else "online"/"offline".
         self.link: Watched[str | None] = Watched(None, only_changes=True)
+        self.last_error = ""  # the last write that failed, in words
 
     def set(self, mark: SaveMark) -> None:
         self.mark.set(mark)
@@ -109,6 +110,7 @@ class SaveStatus:
             self.mark.set(("ok", f"\u2713 saved {clock_time(now_utc())}"))
 
     def not_saved(self, error: str) -> None:
+        self.last_error = error
         self.mark.set(("error", f"\u26a0 NOT SAVED: {error}"))
 
     def settle(self) -> None:
@@ -129,7 +131,8 @@ class NoteSaved(Message):
 
 
 class NoteFailed(Message):
-    """A note or correction could not be saved (a note is retried; see `FailedSave`)."""
+    """A note or correction could not be saved (a note waits in the outbox and is sent
+    again: see `p2pcall.outbox_sending`)."""
 
     def __init__(
         self, session: CallSession, ticket: int, section: Section, error: str, *, retried: bool
@@ -142,23 +145,16 @@ class NoteFailed(Message):
         self.retried = retried  # the session sends it again (a note, not a correction)
 
 
-@dataclass(frozen=True)
-class FailedSave:
-    """A note whose save failed: kept (and shown NOT SAVED) until a retry commits it."""
-
-    ticket: int
-    section: Section
-    kind: NoteKind
-    body: str
-    started_at: datetime
-    reason: str
-
-
 class CallSession:
     """The open call: what the call screens show, and every write the call makes."""
 
     def __init__(
-        self, record: CallRecord, app: App[Any], db: DatabaseThread, status: SaveStatus
+        self,
+        record: CallRecord,
+        app: App[Any],
+        db: DatabaseThread,
+        status: SaveStatus,
+        line: SendLine,
     ) -> None:
         self.call: Call = record.call
         self.notes: list[Note] = list(record.notes)
@@ -168,15 +164,16 @@ class CallSession:
         self.chain_head: Watched[str | None] = Watched(self.call.chain_head)
         self._app = app
         self._db = db
+        self._line = line
         self._tickets = itertools.count(1)
-        # Every note whose save failed, by ticket, until a retry commits it; and those of them
-        # sent again whose answer is not back yet.
-        self._failed: dict[int, FailedSave] = {}
-        self._resending: set[int] = set()
         # Fields whose last write failed (key -> whether it was a final one, for the history):
-        # written again, with the value they have then, by `retry_failed`.
+        # written again, with the value they have then, by `retry_failed_fields`.
         self._failed_fields: dict[str, bool] = {}
         self._fields_in_flight: set[str] = set()  # written, answer not back yet
+        # Every note whose save failed (it waits in the outbox), by key: its ticket and section.
+        self._failed: dict[str, tuple[int, Section]] = {}
+        # How many notes of this call wait in the outbox (the call bar shows it).
+        self.outbox_count: Watched[int] = Watched(line.waiting_for(self.call.id))
         self._field_throttles: dict[str, Throttle] = {}
         self._mark_watchers: list[Callable[[SaveMark], None]] = []
         self._link_watchers: list[Callable[[str | None], None]] = []
@@ -184,7 +181,7 @@ class CallSession:
 
     def close(self) -> None:
         """The call's screens are gone: stop telling them anything (failed notes are still
-        retried by `retry_failed`, and their answers go nowhere but the record)."""
+        sent from the outbox, and their answers go nowhere but the record)."""
         self.open = False
         for watcher in self._mark_watchers:
             self.status.mark.unwatch(watcher)
@@ -224,6 +221,10 @@ class CallSession:
         """Notes and fields whose save failed and that no retry has committed yet."""
         return len(self._failed) + len(self._failed_fields)
 
+    def holds(self, key: str) -> bool:
+        """Is the note with this outbox key one of this call's notes not saved yet?"""
+        return key in self._failed
+
     @property
     def saving(self) -> bool:
         """Writes are queued that have not answered yet."""
@@ -234,50 +235,66 @@ class CallSession:
     def save_note(
         self, section: Section, kind: NoteKind, body: str, started_at: datetime, reason: str = ""
     ) -> int:
-        """Queue a note; the answer is a NoteSaved or NoteFailed with the ticket returned."""
-        save = FailedSave(next(self._tickets), section, kind, body, started_at, reason)
+        """Queue a note; the answer is a NoteSaved or NoteFailed with the ticket returned.
+
+        The note gets its idempotency key and its time now, at Enter, and goes into the
+        outbox at once (its own thread: see `p2pcall.outbox_sending`), then to the database.
+        """
+        import uuid
+
+        from p2pcall.domain.timefmt import now_utc
+        from p2pcall.outbox import OutboxNote
+        from p2pcall.outbox_sending import WAITING_BEHIND
+
+        ticket = next(self._tickets)
+        note = OutboxNote(
+            str(uuid.uuid4()), self.call.id, section, kind, body, started_at, now_utc(), reason
+        )
+        line = self._line
+        line.writer.put(note)
         self.status.saving()
-        self._submit_note(save)
-        return save.ticket
 
-    def _submit_note(self, save: FailedSave) -> None:
-        call_id = self.call.id
-
-        def done(note: Note) -> None:
-            self._failed.pop(save.ticket, None)
-            self._resending.discard(save.ticket)
-            self.drafts.pop(save.section, None)
-            self._committed(save.ticket, note)
+        def done(stored: Note) -> None:
+            self._failed.pop(note.key, None)
+            self.drafts.pop(section, None)
+            self._committed(ticket, stored)
 
         def failed(error: str) -> None:
-            self._failed[save.ticket] = save
-            self._resending.discard(save.ticket)
-            self._app.post_message(NoteFailed(self, save.ticket, save.section, error, retried=True))
-            self._app.notify(
-                f"Note not saved: {error} It is kept on screen and retried every few seconds.",
-                severity="error",
-                timeout=8,
-            )
+            self._failed[note.key] = (ticket, section)
+            self._show_outbox()
+            self._app.post_message(NoteFailed(self, ticket, section, error, retried=True))
+            if error != WAITING_BEHIND:
+                self._app.notify(
+                    f"Note not saved: {error} It is kept in the outbox on this computer and "
+                    "sent, in the order typed, once the database can be written.",
+                    severity="error",
+                    timeout=8,
+                )
 
-        self._db.submit(
-            lambda store: store.add_note(
-                call_id, save.section, save.kind, save.body, save.started_at, reason=save.reason
-            ),
-            done,
-            failed,
-            "save the note",
-        )
+        self._db.submit(lambda store: line.send(store, note), done, failed, "save the note")
+        return ticket
 
-    def retry_failed(self) -> None:
-        """Send every failed note again, in the order they failed (once: not while its
-        last retry is still waiting for its answer)."""
-        for ticket, save in list(self._failed.items()):
-            if ticket not in self._resending:
-                self._resending.add(ticket)
-                self._submit_note(save)
+    def retry_failed_fields(self) -> None:
+        """Write every field whose last write failed again, with the value it has now (once:
+        not while its last write is still waiting for its answer)."""
         for key, log in list(self._failed_fields.items()):
             if key not in self._fields_in_flight and not self.call.finalized:
                 self._write_field(key, log=log)
+
+    def sent_from_outbox(self, key: str, stored: Note) -> None:
+        """A note that waited in the outbox is committed (the app's retry sent it)."""
+        entry = self._failed.pop(key, None)
+        if entry is not None:
+            self._committed(entry[0], stored)
+        else:  # a note of this call kept from an earlier run: part of the record now
+            self.notes.append(stored)
+            if self.open:
+                self.counts.set(self._count())
+        self._show_outbox()
+
+    def _show_outbox(self) -> None:
+        if self.open:  # a closed call's bar is gone
+            self.outbox_count.set(self._line.waiting_for(self.call.id))
 
     def correct_note(self, original: Note, body: str, started_at: datetime) -> int:
         """Queue a correction (a new note pointing at `original`; the original is kept)."""
@@ -476,6 +493,12 @@ class CallSession:
         `on_error(message)` replaces the default error notice (the wrap-up stays open).
         """
         call_id = self.call.id
+        line = self._line
+
+        def run(store: Any) -> Call:
+            line.check_none_waiting(call_id)  # never finalized ahead of its own notes
+            result: Call = store.finalize_call(call_id)
+            return result
 
         def done(stored: Call) -> None:
             self.call.finalized_at = stored.finalized_at
@@ -487,7 +510,7 @@ class CallSession:
                 then(stored)
 
         self.status.saving()
-        self._ask(lambda store: store.finalize_call(call_id), done, on_error, what="finalize")
+        self._ask(run, done, on_error, what="finalize")
 
     def _ask(
         self,

@@ -557,3 +557,12 @@ def test_no_import_cycle(package: str) -> None:
         if name not in state:
             visit(name, [name])
     assert cycles == [], cycles
+
+
+def test_the_outbox_and_its_sending_stay_off_textual_and_the_database(sandbox) -> None:
+    """The outbox is kept and sent with the standard library; `p2pcall check` reads it too."""
+    root, env = sandbox
+    code = "import p2pcall.outbox, p2pcall.outbox_sending, p2pcall.commands.check\n"
+    loaded = run_child(code + REPORT, env, root / "cwd")["loaded"]
+    assert loaded == []
+    assert everything_under(root) == ["cwd"]  # nothing created at import

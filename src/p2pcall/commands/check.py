@@ -59,7 +59,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         return EXIT_DAMAGED
     if path is None:
         print(f"nothing to check: there are no records in {shown(data_dir)} yet")
-        return 0
+        return _check_outbox(data_dir)
     try:
         problems = problems_in(path)
     except sqlite3.DatabaseError as exc:
@@ -74,8 +74,41 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
             print(f"  {shown(line)}")
         if len(problems) > 20:
             print(f"  ... and {len(problems) - 20} more")
+        _check_outbox(data_dir)  # notes kept there matter most when the database is damaged
         return EXIT_DAMAGED
     print(f"ok: {shown(path)}: every page and index read back, schema as p2pcall wrote it")
+    return _check_outbox(data_dir)
+
+
+def _check_outbox(data_dir: Path) -> int:
+    """Notes kept in the outbox, waiting to be sent: said, never an error; an outbox that
+    cannot be read is NOT CHECKED (it may hold notes)."""
+    from p2pcall.commands._records import error_line, shown
+    from p2pcall.outbox import Outbox, OutboxError, outbox_path
+
+    try:
+        outbox = Outbox.open(data_dir, create=False)
+        if outbox is None:
+            return 0
+        try:
+            notes = outbox.pending()
+        finally:
+            outbox.close()
+    except OutboxError as exc:
+        print(error_line("p2pcall check", f"NOT CHECKED: {exc}"), file=sys.stderr)
+        return EXIT_DAMAGED
+    for call_id in sorted({note.call_id for note in notes}):
+        of_call = [note for note in notes if note.call_id == call_id]
+        count = len(of_call)
+        errors = [note.last_error for note in of_call if note.last_error]
+        last_try = f"; last try: {errors[-1]}" if errors else ""
+        print(
+            shown(
+                f"outbox: {count} note{'s' if count != 1 else ''} of call #{call_id} "
+                f"{'wait' if count != 1 else 'waits'} in {outbox_path(data_dir)}: the app sends "
+                f"them at its next start, in the order typed{last_try}"
+            )
+        )
     return 0
 
 

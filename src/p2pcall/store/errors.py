@@ -27,4 +27,16 @@ class UnreachableError(StoreError):
     again once it is back."""
 
 
-__all__ = ["DamagedError", "DatabaseError", "NoSuchCallError", "StoreError", "UnreachableError"]
+class NotTakenError(StoreError):
+    """The record cannot take this note as typed (its call was finalized before the note
+    reached the database): sending it again will never help."""
+
+
+__all__ = [
+    "DamagedError",
+    "DatabaseError",
+    "NoSuchCallError",
+    "NotTakenError",
+    "StoreError",
+    "UnreachableError",
+]

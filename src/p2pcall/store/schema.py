@@ -451,7 +451,40 @@ def _v6_reviewers(db: sqlite3.Connection) -> None:
     )
 
 
-STEPS: tuple[Step, ...] = (_v1, _v2, _v3_clock, _v4_guards, _v5_letters, _v6_reviewers)
+def _v7_outbox(db: sqlite3.Connection) -> None:
+    """Each note's idempotency key: a note sent again from the outbox is stored once.
+
+    The app gives every note a key (uuid4 text) when Enter is pressed; a note sent again with
+    a key already in the database is answered with the note stored then (its commit went
+    through, its answer was lost). Notes saved before this version, and by callers without
+    a key, have none (NULL: the unique index leaves them out). Not part of the record: the
+    chain and every export leave the key out. The unique index would let `REPLACE` delete a
+    note that holds the same key, so an insert whose key is taken is refused first.
+    """
+    _run(
+        db,
+        f"""
+        ALTER TABLE note ADD COLUMN client_key VARCHAR;
+        CREATE UNIQUE INDEX ix_note_client_key ON note (client_key)
+            WHERE client_key IS NOT NULL;
+        CREATE TRIGGER record_note_key_no_replace BEFORE INSERT ON note
+        WHEN new.client_key IS NOT NULL
+            AND EXISTS (SELECT 1 FROM note WHERE client_key = new.client_key) BEGIN
+            {_refuse("a saved note " + _NEVER_REPLACED + "; its key is never used twice")};
+        END;
+        """,
+    )
+
+
+STEPS: tuple[Step, ...] = (
+    _v1,
+    _v2,
+    _v3_clock,
+    _v4_guards,
+    _v5_letters,
+    _v6_reviewers,
+    _v7_outbox,
+)
 
 
 CURRENT_VERSION = len(STEPS)

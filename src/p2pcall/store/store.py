@@ -39,17 +39,31 @@ from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.paths import DataDirError, database_path, ensure_private_dir
 from p2pcall.store import reading, schema
 from p2pcall.store import sqlite_dialect as dialect
-from p2pcall.store.errors import DamagedError, DatabaseError, NoSuchCallError, StoreError
+from p2pcall.store.errors import (
+    DamagedError,
+    DatabaseError,
+    NoSuchCallError,
+    NotTakenError,
+    StoreError,
+)
 from p2pcall.store.followups import FollowUpsMixin
 from p2pcall.store.letters import LettersMixin
 from p2pcall.store.readapi import ReadApi
 from p2pcall.store.records import RecordsMixin
 from p2pcall.store.reviewers import ReviewersMixin
-from p2pcall.store.rows import call_of
-from p2pcall.store.tables import CallRow, DraftRow, FieldEditRow, FieldRow, NoteRow
+from p2pcall.store.rows import call_of, note_of
+from p2pcall.store.tables import (
+    NOTE_WITH_KEY,
+    CallRow,
+    DraftRow,
+    FieldEditRow,
+    FieldRow,
+    NoteRow,
+)
 
 __all__ = [
     "ADDENDUM_NEEDS_REASON",
+    "FINALIZED_BEFORE_SENT",
     "DamagedError",
     "DatabaseError",
     "NoSuchCallError",
@@ -62,6 +76,10 @@ __all__ = [
 BUSY_TIMEOUT_MS = dialect.BUSY_TIMEOUT_MS
 ADDENDUM_NEEDS_REASON = (
     "This call is finalized: a note added now is an addendum and needs a reason."
+)
+FINALIZED_BEFORE_SENT = (
+    "This call was finalized before this note reached the database, so the record cannot "
+    "take it as typed: it is kept in the outbox. Add it to the call as an addendum."
 )
 # Kept under their earlier names: callers and tests use them.
 needs_full_check = dialect.needs_full_check
@@ -310,22 +328,39 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
         *,
         reason: str = "",
         corrects: int | None = None,
+        key: str | None = None,
+        entered_at: datetime | None = None,
     ) -> Note:
         """Commit a note and drop its section's draft in the same transaction.
 
         After finalizing, a note is an addendum and `reason` is required (the database
         refuses one without). Core statements rather than the ORM: this is the hot path.
+        `key` (the outbox's idempotency key): a note already stored with it is returned as
+        it is, never stored twice. `entered_at` (when Enter was pressed, for a note sent
+        from the outbox): its saved time, and what "added after the call" is judged by;
+        the section's draft is dropped unless it was begun after that moment.
         """
         if not body.strip():
             raise StoreError("An empty note is not saved.")
+        if entered_at is not None and (entered_at.tzinfo is None or entered_at.utcoffset() is None):
+            raise StoreError("The note's time has no time zone; it was not saved.")
         try:
             with self.engine.begin() as conn:
+                if key is not None:
+                    stored = conn.execute(_NOTE_BY_KEY, {"key": key}).one_or_none()
+                    if stored is not None:
+                        if stored.call_id != call_id:
+                            raise StoreError("This note's key belongs to a note of another call.")
+                        return note_of(stored)  # its commit went through: exactly once
                 ended = conn.execute(_CALL_STATE, {"call_id": call_id}).one_or_none()
                 if ended is None:
                     raise StoreError(f"There is no call number {call_id}.")
+                if ended[1] is not None and entered_at is not None and entered_at <= ended[1]:
+                    raise NotTakenError(FINALIZED_BEFORE_SENT)
                 if ended[1] is not None and not reason.strip():
                     raise StoreError(ADDENDUM_NEEDS_REASON)
-                saved_at, late, reason = now_utc(), ended[0] is not None, reason.strip()
+                saved_at, reason = entered_at or now_utc(), reason.strip()
+                late = ended[0] is not None and (entered_at is None or saved_at >= ended[0])
                 values = {
                     "call_id": call_id,
                     "section": section.value,
@@ -337,10 +372,18 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
                     "reason": reason,
                     "corrects_id": corrects,
                 }
-                inserted = conn.execute(_INSERT_NOTE, values).inserted_primary_key
+                if key is None:
+                    inserted = conn.execute(_INSERT_NOTE, values).inserted_primary_key
+                else:
+                    keyed = {**values, "client_key": key}
+                    inserted = conn.execute(_INSERT_KEYED_NOTE, keyed).inserted_primary_key
                 assert inserted is not None  # an INSERT of one row
                 note_id = int(inserted[0])
-                conn.execute(_DROP_DRAFT, {"call_id": call_id, "section": section.value})
+                where = {"call_id": call_id, "section": section.value}
+                if entered_at is None:
+                    conn.execute(_DROP_DRAFT, where)
+                else:
+                    conn.execute(_DROP_OLDER_DRAFT, {**where, "entered_at": entered_at})
         except (OperationalError, SADatabaseError) as exc:
             raise self._error(exc) from None
         return Note(
@@ -393,4 +436,11 @@ _CALL_STATE = select(col(CallRow.ended_at), col(CallRow.finalized_at)).where(
 _INSERT_NOTE = insert(NoteRow)
 _DROP_DRAFT = delete(DraftRow).where(
     col(DraftRow.call_id) == bindparam("call_id"), col(DraftRow.section) == bindparam("section")
+)
+# A draft begun after Enter is the next note's text, not this one's: it stays. (Its start, not
+# its last write: a draft job queued before Enter may run after it.)
+_DROP_OLDER_DRAFT = _DROP_DRAFT.where(col(DraftRow.started_at) <= bindparam("entered_at"))
+_INSERT_KEYED_NOTE = insert(NOTE_WITH_KEY)
+_NOTE_BY_KEY = select(*[column for column in NOTE_WITH_KEY.c if column.name != "client_key"]).where(
+    NOTE_WITH_KEY.c.client_key == bindparam("key")
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table
 from sqlmodel import Field, SQLModel
 
 from p2pcall.store.types import UTCDateTime
@@ -62,6 +63,26 @@ class NoteRow(SQLModel, table=True):
     late: bool = False
     reason: str = ""
     corrects_id: int | None = Field(default=None, foreign_key="note.id")
+
+
+# The note table with its schema-v7 idempotency key (`client_key`), for the statements that
+# write or look up a note by key. NoteRow leaves the key out: every other read and write of
+# a note stays the same on every schema version, and the key never reaches the record.
+NOTE_WITH_KEY = Table(
+    "note",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("call_id", Integer, nullable=False),
+    Column("section", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("body", String, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("saved_at", UTCDateTime, nullable=False),
+    Column("late", Boolean, nullable=False),
+    Column("reason", String, nullable=False),
+    Column("corrects_id", Integer),
+    Column("client_key", String),
+)
 
 
 class DraftRow(SQLModel, table=True):

@@ -89,6 +89,18 @@ class LinkState(SessionStatic, SteadyStatic):
         self.set_class(link == "offline", "-error")
 
 
+class OutboxCount(SessionStatic, SteadyStatic):
+    """How many notes of this call wait in the outbox (hidden when none)."""
+
+    def on_mount(self) -> None:
+        self.session.outbox_count.watch(self.show)
+
+    def show(self, count: int) -> None:
+        self.display = count > 0
+        if count:
+            self.show_content(Content.assemble((f"{count} in outbox", "bold")))
+
+
 class CallTitle(SessionStatic):
     def on_mount(self) -> None:
         self.refresh_title()
@@ -126,6 +138,7 @@ class CallBar(Horizontal):
         yield CallTitle(self.session, id="call-title")
         yield ChainHead(self.session, id="chain-head")
         yield LinkState(self.session, id="link-state")
+        yield OutboxCount(self.session, id="outbox-count")
         yield SaveState(self.session, id="save-state")
 
 
