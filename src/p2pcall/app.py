@@ -211,8 +211,8 @@ class P2PCallApp(SafeExit, NewestMessages, OrderedKeysApp, App[None]):
             if error == WAITING_BEHIND and self.status.last_error:
                 error = self.status.last_error  # the mark keeps the reason the notes wait
             self.status.not_saved(error)
-        if self.server is not None:
-            self.status.link.set("offline" if message.unreachable else "online")
+        if self.server is not None and message.reachable is not None:
+            self.status.link.set("online" if message.reachable else "offline")
         self.db.finish(message)
         if self._status is not None:
             self._status.settle()

@@ -67,13 +67,20 @@ class StoreFailed(Message):
 
 class JobFinished(Message):
     def __init__(
-        self, job: Job, result: Any = None, error: str | None = None, *, unreachable: bool = False
+        self,
+        job: Job,
+        result: Any = None,
+        error: str | None = None,
+        *,
+        reachable: bool | None = None,
     ) -> None:
         super().__init__()
         self.job = job
         self.result = result
         self.error = error
-        self.unreachable = unreachable  # the server could not be reached (see UnreachableError)
+        # After the job: did the store's last exchange with the server get through (None: a
+        # local file)? A job that never reached the database leaves it as it was.
+        self.reachable = reachable
 
 
 _STOP = object()
@@ -272,13 +279,15 @@ class DatabaseThread:
         from p2pcall.store.store import DamagedError
 
         try:
-            return JobFinished(job, result=job.run(store))
+            return JobFinished(job, result=job.run(store), reachable=store.reachable)
         except DamagedError:
             raise
         except store_error as exc:
-            from p2pcall.store.errors import UnreachableError
-
-            return JobFinished(job, error=str(exc), unreachable=isinstance(exc, UnreachableError))
+            return JobFinished(job, error=str(exc), reachable=store.reachable)
         except Exception as exc:
             # The type only: exception text can quote the note being saved.
-            return JobFinished(job, error=f"Unexpected {type(exc).__name__} in the database")
+            return JobFinished(
+                job,
+                error=f"Unexpected {type(exc).__name__} in the database",
+                reachable=store.reachable,
+            )

@@ -57,8 +57,14 @@ class ReadApi:
     def is_unreachable(self, exc: BaseException) -> bool:
         return False  # a local file is never out of reach
 
+    # Did the last exchange with the database get through? None: a local file (never out of
+    # reach). A server sets it at each connection taken from its pool and each unreachable
+    # error, so the app can show the connection as it really is.
+    reachable: bool | None = None
+
     def _error(self, exc: BaseException) -> StoreError:
         if self.is_unreachable(exc):
+            self.reachable = False
             return UnreachableError(self.describe(exc))
         if self.is_damage(exc):
             return DamagedError(self.describe(exc))

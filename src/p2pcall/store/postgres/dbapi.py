@@ -104,6 +104,8 @@ class PgCursor:
 class PgDb:
     """The part of `sqlite3.Connection` the store's plain SQL uses, on psycopg."""
 
+    on_server = True  # see queries.cursor.on_server
+
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 

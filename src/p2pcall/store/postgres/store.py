@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 from psycopg.types.datetime import TimestamptzBinaryLoader, TimestamptzLoader
 from psycopg.types.string import StrDumperUnknown
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.pool import QueuePool
 from sqlmodel import SQLModel
@@ -139,7 +139,14 @@ class PgStore(Store):
             poolclass=QueuePool,
             pool_pre_ping=True,  # a connection the server dropped (restart, network) is replaced
         )
-        return cls(engine, database_path(data_dir), where, role)
+        store = cls(engine, database_path(data_dir), where, role)
+        store.reachable = True
+
+        def reached(*_args: Any) -> None:  # a live connection (pinged or new) was handed out
+            store.reachable = True
+
+        event.listen(engine, "checkout", reached)
+        return store
 
     def upsert(self, table: type[SQLModel]) -> Any:
         return pg_insert(table)

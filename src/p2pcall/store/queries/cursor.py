@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -24,11 +23,16 @@ def _with_author(sql: str, recorded: bool) -> str:
     )
 
 
+def on_server(db: Db) -> bool:
+    """Is `db` a practice server's connection (`PgDb.on_server`), not a laptop's file?"""
+    return bool(getattr(db, "on_server", False))
+
+
 def text_for(db: Db, sql: str) -> str:
     """`sql` as `db` runs it (see AUTHOR)."""
     if "{" not in sql:
         return sql
-    return _with_author(sql, not isinstance(db, sqlite3.Connection))
+    return _with_author(sql, on_server(db))
 
 
 class Db(Protocol):
