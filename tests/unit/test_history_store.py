@@ -83,12 +83,10 @@ def find(store: Store, **kw: object) -> list[int]:
 ALL_AT_ONCE = {
     "sqlite": {True: {"RARE_MATCHES": 10**9}, False: {"RARE_MATCHES": 0}},
     "postgres": {
-        True: {"GATHER": 10**9},
-        False: {"GATHER": 0, "WALK_CALLS": 10**6, "WALK_FACTOR": 10**6},
+        True: {"WALK_CALLS": 0, "WALK_FACTOR": 0},
+        False: {"WALK_CALLS": 10**6, "WALK_FACTOR": 10**6},
     },
 }
-# PostgreSQL's third way: a walk too short to fill the page, then every match at once.
-WALK_THEN_GATHER = {"GATHER": 0, "WALK_CALLS": 2, "WALK_FACTOR": 0}
 
 
 @pytest.fixture
@@ -289,7 +287,7 @@ def test_streamed_search_agrees_with_brute_force(
         # Walked (rare words too), then everything at once.
         ways = [{"RARE_MATCHES": 0}, {"RARE_MATCHES": 0, "WALK_BUDGET": 0}]
     else:  # the walk of the calls, then every matching call from the indexes at once
-        ways = [ALL_AT_ONCE["postgres"][False], ALL_AT_ONCE["postgres"][True], WALK_THEN_GATHER]
+        ways = [ALL_AT_ONCE["postgres"][False], ALL_AT_ONCE["postgres"][True]]
     for word in [*words, "echo", "filler1"]:
         expected = [
             call

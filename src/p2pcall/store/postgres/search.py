@@ -24,14 +24,11 @@ if TYPE_CHECKING:
     from p2pcall.store.queries.cursor import Db
 
 CONFIG = "'p2pcall.record_text'"
-# A search first gathers the calls of every matching note and field (`search_calls`), up to
-# GATHER rows of each: a word that rare is answered from them (a rare word: through the GIN
-# indexes, a few milliseconds). A commoner one walks the calls that pass the filter newest
-# first and asks the server whether each matches (`search_matches`), WALK_FACTOR times as many
-# calls as the page needs at most (and WALK_CALLS at least): a common word fills the page
-# within the first few hundred calls. Only when the walk could not fill it (a filter where the
-# word is scarce) is every matching call gathered.
-GATHER = 5_000
+# A search walks the calls that pass the filter newest first and asks the server whether each
+# matches (`search_matches`), WALK_FACTOR times as many calls as the page needs at most (and
+# WALK_CALLS at least): a common word fills the page within the first few hundred calls. A
+# word that does not is rare enough to gather every matching call at once from the GIN
+# indexes (`search_calls`) and keep the newest.
 WALK_CALLS = 400
 WALK_FACTOR = 4
 
@@ -68,7 +65,7 @@ def matching_calls(search: str) -> tuple[str, list[object]]:
     read every row: row-level security checks its policy before `@@`, which is not leakproof.
     """
     query, params = tsquery(search)
-    return f"SELECT call_id FROM search_calls({query}, NULL)", params
+    return f"SELECT search_calls({query})", params
 
 
 def page(
@@ -79,32 +76,8 @@ def page(
     follow."""
     query, words = tsquery(search)
     need = offset + limit + 1
-    gathered = db.execute(
-        f"SELECT call_id, from_note FROM search_calls({query}, ?)", [*words, GATHER + 1]
-    ).fetchall()
-    notes = sum(1 for _call, from_note in gathered if from_note)
-    if notes <= GATHER and len(gathered) - notes <= GATHER:  # every match gathered
-        calls = sorted({int(call_id) for call_id, _from_note in gathered})
-        found = _newest(db, "c.id = ANY(?)", [*params, calls], where, need) if calls else []
-    else:
-        found = _walk(db, query, words, where, params, need)
-    ids = found[offset : offset + limit]
-    return ids, _matches(db, search, query, words, ids), len(found) > offset + limit
-
-
-def _newest(db: Db, condition: str, params: list[object], where: str, need: int) -> list[int]:
-    """The `need` newest calls that pass `where` and `condition` (parameters in that order)."""
-    rows = db.execute(
-        f"SELECT c.id FROM call c WHERE {where} AND {condition}{ORDER} LIMIT ?", [*params, need]
-    )
-    return [int(row[0]) for row in rows]
-
-
-def _walk(
-    db: Db, query: str, words: list[object], where: str, params: list[object], need: int
-) -> list[int]:
-    """Up to `need` matching calls, newest first, by asking each call in turn."""
     budget = max(WALK_CALLS, WALK_FACTOR * need)
+    # The walk: the first `budget` calls of the filter, each asked in turn until `need` match.
     found = [
         int(row[0])
         for row in db.execute(
@@ -120,11 +93,17 @@ def _walk(
             [*params, budget],
         ).fetchone()[0]
         if walked >= budget:  # calls were left unwalked: every match at once instead
-            return _newest(
-                db, f"c.id IN (SELECT call_id FROM search_calls({query}, NULL))",
-                [*params, *words], where, need,
-            )  # fmt: skip
-    return found
+            matching, more = matching_calls(search)
+            found = [
+                int(row[0])
+                for row in db.execute(
+                    f"SELECT c.id FROM call c WHERE {where} AND c.id IN ({matching})"
+                    f"{ORDER} LIMIT ?",
+                    [*params, *more, need],
+                )
+            ]
+    ids = found[offset : offset + limit]
+    return ids, _matches(db, search, query, words, ids), len(found) > offset + limit
 
 
 def _matches(

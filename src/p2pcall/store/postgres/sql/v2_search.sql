@@ -66,27 +66,17 @@ CREATE INDEX ix_call_field_search ON call_field USING gin (search);
 -- (its own calls; every call for a coordinator or an admin). session_user is the connected
 -- role here too (SECURITY DEFINER changes current_user only).
 
--- The call of each note and each field matching `query` in the calls the role may read
--- (`from_note` says which), at most `most` of each (NULL: all). EXECUTE plans with the
--- query's own words: a common word read with a limit stops after `most` matching rows of a
--- plain read of the table, a rarer one is read through the GIN index (a plan made once for
--- any query would read the whole index for a common word).
-CREATE FUNCTION p2pcall.search_calls(query tsquery, most integer)
-RETURNS TABLE (call_id bigint, from_note boolean)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = p2pcall, pg_catalog AS $$
-BEGIN
-    RETURN QUERY EXECUTE
-        '(SELECT n.call_id, true FROM p2pcall.note n JOIN p2pcall.call c ON c.id = n.call_id
-          WHERE n.search @@ $1
-          AND (c.author = session_user OR (SELECT p2pcall.sees_every_call()))
-          LIMIT $2)
-         UNION ALL
-         (SELECT f.call_id, false FROM p2pcall.call_field f JOIN p2pcall.call c ON c.id = f.call_id
-          WHERE f.search @@ $1
-          AND (c.author = session_user OR (SELECT p2pcall.sees_every_call()))
-          LIMIT $2)'
-        USING query, most;
-END
+-- The calls the role may read with a note or a field matching `query`.
+CREATE FUNCTION p2pcall.search_calls(query tsquery) RETURNS SETOF bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = p2pcall, pg_catalog AS $$
+    SELECT h.call_id
+    FROM (
+        SELECT n.call_id FROM note n WHERE n.search @@ query
+        UNION
+        SELECT f.call_id FROM call_field f WHERE f.search @@ query
+    ) AS h
+    JOIN call c ON c.id = h.call_id
+    WHERE c.author = session_user OR (SELECT sees_every_call())
 $$;
 
 -- Whether one call the role may read has a note or a field matching `query`: the history's
@@ -116,8 +106,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = p2pcall, pg_catalog AS $$
     AND (c.author = session_user OR (SELECT sees_every_call()))
 $$;
 
-REVOKE ALL ON FUNCTION p2pcall.search_calls(tsquery, integer),
-    p2pcall.search_matches(tsquery, bigint), p2pcall.insurer_calls(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION p2pcall.search_calls(tsquery, integer),
-    p2pcall.search_matches(tsquery, bigint), p2pcall.insurer_calls(text)
-    TO p2pcall_clinician, p2pcall_coordinator, p2pcall_admin;
+REVOKE ALL ON FUNCTION p2pcall.search_calls(tsquery), p2pcall.search_matches(tsquery, bigint),
+    p2pcall.insurer_calls(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION p2pcall.search_calls(tsquery), p2pcall.search_matches(tsquery, bigint),
+    p2pcall.insurer_calls(text) TO p2pcall_clinician, p2pcall_coordinator, p2pcall_admin;
