@@ -15,6 +15,9 @@ from p2pcall.domain.sections import Section
 from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.store.opening import open_store
 
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
+
 TZ = "America/New_York"
 T0 = pendulum.datetime(2026, 3, 10, 15, 0, 0, tz="UTC")  # 11:00 in New York (EDT)
 
@@ -144,6 +147,7 @@ def test_bad_input_is_one_line_and_exit_2(
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.sqlite_only
 def test_damaged_database_is_reported_without_traceback(data_dir: Path) -> None:
     data_dir.mkdir(mode=0o700)
     (data_dir / "p2pcall.sqlite3").write_bytes(b"this is not a database" * 100)

@@ -27,8 +27,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import Database
 from p2pcall.store.opening import open_store
 from test_stats import build
+
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
 
 PACKED = [1, 2, 3, 4, 6, 7, 8, 9, 10, 11]
 PATIENT = "JD-4471 Jane Doe"
@@ -57,9 +61,14 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 
 
 @pytest.fixture
-def data(template: tuple[Path, dict[str, int]], tmp_path: Path) -> Path:
+def data(template: tuple[Path, dict[str, int]], tmp_path: Path, database: Database) -> Path:
+    """The calls of `make`: a copy of the template's file, or made afresh on the test's own
+    server database (the same numbers: a fresh database numbers from 1, as the file did)."""
     import shutil
 
+    if database.server:
+        assert make(tmp_path / "data") == template[1]
+        return tmp_path / "data"
     source, _ids = template
     copy = tmp_path / "data"
     shutil.copytree(source, copy)
@@ -96,11 +105,13 @@ def rate(found: dict, count: int, of: int) -> None:
 
 
 def stamped_heads(data: Path) -> dict[int, str]:
-    conn = sqlite3.connect(data / DB)
+    store = open_store(data)
     try:
-        return dict(conn.execute("SELECT id, chain_head FROM call WHERE chain_head IS NOT NULL"))
+        with store.reading() as db:
+            found = db.execute("SELECT id, chain_head FROM call WHERE chain_head IS NOT NULL")
+            return {row[0]: row[1] for row in found.fetchall()}
     finally:
-        conn.close()
+        store.close()
 
 
 # -- contents ------------------------------------------------------------------------------
@@ -242,6 +253,7 @@ def test_redaction_as_exports_do_it(data: Path, tmp_path: Path, fmt: str) -> Non
 # -- files and refusals ----------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only  # the records' folder and an empty one: the local file's
 def test_files_like_exports(data: Path, tmp_path: Path) -> None:
     out = packet(data, tmp_path / "p.json", "--format", "json")
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
@@ -262,6 +274,7 @@ def test_files_like_exports(data: Path, tmp_path: Path) -> None:
     assert stdout.returncode == 0 and json.loads(stdout.stdout)["summary"]["calls"] == 10
 
 
+@pytest.mark.sqlite_only
 def test_a_tampered_record_stops_the_packet(data: Path, tmp_path: Path) -> None:
     conn = sqlite3.connect(data / DB, isolation_level=None)
     conn.execute("DROP TRIGGER record_field_no_update")
@@ -427,6 +440,7 @@ def test_a_packet_that_leaves_out_calls_its_filter_selects_fails(
     assert "left out of the packet: [3, 6]" in fails[0]  # Acme, same specialty yes
 
 
+@pytest.mark.sqlite_only
 def test_not_verified_without_the_database(data: Path, tmp_path: Path) -> None:
     path = packet(data, tmp_path / "p.json", "--format", "json")
     proc = verify(tmp_path / "elsewhere", path)
@@ -437,6 +451,7 @@ def test_not_verified_without_the_database(data: Path, tmp_path: Path) -> None:
     assert alone.returncode == 0 and alone.stdout.splitlines()[-1].startswith("DIGEST MATCHES")
 
 
+@pytest.mark.sqlite_only
 def test_not_verified_while_the_database_is_locked(data: Path, tmp_path: Path) -> None:
     path = packet(data, tmp_path / "p.txt", "--format", "text")
     holder = sqlite3.connect(data / DB, isolation_level=None)

@@ -15,6 +15,9 @@ from p2pcall.store.opening import open_store
 from p2pcall.store.stats import call_stats
 from stats_calls import check_by_insurer, check_by_vendor_and_by_reviewer, check_totals, rate
 
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
+
 
 def build(data_dir: Path) -> dict[str, int]:
     store = open_store(data_dir)

@@ -18,6 +18,9 @@ from p2pcall.screens.section import SectionScreen
 from p2pcall.store.opening import open_store
 from pilot_helpers import open_app, type_text, wait_until
 
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
+
 TZ = "America/New_York"
 T0 = pendulum.datetime(2026, 11, 2, 15, 0, 0, tz="UTC")
 

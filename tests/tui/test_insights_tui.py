@@ -17,6 +17,9 @@ from p2pcall.screens.insights import InsightsScreen
 from p2pcall.store.opening import open_store
 from pilot_helpers import open_app, settle, type_text, wait_until
 
+# Every test here runs on the local file and on a practice server (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("database")
+
 TZ = "America/New_York"
 T0 = pendulum.datetime(2026, 11, 23, 15, 0, 0, tz="UTC")
 # (months before T0, insurer, outcome, same specialty)
@@ -105,6 +108,7 @@ async def test_insights_charts_table_grouping_and_filters(seeded: Path) -> None:
         await wait_until(pilot, lambda: not isinstance(app.screen, InsightsScreen))
 
 
+@pytest.mark.sqlite_only  # one snapshot: the screen is the same on both
 def test_insights_snapshot_with_chart(snap_compare, seeded: Path) -> None:
     async def run_before(pilot) -> None:
         await _insights(pilot)
