@@ -203,7 +203,11 @@ class SendLine:
     def load_outbox(self, _store: Store) -> int:
         """A database job at start: the outbox's notes into the line (OutboxError if it
         cannot be read: then nothing is sent and nothing removed)."""
-        return self.load(self.writer.kept())
+        try:
+            kept = self.writer.kept()
+        except OutboxError as exc:  # in the database thread a StoreError is shown as it is
+            raise StoreError(str(exc)) from None
+        return self.load(kept)
 
     def send_waiting(self, store: Store) -> SendReport:
         """Send every waiting note, call by call in typing order; a call's line stops at its

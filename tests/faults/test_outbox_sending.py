@@ -222,3 +222,35 @@ async def test_a_kept_note_whose_call_was_finalized_stays_and_is_shown(data_dir:
         await pilot.press("ctrl+q")
     assert outbox_bodies(data_dir) == ["typed before the finalize"]
     assert [row[0] for row in stored_notes(data_dir)] == ["goes in"]
+
+
+async def test_a_damaged_outbox_at_start_is_said_and_left_as_it_is(data_dir: Path) -> None:
+    """Fail closed: never "nothing kept"; the file is not touched; notes still get saved."""
+    from p2pcall.outbox import OUTBOX_NAME
+    from p2pcall.paths import ensure_private_dir
+
+    ensure_private_dir(data_dir)
+    damaged = data_dir / OUTBOX_NAME
+    damaged.write_bytes(b"not an outbox at all\n" * 200)
+    before = damaged.read_bytes()
+    app = P2PCallApp(data_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+
+        def said() -> list[str]:
+            return [n.message for n in shown_messages(app) if "outbox" in n.message]
+
+        await wait_until(pilot, said)
+        [message] = said()
+        assert message.startswith("The outbox could not be read: ")
+        assert str(damaged) in message and "damaged" in message and "nothing was removed" in message
+        await start_call(pilot)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: app.screen.name == "section-A")
+        await pilot.press(*"saved all the same", "enter")
+        await wait_until(pilot, lambda: len(said()) == 2)
+        assert "A note could not be kept in the outbox" in said()[1]
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+    assert [row[0] for row in stored_notes(data_dir)] == ["saved all the same"]
+    assert damaged.read_bytes() == before
