@@ -76,3 +76,25 @@ def test_a_drafts_path_that_is_not_a_file_is_refused(
         store.close()
     if what == "symlink":
         assert (tmp_path / "elsewhere").read_text() == ""
+
+
+def test_a_note_sent_late_from_the_outbox_leaves_the_text_typed_since(
+    database: Database, data_dir: Path
+) -> None:
+    """A note typed at 10:00 and sent from the outbox at 10:05 must not take the draft begun
+    at 10:02 in the same field: only a draft begun by the note's Enter goes with it."""
+    from datetime import timedelta
+
+    store = open_store(data_dir)
+    try:
+        call = store.start_call("UTC")
+        entered = now_utc()
+        store.save_draft(
+            call.id, Section.D, NoteKind.NOTE, "typed since", entered + timedelta(seconds=120)
+        )
+        store.add_note(
+            call.id, Section.D, NoteKind.NOTE, "the earlier note", entered, entered_at=entered
+        )
+        assert [d.body for d in store.load_call(call.id).drafts] == ["typed since"]
+    finally:
+        store.close()

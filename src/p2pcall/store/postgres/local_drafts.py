@@ -104,12 +104,15 @@ class LocalDrafts:
         except sqlite3.Error as exc:
             raise StoreError(self._refused(str(exc))) from None
 
-    def drop(self, call_id: int, section: Section) -> None:
+    def drop(self, call_id: int, section: Section, *, begun_by: datetime | None = None) -> None:
+        """Remove the field's draft; with `begun_by`, only one begun at or before it."""
+        sql = "DELETE FROM draft WHERE server = ? AND call_id = ? AND section = ?"
+        params: tuple[object, ...] = (self._server, call_id, section.value)
+        if begun_by is not None:
+            sql += " AND started_at <= ?"
+            params = (*params, to_text(begun_by))
         try:
-            self._connection().execute(
-                "DELETE FROM draft WHERE server = ? AND call_id = ? AND section = ?",
-                (self._server, call_id, section.value),
-            )
+            self._connection().execute(sql, params)
         except sqlite3.Error as exc:
             raise StoreError(self._refused(str(exc))) from None
 

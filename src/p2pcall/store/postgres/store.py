@@ -159,9 +159,12 @@ class PgStore(Store):
         self.drafts.save(call_id, section, kind, body, started_at)
 
     def add_note(self, call_id: int, section: Section, *args: Any, **kwargs: Any) -> Note:
+        """As `Store.add_note`, then the section's draft here goes, as the file's goes in the
+        note's transaction: only one begun by the moment Enter was pressed (a note sent
+        from the outbox later must not take the text typed since)."""
         note = super().add_note(call_id, section, *args, **kwargs)
         with contextlib.suppress(StoreError):  # a stale draft is offered back, never lost
-            self.drafts.drop(call_id, section)
+            self.drafts.drop(call_id, section, begun_by=kwargs.get("entered_at"))
         return note
 
     def load_call(self, call_id: int) -> CallRecord:
