@@ -19,14 +19,13 @@ Standard library and the domain only, like `queries`.
 
 from __future__ import annotations
 
-import sqlite3
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from p2pcall.domain import chain
-from p2pcall.store.queries.cursor import Db, one, rows
+from p2pcall.store.queries.cursor import Db, on_server, one, rows
 
 if TYPE_CHECKING:
     from p2pcall.domain.models import Call, FollowUp, Note
@@ -46,7 +45,7 @@ _tables_known: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary(
 
 
 def _has_copies(db: Db) -> bool:
-    if isinstance(db, sqlite3.Connection):
+    if not on_server(db):
         return False  # a laptop's file: every call was made there
     conn = getattr(db, "conn", db)
     known = _tables_known.get(conn)

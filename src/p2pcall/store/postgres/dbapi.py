@@ -104,6 +104,10 @@ class PgCursor:
 class PgDb:
     """The part of `sqlite3.Connection` the store's plain SQL uses, on psycopg."""
 
+    # What the shared queries ask of a connection (queries.cursor.on_server): a server
+    # records who wrote each row and may hold calls copied from laptops.
+    on_server = True
+
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -12,7 +11,7 @@ from p2pcall.store.rows import named_rows
 # In a query's column list, `{author}` (or `{f.author}` with a table alias) is the row's
 # author where the database records one: the server's `author` column; a laptop's SQLite
 # file has none, and reads NULL. One query text for both databases, chosen by the kind of
-# connection that runs it.
+# connection that runs it (`on_server`).
 AUTHOR = "{author}"
 _AUTHOR = re.compile(r"\{(\w+\.)?author\}")
 
@@ -24,11 +23,17 @@ def _with_author(sql: str, recorded: bool) -> str:
     )
 
 
+def on_server(db: Db) -> bool:
+    """A practice server's connection (`store.postgres.dbapi.PgDb`), not a laptop's SQLite
+    file (a `sqlite3.Connection`, or anything standing in for one)."""
+    return getattr(db, "on_server", False) is True
+
+
 def text_for(db: Db, sql: str) -> str:
     """`sql` as `db` runs it (see AUTHOR)."""
     if "{" not in sql:
         return sql
-    return _with_author(sql, not isinstance(db, sqlite3.Connection))
+    return _with_author(sql, on_server(db))
 
 
 class Db(Protocol):
