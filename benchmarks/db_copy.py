@@ -33,8 +33,10 @@ def copy_once(data_dir: Path, url: str) -> tuple[float, int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "P2PCALL_"))}
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "p2pcall", "db", "copy", "--from", "local"]
-        + ["--data-dir", str(data_dir), "--database", url],
+        [
+            *(sys.executable, "-m", "p2pcall", "db", "copy", "--from", "local"),
+            *("--data-dir", str(data_dir), "--database", url),
+        ],
         capture_output=True,
         text=True,
         env=env,

@@ -104,7 +104,9 @@ class PgCursor:
 class PgDb:
     """The part of `sqlite3.Connection` the store's plain SQL uses, on psycopg."""
 
-    on_server = True  # see queries.cursor.on_server
+    # What the shared queries ask of a connection (queries.cursor.on_server): a server
+    # records who wrote each row and may hold calls copied from laptops.
+    on_server = True
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn

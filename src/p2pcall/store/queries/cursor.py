@@ -11,7 +11,7 @@ from p2pcall.store.rows import named_rows
 # In a query's column list, `{author}` (or `{f.author}` with a table alias) is the row's
 # author where the database records one: the server's `author` column; a laptop's SQLite
 # file has none, and reads NULL. One query text for both databases, chosen by the kind of
-# connection that runs it.
+# connection that runs it (`on_server`).
 AUTHOR = "{author}"
 _AUTHOR = re.compile(r"\{(\w+\.)?author\}")
 
@@ -24,8 +24,9 @@ def _with_author(sql: str, recorded: bool) -> str:
 
 
 def on_server(db: Db) -> bool:
-    """Is `db` a practice server's connection (`PgDb.on_server`), not a laptop's file?"""
-    return bool(getattr(db, "on_server", False))
+    """A practice server's connection (`store.postgres.dbapi.PgDb`), not a laptop's SQLite
+    file (a `sqlite3.Connection`, or anything standing in for one)."""
+    return getattr(db, "on_server", False) is True
 
 
 def text_for(db: Db, sql: str) -> str:
