@@ -81,11 +81,10 @@ def test_every_row_read_says_who_wrote_it_on_the_server_and_nobody_on_a_laptop(
     assert store.recompute_head(call_id) == record.call.chain_head
 
 
+@pytest.mark.server_only  # a laptop has one person: nobody else to name
 def test_a_coordinator_marking_a_follow_up_done_is_named_in_detail_and_exports(
     store: Store, database: Database, tmp_path: Path
 ) -> None:
-    if not database.server:
-        pytest.skip("a laptop has one person: nobody else to name")
     call_id, followup_id = finished_call(store)
     before = {fmt: render(load_for_export(store, call_id), fmt, AT, False) for fmt in FORMATS}
     kim = as_person(database, tmp_path, "coord_kim")
