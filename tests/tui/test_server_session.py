@@ -11,11 +11,20 @@ from psycopg import conninfo
 import pg_cluster as pgc
 from conftest import Database
 from p2pcall.app import P2PCallApp
+from p2pcall.domain.sections import Section
+from p2pcall.domain.timefmt import now_utc
+from p2pcall.domain.vocab import NoteKind
 from p2pcall.screens.password import PasswordScreen
 from p2pcall.screens.problem import ProblemScreen
 from pilot_helpers import note, open_app, quit_and_wait, start_call, wait_until
 
 pytestmark = pytest.mark.server_only
+
+
+def _shown(app: P2PCallApp) -> str:
+    from textual.widgets import Static
+
+    return "\n".join(str(w.render()) for w in app.screen.query(Static))
 
 
 def as_person(database: Database, person: str) -> str:
@@ -80,6 +89,8 @@ async def test_a_coordinator_is_told_calls_are_started_by_clinicians_and_reads_t
     lee = open_store(tmp_path / "lee")  # P2PCALL_DATABASE_URL: dr_lee
     try:
         call = lee.start_call("UTC")
+        lee.add_note(call.id, Section.D, NoteKind.QUOTE, "criterion 4b not met", now_utc())
+        lee.save_draft(call.id, Section.E, NoteKind.NOTE, "half typed", now_utc())
     finally:
         lee.close()
     app = P2PCallApp(data_dir, as_person(database, "coord_kim"))
@@ -95,6 +106,9 @@ async def test_a_coordinator_is_told_calls_are_started_by_clinicians_and_reads_t
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen))
         assert app.screen.call_id == call.id  # type: ignore[attr-defined]
+        # The record, read as the coordinator may (the clinician's drafts are on her laptop).
+        await wait_until(pilot, lambda: "criterion 4b not met" in _shown(app))
+        assert "may not" not in _shown(app)
         assert app.live is None
         await quit_and_wait(app)
 

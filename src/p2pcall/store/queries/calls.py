@@ -8,7 +8,7 @@ from typing import Any
 from p2pcall.domain.models import CallRecord, CallSummary
 from p2pcall.store.errors import NoSuchCallError, StoreError
 from p2pcall.store.queries import followups
-from p2pcall.store.queries.cursor import Db, one, rows
+from p2pcall.store.queries.cursor import Db, on_server, one, rows
 from p2pcall.store.rows import call_of, draft_of, note_of, summary_of
 from p2pcall.store.timetext import required_time
 
@@ -85,7 +85,8 @@ def load_call(db: Db, call_id: int) -> CallRecord:
     return CallRecord(
         call=call,
         notes=[note_of(n) for n in rows(db, NOTES_IN_TIME_ORDER, (call_id,))],
-        drafts=[draft_of(d) for d in rows(db, DRAFTS, (call_id,))],
+        # A server keeps no drafts (they stay on the laptop: store/postgres/local_drafts.py).
+        drafts=[] if on_server(db) else [draft_of(d) for d in rows(db, DRAFTS, (call_id,))],
         followups=followups.of_call(db, call_id),
     )
 
