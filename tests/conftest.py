@@ -48,10 +48,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test that asks for `database` runs on both databases (marks: sqlite_only,
     server_only)."""
     if "database" in metafunc.fixturenames:
-        kinds = ["sqlite", "postgres"]
         if metafunc.definition.get_closest_marker("sqlite_only") is not None:
-            kinds = ["sqlite"]
-        elif metafunc.definition.get_closest_marker("server_only") is not None:
+            return  # not parametrized: the test keeps its name (and its snapshot's)
+        kinds = ["sqlite", "postgres"]
+        if metafunc.definition.get_closest_marker("server_only") is not None:
             kinds = ["postgres"]
         metafunc.parametrize("database", kinds, indirect=True)
 
@@ -61,7 +61,7 @@ def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     """The database of this run of the test, also in P2PCALL_DATABASE_URL, so the app, the
     commands (subprocesses inherit it) and `open_store` all use it: on PostgreSQL a fresh
     database set up by `db init`, connected to as the clinician dr_lee."""
-    if request.param == "sqlite":
+    if getattr(request, "param", "sqlite") == "sqlite":  # sqlite_only: not parametrized
         return Database("sqlite", None)
     from pg_cluster import p2pcall_database
 
