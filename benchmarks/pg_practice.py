@@ -552,6 +552,160 @@ def print_practice(rep: dict[str, Any]) -> None:
     print(f"target: 0 lost, 0 duplicates, 0 errors shown  ->  {'PASS' if rep['pass'] else 'FAIL'}")
 
 
+# -- outage: the server out of reach while notes are typed -----------------------------------
+
+
+def bar_text(app: Any) -> tuple[str, str]:
+    """What the call bar shows now: the save mark and the server's connection."""
+    from textual.css.query import NoMatches
+
+    try:
+        save = str(app.screen.query_one("#save-state").render())
+        link = app.screen.query_one("#link-state")
+        return save, str(link.render()) if link.display else ""
+    except NoMatches:
+        return "", ""
+
+
+async def type_through_outage(
+    app: Any,
+    shown: Shown,
+    notes: int,
+    gap: float,
+    down: float,
+    go_away: Callable[[], None],
+    come_back: Callable[[], None],
+) -> dict[str, Any]:
+    from p2pcall.screens.call_info import CallInfoScreen
+    from p2pcall.widgets.composer import NoteField
+
+    typed = [f"outage note {n:02d}: reviewer cites criterion {n}.{n}" for n in range(1, notes + 1)]
+    entered: dict[str, float] = {}
+    bar: list[tuple[float, str, str]] = []  # each change of the call bar, from the cut
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: app.store_ready and app.db.pending == 0, "the store", 120)
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, CallInfoScreen), "call info")
+        await pilot.press("f1")
+        await until(lambda: isinstance(app.focused, NoteField), "the note field")
+        session = app.live
+        before = "note before the outage: reviewer joined"
+        await type_keys(app, before + "\n", 1.0)
+        await until(lambda: before in shown.saved, "the first note saved")
+        online = bar_text(app)
+
+        def look(t0: float) -> None:
+            now = bar_text(app)
+            if not bar or bar[-1][1:] != now:
+                bar.append((time.perf_counter() - t0, *now))
+
+        t_away = time.perf_counter()
+        await asyncio.to_thread(go_away)
+        for n, body in enumerate(typed):
+            await type_keys(app, body, min(1.0, gap / 2))
+            entered[body] = time.perf_counter()
+            app.post_message(key_event("\n"))
+            while time.perf_counter() < t_away + (n + 1) * gap:
+                look(t_away)
+                await asyncio.sleep(0.1)
+        while time.perf_counter() < t_away + down:
+            look(t_away)
+            await asyncio.sleep(0.1)
+        unsaved_before_return = session.unsaved
+        saved_during = sum(1 for body in typed if body in shown.saved)
+        t_back = time.perf_counter()
+        await asyncio.to_thread(come_back)
+        t_up = time.perf_counter()
+        while not (all(body in shown.saved for body in typed) and session.unsaved == 0):
+            look(t_away)
+            if time.perf_counter() - t_back > 180:
+                raise TimeoutError("the notes were not all saved 180 s after the server came back")
+            await asyncio.sleep(0.02)
+        t_all = time.perf_counter()
+        await until(lambda: app.status.link.value == "online", "the call bar back online", 60)
+        t_online = time.perf_counter()
+        look(t_away)
+        await quit_app(app)
+    return {
+        "typed": [before, *typed],
+        "online_bar": online,
+        "bar_changes": bar,
+        "saved_during_outage": saved_during,
+        "unsaved_before_return": unsaved_before_return,
+        "return_s": t_up - t_back,
+        "back_to_all_saved_s": t_all - t_back,
+        "up_to_all_saved_s": t_all - t_up,
+        "back_to_online_shown_s": t_online - t_back,
+        "errors": shown.errors,
+        "failed_marks": len(shown.failed),
+    }
+
+
+def figure_outage(notes: int, gap: float, down: float, fsync: bool, root: str) -> dict[str, Any]:
+    import pg_cluster as pgc
+    from net_cut import NetPath
+    from p2pcall.app import P2PCallApp
+
+    shown = Shown()
+    shown.install()
+    out: dict[str, Any] = {"notes": notes, "gap_s": gap, "down_s": down, "fsync": fsync}
+    with server(fsync) as cluster:
+        for how in ("network cut", "server stopped"):
+            name = database_name(pgc.p2pcall_database(cluster, "dr_lee"))
+            data_dir = Path(tempfile.mkdtemp(prefix="p2pcall-outage-", dir=root))
+            path = NetPath(cluster.socket_dir / ".s.PGSQL.5432")
+            try:
+                if how == "network cut":
+                    app = P2PCallApp(data_dir, path.url("dr_lee", name))
+                    away, back = path.cut, path.mend
+                else:
+                    app = P2PCallApp(data_dir, cluster.url("dr_lee", name))
+                    away, back = cluster.stop_immediately, cluster.start_again
+                shown.__init__()  # type: ignore[misc]
+                rep = asyncio.run(type_through_outage(app, shown, notes, gap, down, away, back))
+            finally:
+                path.close()
+                shutil.rmtree(data_dir, ignore_errors=True)
+            on_server = [body for body, _ in server_notes(cluster, name)]
+            rep["on_server"] = len(on_server)
+            rep["all_in_order_once"] = on_server == rep.pop("typed")
+            rep["pass"] = rep["all_in_order_once"]
+            out[how] = rep
+    out["pass"] = all(out[how]["pass"] for how in ("network cut", "server stopped"))
+    return out
+
+
+def print_outage(rep: dict[str, Any]) -> None:
+    print(
+        f"{rep['notes']} notes typed one every {rep['gap_s']:g} s while the server was out of "
+        f"reach for {rep['down_s']:g} s (plus one note before)"
+    )
+    for how in ("network cut", "server stopped"):
+        r = rep[how]
+        print(
+            f"   {how}: on the server afterwards {r['on_server']}, all in order once: "
+            f"{r['all_in_order_once']}"
+        )
+        print(
+            f"     saved during the outage {r['saved_during_outage']}, unsaved when it ended "
+            f"{r['unsaved_before_return']}; bringing it back took {r['return_s']:.1f} s"
+        )
+        print(
+            f"     from the server back to all saved {r['back_to_all_saved_s']:.1f} s "
+            f"({r['up_to_all_saved_s']:.1f} s after it answered again), "
+            f"to the bar showing online {r['back_to_online_shown_s']:.1f} s"
+        )
+        errors = {e: r["errors"].count(e) for e in sorted(set(r["errors"]))}
+        print(
+            f"     error notices {len(r['errors'])}: {errors}; notes marked failed "
+            f"{r['failed_marks']}"
+        )
+        print(f"     call bar online: {' | '.join(r['online_bar'])!r}; then, from the outage:")
+        for t, save, link in r["bar_changes"]:
+            print(f"       {t:6.1f} s  {link!r:24} {save!r}")
+    print(f"target: all on the server, in order, once  ->  {'PASS' if rep['pass'] else 'FAIL'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -563,6 +717,10 @@ def main(argv: list[str] | None = None) -> int:
     save.add_argument("--notes", type=int, default=300)
     practice = sub.add_parser("practice", help="two clinicians and a coordinator at once")
     practice.add_argument("--minutes", type=float, default=5.0)
+    outage = sub.add_parser("outage", help="notes typed while the server is out of reach")
+    outage.add_argument("--notes", type=int, default=30)
+    outage.add_argument("--gap", type=float, default=2.0, help="seconds between notes")
+    outage.add_argument("--down", type=float, default=60.0, help="seconds out of reach")
     for parent in (practice, child := sub.add_parser("_child")):  # _child: one person's app
         parent.add_argument(
             "--no-open",
@@ -584,6 +742,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.figure == "practice":
         rep = figure_practice(args.minutes, args.opens, args.fsync, args.seed, root)
         printer = print_practice
+    else:
+        rep = figure_outage(max(1, args.notes), args.gap, args.down, args.fsync, root)
+        printer = print_outage
     print(json.dumps(rep, indent=2)) if args.json else printer(rep)
     return 0 if rep["pass"] else 1
 
