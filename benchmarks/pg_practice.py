@@ -130,14 +130,20 @@ class Shown:
         self.notices: list[tuple[str, str]] = []  # (severity, message)
         self.failed: list[str] = []
         self.saved: dict[str, float] = {}
+        self.sent: dict[str, float] = {}  # the note's Enter handled: its save queued
 
     def install(self) -> None:
         from textual.app import App
 
+        from p2pcall.session import CallSession
         from p2pcall.widgets.notes import NoteItem
 
         shown = self
-        notify, mark = App.notify, NoteItem.mark
+        notify, mark, save_note = App.notify, NoteItem.mark, CallSession.save_note
+
+        def timed_save_note(self: Any, section: Any, kind: Any, body: str, *a: Any, **k: Any):
+            shown.sent.setdefault(body, time.perf_counter())
+            return save_note(self, section, kind, body, *a, **k)
 
         def counted_notify(self: Any, message: str, *args: Any, **kwargs: Any) -> None:
             shown.notices.append((str(kwargs.get("severity", "information")), str(message)))
@@ -152,6 +158,7 @@ class Shown:
 
         App.notify = counted_notify  # type: ignore[method-assign]
         NoteItem.mark = timed_mark  # type: ignore[method-assign]
+        CallSession.save_note = timed_save_note  # type: ignore[method-assign]
 
     @property
     def errors(self) -> list[str]:
@@ -161,16 +168,83 @@ class Shown:
 # -- save: Enter -> saved on the server and on SQLite --------------------------------------
 
 
+def store_level(url: str, data_dir: Path, notes: int, seed: int) -> dict[str, Any]:
+    """`add_note` alone on the server (wall and the calling thread's CPU, statements sent),
+    with the pool's pre-ping as the app runs it and without; and the same transaction by hand
+    on one psycopg connection: the floor the store stands on."""
+    import psycopg
+    from sqlalchemy import event
+
+    from p2pcall.domain.sections import Section
+    from p2pcall.domain.timefmt import local_tz_name, now_utc
+    from p2pcall.domain.vocab import NoteKind
+    from p2pcall.store.opening import open_store
+    from p2pcall.store.postgres.dialect import SESSION_OPTIONS
+
+    rng = random.Random(seed)
+    store = open_store(data_dir, url)
+    out: dict[str, Any] = {}
+    try:
+        call = store.start_call(local_tz_name())
+        sent = 0
+
+        def count(*_: Any) -> None:
+            nonlocal sent
+            sent += 1
+
+        event.listen(store.engine, "before_cursor_execute", count)
+        for label, pre_ping in (("add_note", True), ("add_note, no pre-ping", False)):
+            store.engine.pool._pre_ping = pre_ping  # type: ignore[attr-defined]
+            wall: list[float] = []
+            cpu: list[float] = []
+            sent = 0
+            for _ in range(notes):
+                body = realistic_body(rng)
+                t0, c0 = time.perf_counter(), time.thread_time()
+                store.add_note(call.id, Section.A, NoteKind.NOTE, body, now_utc())
+                cpu.append((time.thread_time() - c0) * 1000)
+                wall.append((time.perf_counter() - t0) * 1000)
+            out[label] = {"wall": stats(wall), "cpu": stats(cpu), "statements": sent / notes}
+        store.engine.pool._pre_ping = True  # type: ignore[attr-defined]
+        wall, cpu = [], []
+        with psycopg.connect(url, options=SESSION_OPTIONS) as conn:
+            for _ in range(notes):
+                body = realistic_body(rng)
+                t0, c0 = time.perf_counter(), time.thread_time()
+                with conn.transaction():
+                    conn.execute(
+                        "SELECT ended_at, finalized_at FROM call WHERE id = %s", (call.id,)
+                    )
+                    conn.execute(
+                        "INSERT INTO note (call_id, section, kind, body, started_at, saved_at, "
+                        "late, reason) VALUES (%s, 'A', 'note', %s, now(), now(), false, '') "
+                        "RETURNING id",
+                        (call.id, body),
+                    )
+                    conn.execute(
+                        "DELETE FROM draft WHERE call_id = %s AND section = 'A'", (call.id,)
+                    )
+                cpu.append((time.thread_time() - c0) * 1000)
+                wall.append((time.perf_counter() - t0) * 1000)
+        out["same transaction, plain psycopg"] = {"wall": stats(wall), "cpu": stats(cpu)}
+    finally:
+        store.close()
+    return out
+
+
 def figure_save(notes: int, fsync: bool, seed: int, root: str) -> dict[str, Any]:
     import pg_cluster as pgc
 
     out: dict[str, Any] = {"notes": notes, "fsync": fsync}
     with server(fsync) as cluster:
-        os.environ[URL_ENV] = pgc.p2pcall_database(cluster, "dr_lee")
+        os.environ[URL_ENV] = url = pgc.p2pcall_database(cluster, "dr_lee")
+        data_dir = Path(tempfile.mkdtemp(prefix="p2pcall-store-", dir=root))
         try:
+            out["store"] = store_level(url, data_dir, notes, seed)
             out["postgres"] = end_to_end(notes, 0, root, seed)
         finally:
             del os.environ[URL_ENV]
+            shutil.rmtree(data_dir, ignore_errors=True)
     out["sqlite"] = end_to_end(notes, 0, root, seed)
     out["pass"] = out["postgres"]["latency_ms"]["e2e"]["median"] < SAVE_TARGET_MEDIAN_MS
     return out
@@ -196,6 +270,15 @@ def print_save(rep: dict[str, Any]) -> None:
         for key, label in rows:
             x = lat[key]
             print(f"   {label:34}{x['median']:8.2f}{x['p90']:8.2f}{x['p99']:8.2f}{x['max']:8.2f}")
+    print(
+        f"   store alone on the server, {rep['notes']} notes (ms){'median':>14}{'p90':>8}{'max':>8}"
+    )
+    for label, x in rep["store"].items():
+        for what in ("wall", "cpu"):
+            y = x[what]
+            print(f"     {label + ' ' + what:42}{y['median']:8.2f}{y['p90']:8.2f}{y['max']:8.2f}")
+        if "statements" in x:
+            print(f"     {'  statements per note':42}{x['statements']:8.1f}")
     verdict = "PASS" if rep["pass"] else "FAIL"
     print(f"target: median on the server < {SAVE_TARGET_MEDIAN_MS:.0f} ms  ->  {verdict}")
 
@@ -332,6 +415,8 @@ async def clinician(url: str, data_dir: Path, seconds: float, seed: int, who: st
         await quit_app(app)
     out["typed"] = typed
     out["save_ms"] = [(shown.saved[b] - entered[b]) * 1000 for b in typed]
+    out["enter_handled_ms"] = [(shown.sent[b] - entered[b]) * 1000 for b in typed]
+    out["queued_to_saved_ms"] = [(shown.saved[b] - shown.sent[b]) * 1000 for b in typed]
     out["errors"] = shown.errors
     out["failed"] = len(shown.failed)
     return out
@@ -491,6 +576,8 @@ def figure_practice(
         shutil.rmtree(tmp, ignore_errors=True)
     typed = [body for who in CLINICIANS for body in reps[who]["typed"]]
     waits = [ms for who in CLINICIANS for ms in reps[who]["save_ms"]]
+    handled = [ms for who in CLINICIANS for ms in reps[who]["enter_handled_ms"]]
+    queued = [ms for who in CLINICIANS for ms in reps[who]["queued_to_saved_ms"]]
     coordinator_ms = [ms for v in reps[COORDINATOR]["actions_ms"].values() for ms in v]
     errors = [e for who in people for e in reps[who]["errors"]]
     out.update(
@@ -507,6 +594,8 @@ def figure_practice(
             "error_messages": {e: errors.count(e) for e in sorted(set(errors))},
             "failed_notes": sum(reps[who]["failed"] for who in CLINICIANS),
             "save_wait_ms": stats(waits),
+            "enter_handled_ms": stats(handled),
+            "queued_to_saved_ms": stats(queued),
             "calls": {who: reps[who]["calls"] for who in CLINICIANS},
             "field_values": sum(reps[who]["field_values"] for who in CLINICIANS),
             "wrap_up_ms": stats([ms for who in CLINICIANS for ms in reps[who]["wrap_up_ms"]]),
@@ -539,6 +628,12 @@ def print_practice(rep: dict[str, Any]) -> None:
         f"   save wait (Enter -> saved, ms): median {w['median']:.1f}, p90 {w['p90']:.1f}, "
         f"p99 {w['p99']:.1f}, worst {w['max']:.1f}"
     )
+    for key, label in (
+        ("enter_handled_ms", "Enter posted -> handled (keys before it)"),
+        ("queued_to_saved_ms", "note queued -> marked saved"),
+    ):
+        x = rep[key]
+        print(f"     {label}: median {x['median']:.1f}, p99 {x['p99']:.1f}, worst {x['max']:.1f}")
     u = rep["wrap_up_ms"]
     print(f"   end call + wrap-up saved (ms): median {u['median']:.0f}, worst {u['max']:.0f}")
     print(f"   clinicians' CPU (s): {rep['clinician_cpu_s']}")
