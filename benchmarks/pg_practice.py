@@ -235,7 +235,11 @@ def store_level(url: str, data_dir: Path, notes: int, seed: int) -> dict[str, An
 def figure_save(notes: int, fsync: bool, seed: int, root: str) -> dict[str, Any]:
     import pg_cluster as pgc
 
-    out: dict[str, Any] = {"notes": notes, "fsync": fsync}
+    out: dict[str, Any] = {
+        "notes": notes,
+        "fsync": fsync,
+        "switch_ms": sys.getswitchinterval() * 1000,
+    }
     with server(fsync) as cluster:
         os.environ[URL_ENV] = url = pgc.p2pcall_database(cluster, "dr_lee")
         data_dir = Path(tempfile.mkdtemp(prefix="p2pcall-store-", dir=root))
@@ -422,12 +426,18 @@ async def clinician(url: str, data_dir: Path, seconds: float, seed: int, who: st
     return out
 
 
+def detail_problem(screen: Any) -> str:
+    """The warning a detail view shows in its body when the call could not be read."""
+    return " ".join(str(w.render()) for w in screen.query("#detail-body .warning"))
+
+
 async def coordinator(url: str, data_dir: Path, seconds: float, seed: int, opens: bool) -> dict:
     from textual.events import Key
     from textual.widgets import OptionList
 
     from p2pcall.app import P2PCallApp
     from p2pcall.domain.reviewers import PROMISE_ACTIONS
+    from p2pcall.screens.detail import DetailScreen
     from p2pcall.screens.due import DueScreen
     from p2pcall.screens.home import HomeScreen
 
@@ -445,6 +455,14 @@ async def coordinator(url: str, data_dir: Path, seconds: float, seed: int, opens
     app = P2PCallApp(data_dir, url)
     actions: dict[str, list[float]] = {}
     due_items: list[int] = []
+
+    def opened(errors_before: int) -> bool:
+        """The call open: live (a clinician's app) or read-only (the detail view), or
+        refused with a notice or in the detail's body."""
+        screen = app.screen
+        if isinstance(screen, DetailScreen):
+            return screen.detail is not None or bool(detail_problem(screen))
+        return app.live is not None or len(shown.errors) > errors_before
 
     async def act(kind: str, key: str, done: Callable[[], object]) -> None:
         t0 = time.perf_counter()
@@ -494,15 +512,17 @@ async def coordinator(url: str, data_dir: Path, seconds: float, seed: int, opens
                 await act(f"{key} (not) received", key, lambda n=seen: len(reports) > n)
             elif choice < 0.8 and opens:
                 refused = len(shown.errors)
-                await act(
-                    "Enter: open the call",
-                    "enter",
-                    lambda n=refused: app.live is not None or len(shown.errors) > n,
-                )
+                await act("Enter: open the call", "enter", lambda n=refused: opened(n))
+                problem = detail_problem(app.screen)
+                if problem:
+                    shown.notices.append(("error", problem))  # shown in the detail's body
+                await asyncio.sleep(rng.uniform(1.0, 2.0))
                 if app.live is not None:
-                    await asyncio.sleep(rng.uniform(1.0, 2.0))
                     home = lambda: isinstance(app.screen, HomeScreen)  # noqa: E731
                     await act("Ctrl+G: leave the call", "ctrl+g", home)
+                elif isinstance(app.screen, DetailScreen):
+                    due = lambda: isinstance(app.screen, DueScreen)  # noqa: E731
+                    await act("Esc: leave the call", "escape", due)
             elif choice < 0.85:
                 await act("Esc: home", "escape", lambda: isinstance(app.screen, HomeScreen))
         await until(lambda: app.db.pending == 0, "the last changes", 120)
@@ -810,6 +830,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="figure", required=True)
     save = sub.add_parser("save", help="Enter -> saved, server and SQLite")
     save.add_argument("--notes", type=int, default=300)
+    save.add_argument(
+        "--switch-ms",
+        type=float,
+        default=None,
+        help="sys.setswitchinterval in this process (default Python's 5 ms): how long the "
+        "database thread may wait for the GIL while the UI thread runs",
+    )
     practice = sub.add_parser("practice", help="two clinicians and a coordinator at once")
     practice.add_argument("--minutes", type=float, default=5.0)
     outage = sub.add_parser("outage", help="notes typed while the server is out of reach")
@@ -832,6 +859,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_child(args)
     root = args.dir or tempfile.gettempdir()
     if args.figure == "save":
+        if args.switch_ms is not None:
+            sys.setswitchinterval(args.switch_ms / 1000)
         rep = figure_save(max(1, args.notes), args.fsync, args.seed, root)
         printer = print_save
     elif args.figure == "practice":
