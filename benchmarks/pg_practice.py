@@ -578,18 +578,26 @@ def figure_practice(
                     text=True,
                     env={k: v for k, v in os.environ.items() if k != URL_ENV},
                 )
-            for who, child in children.items():
-                assert child.stdout is not None
-                if child.stdout.readline().strip() != "ready":
-                    raise RuntimeError(f"{who} did not start: {(tmp / f'{who}.err').read_text()}")
-            start = time.time() + 1.0
-            for child in children.values():
-                assert child.stdin is not None
-                child.stdin.write(f"{start}\n")
-                child.stdin.flush()
-            for who, child in children.items():
-                if child.wait(timeout=seconds + 600) != 0:
-                    raise RuntimeError(f"{who} failed: {(tmp / f'{who}.err').read_text()[-3000:]}")
+            try:
+                for who, child in children.items():
+                    assert child.stdout is not None
+                    if child.stdout.readline().strip() != "ready":
+                        err = (tmp / f"{who}.err").read_text()
+                        raise RuntimeError(f"{who} did not start: {err}")
+                start = time.time() + 1.0
+                for child in children.values():
+                    assert child.stdin is not None
+                    child.stdin.write(f"{start}\n")
+                    child.stdin.flush()
+                for who, child in children.items():
+                    if child.wait(timeout=seconds + 600) != 0:
+                        err = (tmp / f"{who}.err").read_text()[-3000:]
+                        raise RuntimeError(f"{who} failed: {err}")
+            finally:
+                for child in children.values():  # a child that failed or hung: ours to end
+                    if child.poll() is None:
+                        child.kill()
+                        child.wait()
             reps = {who: json.loads((tmp / f"{who}.json").read_text()) for who in people}
             on_server = [body for body, _ in server_notes(cluster, name)][before:]
     finally:
