@@ -18,9 +18,10 @@ outage    30 notes typed one every 2 s while the server cannot be reached for 60
           (`pg_ctl stop -m immediate`) and started again. All 30 on the server afterwards, in
           order, once; time from the server's return to all saved; what the call bar said.
 
-Usage: python benchmarks/pg_practice.py save [--notes 300] [--no-fsync] [--json]
-       python benchmarks/pg_practice.py practice [--minutes 5] [--json]
-       python benchmarks/pg_practice.py outage [--notes 30] [--gap 2] [--down 60] [--json]
+Usage: python benchmarks/pg_practice.py [--json] [--no-fsync] save [--notes 300] [--switch-ms MS]
+       python benchmarks/pg_practice.py [--json] [--no-fsync] practice [--minutes 5] [--no-open]
+       python benchmarks/pg_practice.py [--json] [--no-fsync] outage [--notes 30] [--gap 2]
+                                                                     [--down 60]
 """
 
 from __future__ import annotations
