@@ -11,6 +11,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+from outbox_helpers import make_unwritable, outbox_bodies
 from p2pcall.app import P2PCallApp
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.outbox import Outbox
@@ -19,33 +20,6 @@ from p2pcall.widgets.notes import NoteItem
 from pilot_helpers import open_app, settle, start_call, wait_until
 
 DB = "p2pcall.sqlite3"
-
-
-def _read_only(connection: sqlite3.Connection, _record: object) -> None:
-    connection.execute("PRAGMA query_only = 1")
-
-
-async def make_unwritable(pilot, app: P2PCallApp, unwritable: bool) -> None:
-    from sqlalchemy import event
-
-    engines: list = []
-    app.db.submit(lambda store: engines.append(store.engine))
-    await settle(pilot)
-    if unwritable:
-        event.listen(engines[0], "connect", _read_only)
-    else:
-        event.remove(engines[0], "connect", _read_only)
-    engines[0].dispose()  # new connections from here on
-
-
-def outbox_bodies(data_dir: Path) -> list[str]:
-    outbox = Outbox.open(data_dir, create=False)
-    if outbox is None:
-        return []
-    try:
-        return [note.body for note in outbox.pending()]
-    finally:
-        outbox.close()
 
 
 def stored_notes(data_dir: Path) -> list[tuple[str, str, str, str | None]]:

@@ -16,30 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from outbox_helpers import make_unwritable, outbox_bodies
 from p2pcall.app import P2PCallApp
-from p2pcall.outbox import Outbox
 from pilot_helpers import open_app, settle, start_call, wait_until
 
 NOTES = ["kept one", "kept two", "kept three"]
 
 
-def _read_only(connection: sqlite3.Connection, _record: object) -> None:
-    connection.execute("PRAGMA query_only = 1")
-
-
-def in_outbox(data_dir: Path) -> list[str]:
-    outbox = Outbox.open(data_dir, create=False)
-    if outbox is None:
-        return []
-    try:
-        return [note.body for note in outbox.pending()]
-    finally:
-        outbox.close()
-
-
 async def main(data_dir: Path, mode: str) -> None:
-    from sqlalchemy import event
-
     app = P2PCallApp(data_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_app(pilot)
@@ -48,18 +32,14 @@ async def main(data_dir: Path, mode: str) -> None:
         await wait_until(pilot, lambda: app.screen.name == "section-A")
         await pilot.press(*"saved before", "enter")
         await settle(pilot)
-        engines: list = []
-        app.db.submit(lambda store: engines.append(store.engine))
-        await settle(pilot)
         if mode == "readonly":
-            event.listen(engines[0], "connect", _read_only)
-            engines[0].dispose()
+            await make_unwritable(pilot, app, True)
         else:
             holder = sqlite3.connect(data_dir / "p2pcall.sqlite3", isolation_level=None)
             holder.execute("BEGIN EXCLUSIVE")
         keys = [key for body in NOTES for key in (*body, "enter")]
         await pilot.press(*keys)  # one burst
-        await wait_until(pilot, lambda: in_outbox(data_dir) == NOTES, timeout=8)
+        await wait_until(pilot, lambda: outbox_bodies(data_dir) == NOTES, timeout=8)
         if mode == "locked":
             assert app.db.pending > 0, "the saves were expected to be still waiting"
         print("READY", flush=True)
