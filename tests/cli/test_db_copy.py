@@ -8,6 +8,7 @@ is the copied numbering, not luck.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -581,32 +582,10 @@ def test_the_server_going_away_mid_copy_leaves_nothing_half_copied(
     is cut by the server (as a restart or a network cut would): nothing of it stays."""
     data_dir, _ = laptop
     before = server.counts()
-    holder = psycopg.connect(server.cluster.dsn(dbname=server.name))
-    try:
-        holder.execute("LOCK TABLE p2pcall.letter_file IN ACCESS EXCLUSIVE MODE")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "P2PCALL_"))}
-        running = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "p2pcall", "db", "copy", "--from", "local"),
-                *("--data-dir", str(data_dir), "--database", server.url()),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            pid = _waiting_copy(server, running)
-            with server.admin() as admin:
-                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-            out, err = running.communicate(timeout=60)
-        finally:
-            if running.poll() is None:
-                running.kill()
-                running.wait()
-    finally:
-        holder.close()
+    with _copy_held_on_a_lock(server, data_dir) as (running, pid):
+        with server.admin() as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        out, err = running.communicate(timeout=60)
     assert running.returncode == 1, out + err
     assert "nothing was copied" in err and err.count("\n") == 1, err
     assert "Traceback" not in err
@@ -620,6 +599,22 @@ def test_ctrl_c_mid_copy_leaves_nothing_and_says_so(
 
     data_dir, _ = laptop
     before = server.counts()
+    with _copy_held_on_a_lock(server, data_dir) as (running, _pid):
+        running.send_signal(signal.SIGINT)
+        out, err = running.communicate(timeout=60)
+    assert running.returncode == 130, out + err
+    assert err == (
+        "p2pcall db copy: interrupted before the copy was committed: nothing was copied\n"
+    )
+    assert server.counts() == before
+
+
+@contextlib.contextmanager
+def _copy_held_on_a_lock(
+    server: Server, data_dir: Path
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`db copy` running, held on a lock it needs after the first call's notes went in: the
+    process and the server process of its connection. Ended and the lock let go after."""
     holder = psycopg.connect(server.cluster.dsn(dbname=server.name))
     try:
         holder.execute("LOCK TABLE p2pcall.letter_file IN ACCESS EXCLUSIVE MODE")
@@ -636,20 +631,13 @@ def test_ctrl_c_mid_copy_leaves_nothing_and_says_so(
             stdin=subprocess.DEVNULL,
         )
         try:
-            _waiting_copy(server, running)
-            running.send_signal(signal.SIGINT)
-            out, err = running.communicate(timeout=60)
+            yield running, _waiting_copy(server, running)
         finally:
             if running.poll() is None:
                 running.kill()
                 running.wait()
     finally:
         holder.close()
-    assert running.returncode == 130, out + err
-    assert err == (
-        "p2pcall db copy: interrupted before the copy was committed: nothing was copied\n"
-    )
-    assert server.counts() == before
 
 
 def _waiting_copy(server: Server, running: subprocess.Popen[str]) -> int:
