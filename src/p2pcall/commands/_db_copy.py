@@ -109,7 +109,7 @@ def _connect(given: str | None) -> tuple[Any, str, str]:
     from p2pcall.store.errors import DatabaseError
     from p2pcall.store.postgres import connection
     from p2pcall.store.postgres import dialect as pg
-    from p2pcall.store.postgres.store import _checked, _prepared
+    from p2pcall.store.postgres.store import checked_role, prepared
 
     try:
         url = connection.database_url(given)
@@ -118,12 +118,12 @@ def _connect(given: str | None) -> tuple[Any, str, str]:
             from p2pcall.commands._records import error_line
 
             print(error_line(PREFIX, warning), file=sys.stderr)
-        conn = _prepared(connection.connect(url, settings=pg.SESSION_SETTINGS))
+        conn = prepared(connection.connect(url, settings=pg.SESSION_SETTINGS))
     except connection.ConnectionProblem as exc:
         raise Stop(f"{exc}; {NOTHING}.") from None
     where = connection.shown_connected(conn)
     try:
-        role = _checked(conn, where)
+        role = checked_role(conn, where)
         found = conn.execute(
             "SELECT session_user, to_regclass('p2pcall.copied_call') IS NOT NULL"
         ).fetchone()
@@ -248,10 +248,10 @@ def _check_again(
     from p2pcall.store.postgres import connection
     from p2pcall.store.postgres import dialect as pg
     from p2pcall.store.postgres.reader import PgReader
-    from p2pcall.store.postgres.store import _prepared
+    from p2pcall.store.postgres.store import prepared
 
     try:
-        conn = _prepared(
+        conn = prepared(
             connection.connect(
                 url,
                 autocommit=True,

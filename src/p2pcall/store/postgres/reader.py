@@ -17,7 +17,7 @@ from p2pcall.store.errors import DatabaseError
 from p2pcall.store.postgres import connection, schema
 from p2pcall.store.postgres import dialect as pg
 from p2pcall.store.postgres.dbapi import PgDb
-from p2pcall.store.postgres.store import _checked, _prepared
+from p2pcall.store.postgres.store import checked_role, prepared
 from p2pcall.store.readapi import ReadApi
 
 
@@ -38,12 +38,12 @@ class PgReader(ReadApi):
     def open_url(cls, url: str) -> PgReader:
         try:
             url = connection.database_url(url)
-            conn = _prepared(connection.connect(url, autocommit=True, settings=pg.SESSION_SETTINGS))
+            conn = prepared(connection.connect(url, autocommit=True, settings=pg.SESSION_SETTINGS))
         except connection.ConnectionProblem as exc:
             raise DatabaseError(f"{exc}.") from None
         where = connection.shown_connected(conn)
         try:
-            role = _checked(conn, where)
+            role = checked_role(conn, where)
         except psycopg.Error as exc:
             conn.close()
             raise DatabaseError(pg.describe_read(exc, where)) from None

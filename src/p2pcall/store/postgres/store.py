@@ -67,7 +67,7 @@ class _TextNoNul(StrDumperUnknown):
         return super().dump(obj.replace(_NUL, _NUL_SHOWN))
 
 
-def _prepared(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+def prepared(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
     """Times read as the store reads them from SQLite; text with NUL made storable."""
     conn.adapters.register_loader("timestamptz", _UtcText)
     conn.adapters.register_loader("timestamptz", _UtcBinary)
@@ -102,13 +102,13 @@ class PgStore(Store):
         """
         try:
             url = connection.database_url(url)
-            first = _prepared(connection.connect(url, prompt=prompt, settings=pg.SESSION_SETTINGS))
+            first = prepared(connection.connect(url, prompt=prompt, settings=pg.SESSION_SETTINGS))
         except connection.ConnectionProblem as exc:
             raise DatabaseError(f"{exc}.") from None
         password = first.info.password or None  # asked once: kept for the pool's connections
         try:
             where = connection.shown_connected(first)
-            role = _checked(first, where)
+            role = checked_role(first, where)
             first.rollback()
         except psycopg.Error as exc:
             first.close()
@@ -131,7 +131,7 @@ class PgStore(Store):
             except connection.ConnectionProblem as exc:
                 # As the driver's own error, so the pool and `is_unreachable` know it.
                 raise psycopg.OperationalError(str(exc)) from None
-            return _prepared(conn)
+            return prepared(conn)
 
         engine = create_engine(
             "postgresql+psycopg://",
@@ -213,7 +213,7 @@ def _no_prompt(_question: str) -> str:
     raise EOFError  # a reconnect never asks: the password asked at open is reused
 
 
-def _checked(conn: psycopg.Connection[Any], where: str) -> str:
+def checked_role(conn: psycopg.Connection[Any], where: str) -> str:
     """The role's group; DatabaseError when the schema or the role is not ready."""
     found = schema.version_of(conn)
     if found == 0:
