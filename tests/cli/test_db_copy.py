@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -595,8 +596,6 @@ def test_the_server_going_away_mid_copy_leaves_nothing_half_copied(
 def test_ctrl_c_mid_copy_leaves_nothing_and_says_so(
     server: Server, laptop: tuple[Path, History]
 ) -> None:
-    import signal
-
     data_dir, _ = laptop
     before = server.counts()
     with _copy_held_on_a_lock(server, data_dir) as (running, _pid):
@@ -629,6 +628,9 @@ def _copy_held_on_a_lock(
             text=True,
             env=env,
             stdin=subprocess.DEVNULL,
+            # Ctrl+C as a terminal gives it, whatever this run inherited: a shell's
+            # background job starts with SIGINT ignored, and Python then keeps it ignored.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         try:
             yield running, _waiting_copy(server, running)
