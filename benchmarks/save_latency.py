@@ -191,6 +191,22 @@ def store_level(n: int, root: str, seed: int) -> dict[str, Any]:
 # -- b) end to end through the app ---------------------------------------------------------
 
 
+def _store_classes(base: type) -> list[type]:
+    """The store and every store below it that has its own add_note (PgStore, when the
+    server's extra is installed)."""
+    import contextlib
+
+    with contextlib.suppress(ImportError):
+        import p2pcall.store.postgres.store  # noqa: F401  (registers the subclass)
+    found, todo = [], [base]
+    while todo:
+        cls = todo.pop()
+        if "add_note" in cls.__dict__:
+            found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
 class Probe:
     """Timestamps from wrappers around the app's own objects; nothing in src/ is changed."""
 
@@ -209,7 +225,25 @@ class Probe:
         from p2pcall.widgets.notes import NoteItem
 
         probe = self
-        add_note, mark = Store.add_note, NoteItem.mark
+        mark = NoteItem.mark
+        for store_class in _store_classes(Store):
+            self._time_add_note(store_class)
+
+        def timed_mark(self: Any, state: str, *a: Any, **kw: Any) -> None:
+            mark(self, state, *a, **kw)
+            if state == "saved" and self.body not in probe.marked:
+                probe.marked[self.body] = time.perf_counter()
+                body = self.body
+                self.call_after_refresh(lambda: probe.painted.setdefault(body, time.perf_counter()))
+
+        NoteItem.mark = timed_mark  # type: ignore[method-assign]
+        self._undo.append(lambda: setattr(NoteItem, "mark", mark))
+
+    def _time_add_note(self, store_class: type) -> None:
+        """Each store's own add_note (the server's is not the file's): the outermost
+        call's time is the one kept."""
+        probe = self
+        add_note = store_class.__dict__["add_note"]
 
         def timed_add_note(
             self: Any, call_id: int, section: Any, kind: Any, body: str, *a: Any, **kw: Any
@@ -222,17 +256,8 @@ class Probe:
             finally:
                 probe.db[body] = (t0, time.perf_counter())
 
-        def timed_mark(self: Any, state: str, *a: Any, **kw: Any) -> None:
-            mark(self, state, *a, **kw)
-            if state == "saved" and self.body not in probe.marked:
-                probe.marked[self.body] = time.perf_counter()
-                body = self.body
-                self.call_after_refresh(lambda: probe.painted.setdefault(body, time.perf_counter()))
-
-        Store.add_note = timed_add_note  # type: ignore[method-assign]
-        NoteItem.mark = timed_mark  # type: ignore[method-assign]
-        self._undo.append(lambda: setattr(Store, "add_note", add_note))
-        self._undo.append(lambda: setattr(NoteItem, "mark", mark))
+        store_class.add_note = timed_add_note
+        self._undo.append(lambda: setattr(store_class, "add_note", add_note))
 
     def watch_submits(self, app: Any) -> None:
         submit = app.db.submit
@@ -406,12 +431,13 @@ def end_to_end(notes: int, slow_notes: int, root: str, seed: int) -> dict[str, A
         shutil.rmtree(tmp, ignore_errors=True)
 
     parts: dict[str, list[float]] = {
-        k: [] for k in ("e2e", "painted", "seen", "ui", "queue", "db", "back", "paint")
+        k: [] for k in ("e2e", "painted", "seen", "committed", "ui", "queue", "db", "back", "paint")
     }
     for body, t0, t_submit, t_seen in raw["enter"]:
         db_start, db_end = probe.db[body]
         marked, painted = probe.marked[body], probe.painted[body]
         parts["e2e"].append((marked - t0) * 1000)
+        parts["committed"].append((db_end - t0) * 1000)
         parts["painted"].append((painted - t0) * 1000)
         parts["seen"].append((t_seen - t0) * 1000)
         parts["ui"].append((t_submit - t0) * 1000)

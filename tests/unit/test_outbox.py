@@ -18,12 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import Database
 from p2pcall.domain.sections import Section
 from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind, Outcome
 from p2pcall.outbox import OUTBOX_NAME, Outbox, OutboxError, OutboxNote
 from p2pcall.store import Store, StoreError
-from p2pcall.store.store import FINALIZED_BEFORE_SENT
+from p2pcall.store.opening import open_store
+from p2pcall.store.store import ADDENDUM_NEEDS_REASON, FINALIZED_BEFORE_SENT
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -197,109 +199,139 @@ def store(tmp_path: Path) -> Iterator[Store]:
         opened.close()
 
 
-def _rows(store: Store) -> list[tuple[object, ...]]:
-    db = sqlite3.connect(store.path)
+@pytest.fixture
+def either(tmp_path: Path, database: Database) -> Iterator[Store]:
+    """The store on each database: the server's add_note is a statement of its own."""
+    opened = open_store(tmp_path / "records")
     try:
-        return db.execute("SELECT id, body, client_key, saved_at FROM note ORDER BY id").fetchall()
+        yield opened
     finally:
-        db.close()
+        opened.close()
 
 
-def test_a_note_sent_twice_with_its_key_is_stored_once(store: Store) -> None:
-    call = store.start_call("UTC")
+def _rows(store: Store) -> list[tuple[object, ...]]:
+    """The note rows as the database holds them (plain SQL, not the store's reads)."""
+    with store.reading() as db:
+        rows = db.execute("SELECT id, body, client_key, saved_at FROM note ORDER BY id")
+        return [tuple(row) for row in rows.fetchall()]
+
+
+def test_a_note_sent_twice_with_its_key_is_stored_once(either: Store) -> None:
+    call = either.start_call("UTC")
     note = a_note(call.id, "reviewer agrees to peer review", minutes_ago=2)
     args = (note.call_id, note.section, note.kind, note.body, note.started_at)
-    first = store.add_note(*args, key=note.key, entered_at=note.entered_at)
-    again = store.add_note(*args, key=note.key, entered_at=note.entered_at)
+    first = either.add_note(*args, key=note.key, entered_at=note.entered_at)
+    again = either.add_note(*args, key=note.key, entered_at=note.entered_at)
     assert again == first
-    assert [(body, key) for _id, body, key, _at in _rows(store)] == [(note.body, note.key)]
+    assert [(body, key) for _id, body, key, _at in _rows(either)] == [(note.body, note.key)]
     assert first.saved_at == note.entered_at  # the moment Enter was pressed
-    store.add_note(*args)  # without a key: a second note, as before
-    assert [key for _i, _b, key, _a in _rows(store)] == [note.key, None]
+    either.add_note(*args)  # without a key: a second note, as before
+    assert [key for _i, _b, key, _a in _rows(either)] == [note.key, None]
 
 
-def test_a_note_typed_during_the_call_and_sent_after_it_is_not_late(store: Store) -> None:
-    call = store.start_call("UTC")
+def test_a_note_typed_during_the_call_and_sent_after_it_is_not_late(either: Store) -> None:
+    call = either.start_call("UTC")
     during = a_note(call.id, "typed during the call", minutes_ago=1)
-    store.end_call(call.id, Outcome.APPROVED)
-    sent = store.add_note(
+    either.end_call(call.id, Outcome.APPROVED)
+    sent = either.add_note(
         call.id, during.section, during.kind, during.body, during.started_at,
         key=during.key, entered_at=during.entered_at,
     )  # fmt: skip
-    after = store.add_note(
+    after = either.add_note(
         call.id, Section.G, NoteKind.NOTE, "typed after", now_utc(),
         key=str(uuid.uuid4()), entered_at=now_utc(),
     )  # fmt: skip
-    plain = store.add_note(call.id, Section.G, NoteKind.NOTE, "no key", now_utc())
+    plain = either.add_note(call.id, Section.G, NoteKind.NOTE, "no key", now_utc())
     assert (sent.late, after.late, plain.late) == (False, True, True)
 
 
-def test_a_note_typed_before_finalizing_is_refused_and_said_so(store: Store) -> None:
-    call = store.start_call("UTC")
+def test_a_note_typed_before_finalizing_is_refused_and_said_so(either: Store) -> None:
+    call = either.start_call("UTC")
     kept = a_note(call.id, "typed before the record was finalized", minutes_ago=1)
-    store.end_call(call.id, Outcome.APPROVED)
-    store.finalize_call(call.id)
+    either.end_call(call.id, Outcome.APPROVED)
+    either.finalize_call(call.id)
     with pytest.raises(StoreError) as raised:
-        store.add_note(
+        either.add_note(
             call.id, kept.section, kept.kind, kept.body, kept.started_at,
             key=kept.key, entered_at=kept.entered_at, reason="late",
         )  # fmt: skip
     assert str(raised.value) == FINALIZED_BEFORE_SENT
-    assert _rows(store) == []
+    assert _rows(either) == []
 
 
-def test_a_committed_note_is_answered_even_after_its_call_was_finalized(store: Store) -> None:
+def test_a_committed_note_is_answered_even_after_its_call_was_finalized(either: Store) -> None:
     """Its commit went through before finalizing; only the answer was lost."""
-    call = store.start_call("UTC")
+    call = either.start_call("UTC")
     note = a_note(call.id, "committed, answer lost")
     args = (note.call_id, note.section, note.kind, note.body, note.started_at)
-    first = store.add_note(*args, key=note.key, entered_at=note.entered_at)
-    store.end_call(call.id, Outcome.APPROVED)
-    store.finalize_call(call.id)
-    assert store.add_note(*args, key=note.key, entered_at=note.entered_at) == first
+    first = either.add_note(*args, key=note.key, entered_at=note.entered_at)
+    either.end_call(call.id, Outcome.APPROVED)
+    either.finalize_call(call.id)
+    assert either.add_note(*args, key=note.key, entered_at=note.entered_at) == first
 
 
-def test_a_key_of_another_call_is_refused(store: Store) -> None:
-    one, two = store.start_call("UTC"), store.start_call("UTC")
+def test_a_key_of_another_call_is_refused(either: Store) -> None:
+    one, two = either.start_call("UTC"), either.start_call("UTC")
     key = str(uuid.uuid4())
-    store.add_note(one.id, Section.A, NoteKind.NOTE, "first", now_utc(), key=key)
+    either.add_note(one.id, Section.A, NoteKind.NOTE, "first", now_utc(), key=key)
     with pytest.raises(StoreError, match="another call"):
-        store.add_note(two.id, Section.A, NoteKind.NOTE, "second", now_utc(), key=key)
+        either.add_note(two.id, Section.A, NoteKind.NOTE, "second", now_utc(), key=key)
 
 
-def test_a_naive_enter_time_is_refused(store: Store) -> None:
-    call = store.start_call("UTC")
+def test_a_naive_enter_time_is_refused(either: Store) -> None:
+    call = either.start_call("UTC")
     with pytest.raises(StoreError, match="time zone"):
-        store.add_note(
+        either.add_note(
             call.id, Section.A, NoteKind.NOTE, "x", now_utc(),
             key=str(uuid.uuid4()), entered_at=now_utc().replace(tzinfo=None),
         )  # fmt: skip
 
 
-def test_the_draft_of_the_note_itself_goes_even_if_written_after_enter(store: Store) -> None:
+def test_the_draft_of_the_note_itself_goes_even_if_written_after_enter(either: Store) -> None:
     """A draft job queued before Enter may run after it: begun before Enter, it is this
     note's own text, and leaving it would bring it back as a recovered draft."""
-    call = store.start_call("UTC")
+    call = either.start_call("UTC")
     note = a_note(call.id, "the note's own text", minutes_ago=1)
-    store.save_draft(call.id, note.section, note.kind, note.body, note.started_at)
-    store.add_note(
+    either.save_draft(call.id, note.section, note.kind, note.body, note.started_at)
+    either.add_note(
         call.id, note.section, note.kind, note.body, note.started_at,
         key=note.key, entered_at=note.entered_at,
     )  # fmt: skip
-    assert store.load_call(call.id).drafts == []
+    assert either.load_call(call.id).drafts == []
 
 
-def test_a_draft_typed_after_enter_is_kept_when_the_note_arrives_late(store: Store) -> None:
-    call = store.start_call("UTC")
+def test_a_draft_typed_after_enter_is_kept_when_the_note_arrives_late(either: Store) -> None:
+    call = either.start_call("UTC")
     note = a_note(call.id, "sent from the outbox", minutes_ago=1)
-    store.save_draft(call.id, note.section, NoteKind.NOTE, "typed since", now_utc())
-    store.add_note(
+    either.save_draft(call.id, note.section, NoteKind.NOTE, "typed since", now_utc())
+    either.add_note(
         call.id, note.section, note.kind, note.body, note.started_at,
         key=note.key, entered_at=note.entered_at,
     )  # fmt: skip
-    assert [d.body for d in store.load_call(call.id).drafts] == ["typed since"]
-    store.add_note(call.id, note.section, NoteKind.NOTE, "typed since", now_utc())
-    assert store.load_call(call.id).drafts == []  # a note saved at Enter drops it, as before
+    assert [d.body for d in either.load_call(call.id).drafts] == ["typed since"]
+    either.add_note(call.id, note.section, NoteKind.NOTE, "typed since", now_utc())
+    assert either.load_call(call.id).drafts == []  # a note saved at Enter drops it, as before
+
+
+def test_an_addendum_typed_after_finalizing_is_late_and_needs_its_reason(either: Store) -> None:
+    call = either.start_call("UTC")
+    either.end_call(call.id, Outcome.APPROVED)
+    either.finalize_call(call.id)
+    typed = a_note(call.id, "the reviewer called back")
+    args = (call.id, typed.section, typed.kind, typed.body, typed.started_at)
+    with pytest.raises(StoreError) as raised:
+        either.add_note(*args, key=typed.key, entered_at=now_utc(), reason="  ")
+    assert str(raised.value) == ADDENDUM_NEEDS_REASON
+    added = either.add_note(*args, key=typed.key, entered_at=now_utc(), reason=" call back ")
+    assert (added.late, added.reason) == (True, "call back")
+    assert either.add_note(*args, key=typed.key, entered_at=now_utc(), reason="x") == added
+    assert [(body, key) for _i, body, key, _a in _rows(either)] == [(typed.body, typed.key)]
+
+
+def test_a_note_for_a_call_that_is_not_there_is_refused(either: Store) -> None:
+    with pytest.raises(StoreError, match="no call number 404"):
+        either.add_note(404, Section.A, NoteKind.NOTE, "x", now_utc(), key=str(uuid.uuid4()))
+    assert _rows(either) == []
 
 
 def test_the_key_cannot_be_used_to_replace_or_change_a_note(store: Store) -> None:

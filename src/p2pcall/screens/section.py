@@ -210,9 +210,11 @@ class SectionScreen(CallScreen):
     def _commit(self, body: str, kind: NoteKind, started_at: datetime, reason: str) -> None:
         self._draft.cancel()
         self.query_one("#draft-notice", Static).remove_class("-shown")
+        # Sent before the note is drawn: the database works while the list is laid out.
+        ticket = self.session.save_note(self.section, kind, body, started_at, reason)
         item = NoteItem(body, kind, clock_time(now_utc()), late=bool(reason), reason=reason)
+        self._sending[ticket] = item
         self.query_one(NotesList).add(item)
-        self._sending[self.session.save_note(self.section, kind, body, started_at, reason)] = item
 
     def note_saved(self, message: NoteSaved) -> None:
         """The App hands over the session's answer for a note of this section."""

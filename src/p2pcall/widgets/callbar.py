@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
@@ -13,6 +14,9 @@ from textual.widgets import Static
 from p2pcall.domain.sections import Section
 from p2pcall.domain.text import one_line
 from p2pcall.domain.timefmt import call_length, elapsed
+from p2pcall.widgets.steady import SteadyStatic
+
+SAVE_MARK_CELLS = len("\u2713 saved 00:00:00")
 
 if TYPE_CHECKING:
     from p2pcall.session import CallSession, SaveMark
@@ -24,21 +28,6 @@ class SessionStatic(Static):
     def __init__(self, session: CallSession, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.session = session
-
-
-class SteadyStatic(Static):
-    """A Static whose updates lay out the screen only when its width changes.
-
-    A full layout walks every widget on the screen; the clock ticks every second and the save
-    mark changes on every note, and neither needs one unless it grows or shrinks.
-    """
-
-    _shown_cells: int | None = None
-
-    def show_content(self, content: Content) -> None:
-        cells = content.cell_length
-        self.update(content, layout=cells != self._shown_cells)
-        self._shown_cells = cells
 
 
 class CallClock(SessionStatic, SteadyStatic):
@@ -70,7 +59,10 @@ class SaveState(SessionStatic, SteadyStatic):
     def show(self, state: SaveMark) -> None:
         level, message = state
         style = {"ok": "$success", "busy": "$text-muted", "error": "bold $error"}[level]
-        self.show_content(Content.assemble((message, style)))
+        # "… saving" and "✓ saved 14:02:11" take the same room: the mark flips twice per
+        # note, and a change of width lays out the whole screen (its notes list included).
+        pad = " " * max(0, SAVE_MARK_CELLS - cell_len(message))
+        self.show_content(Content.assemble((message, style), pad))
         self.set_class(level == "error", "-error")
 
 
@@ -102,6 +94,8 @@ class OutboxCount(SessionStatic, SteadyStatic):
 
 
 class CallTitle(SessionStatic):
+    _title: str | None = None
+
     def on_mount(self) -> None:
         self.refresh_title()
 
@@ -110,7 +104,11 @@ class CallTitle(SessionStatic):
         parts = [f"Call #{call.id}"] + [
             one_line(call.value(key), 20) for key in ("patient_ref", "insurer") if call.value(key)
         ]
-        self.update(Content(" \u00b7 ".join(parts)))
+        title = " \u00b7 ".join(parts)
+        if title != self._title:
+            # One line in the room left (1fr): a new title never changes the layout.
+            self._title = title
+            self.update(Content(title), layout=False)
 
 
 class ChainHead(SessionStatic):

@@ -19,6 +19,7 @@ from p2pcall.domain.models import Note
 from p2pcall.domain.text import one_line, shown_note
 from p2pcall.domain.timefmt import clock_time
 from p2pcall.domain.vocab import NoteKind
+from p2pcall.widgets.steady import SteadyStatic
 
 KIND_MARK = {
     NoteKind.NOTE: ("", ""),
@@ -66,7 +67,7 @@ def note_content(
     return content
 
 
-class NoteItem(Static):
+class NoteItem(SteadyStatic):
     def __init__(
         self,
         body: str,
@@ -145,7 +146,7 @@ class NoteItem(Static):
     def _refresh(self) -> None:
         if self.unmounted:
             return  # its successor (if it was mounted again) shows the change
-        self.update(
+        self.show_content(
             note_content(
                 self.body,
                 self.kind,

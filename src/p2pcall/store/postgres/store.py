@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.rows import namedtuple_row
 from psycopg.types.datetime import TimestamptzBinaryLoader, TimestamptzLoader
 from psycopg.types.string import StrDumperUnknown
 from sqlalchemy import Engine, create_engine, event
@@ -31,14 +32,16 @@ from sqlmodel import SQLModel
 
 from p2pcall.domain.models import CallRecord, Note
 from p2pcall.domain.sections import Section
+from p2pcall.domain.timefmt import now_utc
 from p2pcall.domain.vocab import NoteKind
 from p2pcall.paths import database_path
-from p2pcall.store.errors import DatabaseError, StoreError
+from p2pcall.store.errors import DatabaseError, NotTakenError, StoreError
 from p2pcall.store.postgres import connection, schema
 from p2pcall.store.postgres import dialect as pg
 from p2pcall.store.postgres.dbapi import PgDb
 from p2pcall.store.postgres.local_drafts import LocalDrafts
-from p2pcall.store.store import Store
+from p2pcall.store.rows import note_of
+from p2pcall.store.store import ADDENDUM_NEEDS_REASON, FINALIZED_BEFORE_SENT, Store
 from p2pcall.store.timetext import utc_moment
 
 GROUPS = {"p2pcall_clinician": "clinician", "p2pcall_coordinator": "coordinator"}
@@ -158,14 +161,75 @@ class PgStore(Store):
     ) -> None:
         self.drafts.save(call_id, section, kind, body, started_at)
 
-    def add_note(self, call_id: int, section: Section, *args: Any, **kwargs: Any) -> Note:
-        """As `Store.add_note`, then the section's draft here goes, as the file's goes in the
-        note's transaction: only one begun by the moment Enter was pressed (a note sent
-        from the outbox later must not take the text typed since)."""
-        note = super().add_note(call_id, section, *args, **kwargs)
+    def add_note(
+        self,
+        call_id: int,
+        section: Section,
+        kind: NoteKind,
+        body: str,
+        started_at: datetime,
+        *,
+        reason: str = "",
+        corrects: int | None = None,
+        key: str | None = None,
+        entered_at: datetime | None = None,
+    ) -> Note:
+        """As `Store.add_note`, in one statement (`_ADD_NOTE`) rather than a transaction of
+        five: each round trip is a wait for the UI thread to let go of the interpreter, and
+        that, not the server, is what Enter -> saved costs. Then the section's draft here
+        goes (the file's goes in the note's transaction): only one begun by the moment
+        Enter was pressed (a note sent from the outbox later must not take the text typed
+        since)."""
+        if not body.strip():
+            raise StoreError("An empty note is not saved.")
+        if entered_at is not None and (entered_at.tzinfo is None or entered_at.utcoffset() is None):
+            raise StoreError("The note's time has no time zone; it was not saved.")
+        reason = reason.strip()
+        saved_at = entered_at or now_utc()
+        values = {
+            "call_id": call_id,
+            "section": section.value,
+            "kind": kind.value,
+            "body": body,
+            "started_at": started_at,
+            "saved_at": saved_at,
+            "entered": entered_at is not None,
+            "reason": reason,
+            "corrects": corrects,
+            "key": key,
+        }
+        with self._autocommit() as conn:
+            try:
+                row: Any = (
+                    conn.cursor(row_factory=namedtuple_row).execute(_ADD_NOTE, values).fetchone()
+                )
+            except psycopg.Error as exc:
+                raise self._error(exc) from None
+        assert row is not None  # the statement always answers one row
+        if row.id is not None:  # its commit went through before: exactly once
+            if row.call_id != call_id:
+                raise StoreError("This note's key belongs to a note of another call.")
+            return note_of(row)
+        if row.added_id is None:
+            if not row.found:
+                raise StoreError(f"There is no call number {call_id}.")
+            if entered_at is not None and entered_at <= row.finalized_at:
+                raise NotTakenError(FINALIZED_BEFORE_SENT)
+            raise StoreError(ADDENDUM_NEEDS_REASON)
         with contextlib.suppress(StoreError):  # a stale draft is offered back, never lost
-            self.drafts.drop(call_id, section, begun_by=kwargs.get("entered_at"))
-        return note
+            self.drafts.drop(call_id, section, begun_by=entered_at)
+        return Note(
+            id=row.added_id,
+            call_id=call_id,
+            section=section,
+            kind=kind,
+            body=body,
+            started_at=started_at,
+            saved_at=saved_at,
+            late=row.added_late,
+            reason=reason,
+            corrects=corrects,
+        )
 
     def load_call(self, call_id: int) -> CallRecord:
         record = super().load_call(call_id)
@@ -189,6 +253,12 @@ class PgStore(Store):
     @contextmanager
     def _read_connection(self) -> Iterator[PgDb]:  # type: ignore[override]
         """A pooled connection in autocommit, so that `reading()` begins its own snapshot."""
+        with self._autocommit() as conn:
+            yield PgDb(conn)
+
+    @contextmanager
+    def _autocommit(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection (pinged: see open_url) in autocommit, given back after."""
         try:
             fairy = self.engine.raw_connection()
         except Exception as exc:
@@ -198,7 +268,7 @@ class PgStore(Store):
             assert isinstance(conn, psycopg.Connection)
             conn.autocommit = True
             try:
-                yield PgDb(conn)
+                yield conn
             finally:
                 if not conn.closed:
                     conn.autocommit = False
@@ -207,6 +277,36 @@ class PgStore(Store):
 
     def integrity_check(self) -> str:
         return "ok"  # the server checks its own storage; nothing here to walk
+
+
+# One statement, atomic on its own: the note already stored with this key (sent before, its
+# answer lost), else the note inserted when the call takes it (not finalized, or an addendum
+# with a reason that was not typed before the call was finalized), and what the call's row
+# said, for the refusal. `late` as `Store.add_note` judges it. The record's guards (triggers,
+# row-level security) check the insert as they check any.
+_ADD_NOTE = """
+WITH target AS (
+    SELECT id, ended_at, finalized_at FROM call WHERE id = %(call_id)s
+), stored AS (
+    SELECT id, call_id, section, kind, body, started_at, saved_at, late, reason, corrects_id,
+           author
+    FROM note WHERE client_key = %(key)s
+), added AS (
+    INSERT INTO note (call_id, section, kind, body, started_at, saved_at, late, reason,
+                      corrects_id, client_key)
+    SELECT id, %(section)s, %(kind)s, %(body)s, %(started_at)s, %(saved_at)s,
+           ended_at IS NOT NULL AND (NOT %(entered)s OR %(saved_at)s >= ended_at),
+           %(reason)s, %(corrects)s, %(key)s
+    FROM target
+    WHERE NOT EXISTS (SELECT FROM stored)
+      AND (finalized_at IS NULL
+           OR (%(reason)s <> '' AND NOT (%(entered)s AND %(saved_at)s <= finalized_at)))
+    RETURNING id, late
+)
+SELECT EXISTS (SELECT FROM target) AS found, (SELECT finalized_at FROM target) AS finalized_at,
+       added.id AS added_id, added.late AS added_late, stored.*
+FROM (SELECT) AS one LEFT JOIN added ON true LEFT JOIN stored ON true
+"""
 
 
 def _no_prompt(_question: str) -> str:
