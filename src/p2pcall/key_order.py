@@ -23,9 +23,9 @@ all behave as documented), then waits until the key has taken full effect before
 next one. "Full effect" is: every message queue of the app and of the screens on its stack
 is drained (the key itself, its bubbling, the messages its handlers posted, a pushed screen
 mounted and focused, a dismissed dialog's answer delivered), the workers screens started have
-finished (the command palette's search), a layout it caused is done (sizes and scroll limits
-the next key may use), and no `hold` is open (a database answer the next
-keys act on: the call being opened, the history rows to pick from).
+finished (the command palette's search), a scroll it started has landed, a layout it
+caused is done (sizes and scroll limits the next key may use), and no `hold` is open (a
+database answer the next keys act on: the call being opened, the history rows to pick from).
 
 A key is never stuck: a hold and a drain each give up after a bound (a slow machine gets
 more than enough), and the dispatcher survives an error in a key's handling.
@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 from textual import events
 
 from p2pcall.textual_compat import (
+    finish_scrolls,
     lay_out_now,
     layout_pending,
     pump_drained,
@@ -150,6 +151,8 @@ class KeyOrder:
                         self._app.workers.wait_for_complete(working), BARRIER_SECONDS
                     )
                 continue
+            if await finish_scrolls(self._app):
+                continue  # where it lands is where the next key acts
             screen = layout_pending(self._app)
             if screen is None:
                 return

@@ -168,6 +168,21 @@ def lay_out_now(screen: Screen[Any]) -> None:
     screen._on_timer_update()
 
 
+async def finish_scrolls(app: App[Any]) -> bool:
+    """Move every scroll under way to where it is going, now; True if there was one.
+
+    A scroll (Down bubbling from a field to its form, a focus move bringing a field into
+    view) is an animation even with `animation_level = "none"`: it lands on the animator's
+    next frame, after the next key of a burst has already been handled (typed slowly, it
+    would have landed first). Textual has no public way to complete one on the spot.
+    """
+    animator: Any = app.animator
+    scrolls = [key for key in list(animator._animations) if key[1] in ("scroll_x", "scroll_y")]
+    for key in scrolls:
+        await animator._stop_running_animation(key, complete=True)
+    return bool(scrolls)
+
+
 # -- widgets (p2pcall.widgets) -----------------------------------------------------------------
 
 

@@ -42,6 +42,13 @@ SCRIPTS = [
         "<ctrl+t><enter><f2>draft b",
     ),
     Script.of(
+        # Down in a field scrolls its form; in a burst the focus moves on before the scroll
+        # lands unless the key's effect includes it (found by the generated scripts).
+        "a form scrolled by Down, then Shift+Tab",
+        "home",
+        "n<tab>aaaa-ab<down><shift+tab>1<shift+tab>b",
+    ),
+    Script.of(
         "editing keys in a note and a field",
         "home",
         "nabcd<left><left>X<home>Y<end>Z<ctrl+w><f1>fent<backspace>a abcd<left><left>X"

@@ -18,9 +18,10 @@ import pytest
 from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
 from textual.drivers import linux_driver
 from textual.drivers.linux_driver import LinuxDriver
-from textual.widgets import Input, SelectionList
+from textual.widgets import Input, SelectionList, Static
 
 from p2pcall import textual_compat as compat
 from pilot_helpers import wait_until
@@ -258,6 +259,26 @@ async def test_a_pending_layout_is_seen_and_run_at_once() -> None:
             assert compat.layout_pending(app) is None  # Textual lays out after the batch
         compat.lay_out_now(screen)
         assert compat.layout_pending(app) is None
+
+
+async def test_a_scroll_under_way_lands_at_once_when_finished() -> None:
+    class Tall(App[None]):
+        animation_level = "none"  # as the app: the scroll still waits for a frame
+
+        def compose(self) -> ComposeResult:
+            with VerticalScroll(id="form"):
+                yield Static("\n".join(str(n) for n in range(100)))
+
+    app = Tall()
+    async with app.run_test(size=(20, 10)) as pilot:
+        await pilot.pause()
+        form = app.query_one("#form", VerticalScroll)
+        assert await compat.finish_scrolls(app) is False  # nothing under way
+        form.scroll_to(y=30, immediate=True)  # animated, as Textual's scroll actions are
+        assert form.scroll_y == 0  # not yet: it lands on the animator's next frame
+        assert await compat.finish_scrolls(app) is True
+        assert form.scroll_y == 30
+        assert await compat.finish_scrolls(app) is False
 
 
 # -- widgets ------------------------------------------------------------------------------------
