@@ -11,6 +11,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
+from conftest import Database
 from p2pcall.domain.followups import PlannedFollowUp
 from p2pcall.domain.vocab import FollowUpAction, Outcome
 from p2pcall.store.opening import open_store
@@ -137,3 +138,24 @@ def test_due_on_a_damaged_database_says_so_in_one_line(data_dir: Path) -> None:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("p2pcall due: ")
     assert "damaged" in lines[0] or "not a p2pcall database" in lines[0]
+
+
+@pytest.mark.server_only  # a laptop has one person: every call is theirs
+def test_a_coordinator_sees_whose_call_each_follow_up_is(
+    database: Database, data_dir: Path, seeded: dict[str, int], tmp_path: Path
+) -> None:
+    from psycopg import conninfo
+
+    assert database.url is not None
+    own = run_due(data_dir)
+    assert own.returncode == 0, own.stderr
+    assert "call #" in own.stdout and "dr_lee" not in own.stdout  # her own list: no names
+    kim = conninfo.make_conninfo(database.url, user="coord_kim")
+    shown = run_due(tmp_path / "kim", "--database", kim)
+    assert shown.returncode == 0, shown.stderr
+    assert "call #" in shown.stdout
+    calls = [line for line in shown.stdout.splitlines() if line.strip().startswith("call #")]
+    assert calls and all(line.endswith(" \u00b7 dr_lee's call") for line in calls), calls
+    as_json = json.loads(run_due(tmp_path / "kim", "--database", kim, "--json").stdout)
+    items = [i for key in ("overdue", "due_today", "due_soon") for i in as_json[key]]
+    assert items and {item["clinician"] for item in items} == {"dr_lee"}

@@ -130,3 +130,50 @@ async def test_the_connection_state_comes_back_by_itself_when_nothing_waits(
             pg_cluster.start_again()
         await wait_until(pilot, lambda: app.status.link.value == "online", timeout=30)
         await quit_and_wait(app)
+
+
+async def test_a_coordinators_due_list_says_whose_call_each_follow_up_is(
+    database: Database, data_dir: Path, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from p2pcall.domain.followups import PlannedFollowUp
+    from p2pcall.domain.vocab import FollowUpAction, Outcome
+    from p2pcall.store.opening import open_store
+
+    lee = open_store(tmp_path / "lee")  # P2PCALL_DATABASE_URL: dr_lee
+    try:
+        call = lee.start_call("UTC")
+        lee.end_call(call.id, Outcome.DENIED)
+        soon = now_utc() + timedelta(days=2)
+        lee.add_followups(call.id, [PlannedFollowUp(FollowUpAction.INTERNAL_APPEAL, None, soon)])
+    finally:
+        lee.close()
+    coordinator = await _due_rows_as(database, tmp_path, "coord_kim", call.id)
+    assert "dr_lee's call" in coordinator, coordinator
+    clinician = await _due_rows_as(database, tmp_path, "dr_lee", call.id)
+    assert "dr_lee" not in clinician, clinician  # her own list: no names
+
+
+async def _due_rows_as(database: Database, tmp_path: Path, person: str, call_id: int) -> str:
+    """The Due screen's rows as `person` sees them, once the call's follow-up is listed."""
+    from p2pcall.screens.due import DueScreen
+
+    app = P2PCallApp(tmp_path / person, as_person(database, person))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_app(pilot)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, DueScreen))
+        await wait_until(pilot, lambda: f"call #{call_id}" in _due_rows(app))
+        rows = _due_rows(app)
+        await quit_and_wait(app)
+    return rows
+
+
+def _due_rows(app: P2PCallApp) -> str:
+    from textual.widgets import OptionList
+
+    listing = app.screen.query_one("#due-list", OptionList)
+    return "\n".join(
+        str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)
+    )

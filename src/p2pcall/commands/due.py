@@ -64,15 +64,17 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
             return 1
         finally:
             store.close()
+    # A coordinator or admin on a practice server works every clinician's calls.
+    every_clinician = getattr(store, "role", "clinician") != "clinician"
     if args.json:
         print(json.dumps(_as_json(report, args.within), indent=2, ensure_ascii=False))
     else:
-        print(_as_text(report, args.within))
+        print(_as_text(report, args.within, with_clinician=every_clinician))
     return 0
 
 
-def _as_text(report: DueReport | None, within: int) -> str:
-    from p2pcall.domain.followups import CHECK_NOTICE, call_label, due_source, due_text
+def _as_text(report: DueReport | None, within: int, *, with_clinician: bool = False) -> str:
+    from p2pcall.domain.followups import CHECK_NOTICE, due_source, due_text
     from p2pcall.domain.followups import followup_title as title
 
     if report is None:
@@ -85,7 +87,7 @@ def _as_text(report: DueReport | None, within: int) -> str:
         for item in items:
             f = item.followup
             lines.append(f"  {due_text(item.due, item.tz)}  {title(f)}")
-            lines.append(f"      {call_label(f.call_id, item.patient_ref, item.insurer)}")
+            lines.append(f"      {item.call_label(with_clinician=with_clinician)}")
             source = due_source(f)
             if source:
                 lines.append(f"      {source}")
@@ -114,6 +116,7 @@ def _as_json(report: DueReport | None, within: int) -> dict[str, Any]:
             "call_id": f.call_id,
             "patient_ref": item.patient_ref,
             "insurer": item.insurer,
+            "clinician": item.clinician,
             "action": f.action.value,
             "action_label": f.action.label,
             "note": f.note,

@@ -384,6 +384,14 @@ class DueItem:
     patient_ref: str
     insurer: str
     tz: str  # the call's time zone, to show its times
+    clinician: str | None = None  # who started the call, where the database records it
+
+    def call_label(self, *, with_clinician: bool = False) -> str:
+        """The call, and whose it is when asked (a coordinator works every clinician's)."""
+        label = call_label(self.followup.call_id, self.patient_ref, self.insurer)
+        if with_clinician and self.clinician:
+            label += f" \u00b7 {one_line(self.clinician, 24)}'s call"
+        return label
 
     @property
     def due(self) -> datetime:

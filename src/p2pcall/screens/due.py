@@ -16,7 +16,6 @@ from p2pcall.domain.followups import (
     CHECK_NOTICE,
     DueItem,
     DueReport,
-    call_label,
     due_source,
     due_text,
     followup_title,
@@ -113,6 +112,8 @@ class DueScreen(Screen[None]):
         listing.clear_options()
         self.items = {}
         options: list[Option] = []
+        # A coordinator or admin on a practice server works every clinician's calls.
+        every_clinician = getattr(self.app, "role", None) not in (None, "clinician")
         for heading, items in report.groups:
             if not items:
                 continue
@@ -127,7 +128,7 @@ class DueScreen(Screen[None]):
             for item in items:
                 key = str(item.followup.id)
                 self.items[key] = item
-                options.append(Option(self._line(item), id=key))
+                options.append(Option(self._line(item, every_clinician), id=key))
         listing.add_options(options)
         if self.items:
             text = (
@@ -153,7 +154,7 @@ class DueScreen(Screen[None]):
         self._show_detail()
 
     @staticmethod
-    def _line(item: DueItem) -> Content:
+    def _line(item: DueItem, every_clinician: bool) -> Content:
         f = item.followup
         gap = "  "
         return Content.assemble(
@@ -161,7 +162,7 @@ class DueScreen(Screen[None]):
             gap,
             one_line(followup_title(f)),  # whole: the list wraps it (cut, it hid the end)
             "\n",
-            (" " * 23 + call_label(f.call_id, item.patient_ref, item.insurer), "$text-muted"),
+            (" " * 23 + item.call_label(with_clinician=every_clinician), "$text-muted"),
         )
 
     def _current(self) -> DueItem | None:

@@ -8,19 +8,21 @@ from typing import Any, Protocol
 
 from p2pcall.store.rows import named_rows
 
-# In a query's column list, `{author}` (or `{f.author}` with a table alias) is the row's
-# author where the database records one: the server's `author` column; a laptop's SQLite
-# file has none, and reads NULL. One query text for both databases, chosen by the kind of
-# connection that runs it (`on_server`).
+# In a query's column list, `{author}` (or `{f.author}` with a table alias, `{c.author AS
+# call_author}` under another name) is the row's author where the database records one: the
+# server's `author` column; a laptop's SQLite file has none, and reads NULL. One query text
+# for both databases, chosen by the kind of connection that runs it (`on_server`).
 AUTHOR = "{author}"
-_AUTHOR = re.compile(r"\{(\w+\.)?author\}")
+_AUTHOR = re.compile(r"\{(\w+\.)?author(?: AS (\w+))?\}")
 
 
 @lru_cache(maxsize=256)
 def _with_author(sql: str, recorded: bool) -> str:
-    return _AUTHOR.sub(
-        lambda m: f"{m[1] or ''}author AS author" if recorded else "NULL AS author", sql
-    )
+    def column(m: re.Match[str]) -> str:
+        name = m[2] or "author"
+        return f"{m[1] or ''}author AS {name}" if recorded else f"NULL AS {name}"
+
+    return _AUTHOR.sub(column, sql)
 
 
 def on_server(db: Db) -> bool:

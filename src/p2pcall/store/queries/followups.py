@@ -24,7 +24,7 @@ DUE = f"""
         (SELECT value FROM call_field WHERE call_id = f.call_id AND key = 'patient_ref')
             AS patient,
         (SELECT value FROM call_field WHERE call_id = f.call_id AND key = 'insurer') AS insurer,
-        c.tz AS call_tz
+        c.tz AS call_tz, {{c.author AS call_author}}
     FROM followup f JOIN call c ON c.id = f.call_id
     WHERE f.status = 'planned' AND {_DUE} IS NOT NULL AND {_DUE} <= ?
 """
@@ -43,7 +43,9 @@ def due(db: Db, now: datetime, tz: str, within_days: int) -> DueReport:
 
     bound = to_text(window_end(now, tz, within_days))
     items = [
-        DueItem(followup_of(row), row.patient or "", row.insurer or "", row.call_tz)
+        DueItem(
+            followup_of(row), row.patient or "", row.insurer or "", row.call_tz, row.call_author
+        )
         for row in rows(db, DUE, (bound,))
     ]
     undated = int(db.execute(UNDATED).fetchone()[0])
