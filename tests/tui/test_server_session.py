@@ -66,6 +66,45 @@ async def test_the_password_is_asked_in_a_dialog_and_never_shown(
 
 
 @pytest.mark.usefixtures("no_password_files")
+async def test_a_mistyped_password_is_asked_again_then_the_server_opens(
+    pg_cluster: pgc.PgCluster, database: Database, data_dir: Path
+) -> None:
+    app = P2PCallApp(data_dir, as_person(database, pgc.password_role(pg_cluster)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen))
+        await pilot.press(*"wrong", "enter")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, PasswordScreen) and "did not accept" in _shown(app),
+        )
+        await pilot.press(*pgc.PASSWORD, "enter")
+        await open_app(pilot)
+        assert app.server is not None
+        await quit_and_wait(app)
+
+
+@pytest.mark.usefixtures("no_password_files")
+async def test_three_wrong_passwords_open_nothing_and_say_why(
+    pg_cluster: pgc.PgCluster, database: Database, data_dir: Path
+) -> None:
+    app = P2PCallApp(data_dir, as_person(database, pgc.password_role(pg_cluster)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        asked: list[object] = []
+        for _ in range(3):  # each time a new dialog
+            await wait_until(
+                pilot,
+                lambda: isinstance(app.screen, PasswordScreen) and app.screen not in asked,
+            )
+            asked.append(app.screen)
+            await pilot.press(*"wrong", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProblemScreen))
+        shown = app.screen.query_one(".warning").render().plain  # type: ignore[attr-defined]
+        assert "password authentication failed" in shown and "wrong" not in shown
+        assert "type the password again" in _shown(app)
+        assert not app.store_ready
+
+
+@pytest.mark.usefixtures("no_password_files")
 async def test_escape_at_the_password_dialog_opens_nothing_and_says_why(
     pg_cluster: pgc.PgCluster, database: Database, data_dir: Path
 ) -> None:

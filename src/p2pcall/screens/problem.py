@@ -26,10 +26,15 @@ class ProblemScreen(Screen[None]):
             yield Static(Content("p2pcall cannot open your records"), classes="section-title")
             yield Static(Content(self.reason), classes="warning")
             if self.server is not None:
+                if "password" in self.reason:
+                    then = "Start p2pcall again to type the password again (or set it up in "
+                    then += "~/.pgpass: docs/team.md)."
+                else:
+                    then = "When it answers again, start p2pcall again."
                 where = (
-                    f"Practice server: {self.server}\n\nNothing was written. When it answers "
-                    "again, start p2pcall again. The records on this computer are used when "
-                    "p2pcall starts without --database and without P2PCALL_DATABASE_URL."
+                    f"Practice server: {self.server}\n\nNothing was written. {then} The records "
+                    "on this computer are used when p2pcall starts without --database and "
+                    "without P2PCALL_DATABASE_URL."
                 )
             else:
                 where = (

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 URL_ENV = "P2PCALL_DATABASE_URL"
 CONNECT_TIMEOUT = 10  # seconds: an unreachable server says so instead of hanging
+PASSWORD_ATTEMPTS = 3  # a mistyped password is asked again, twice
 
 
 class ConnectionProblem(Exception):
@@ -130,19 +131,24 @@ def connect(
             f"the server wants a password for {shown(url)} and there is no terminal to ask "
             "on: put it in ~/.pgpass"
         )
-    try:
-        password = ask(f"Password for {shown(url)}: ")
-    except EOFError:  # Ctrl+D at the prompt
-        raise ConnectionProblem(f"no password given for {shown(url)}") from None
-    try:
-        return psycopg.connect(
-            url,
-            connect_timeout=CONNECT_TIMEOUT,
-            autocommit=autocommit,
-            **{**settings, "password": password},  # type: ignore[arg-type]
-        )
-    except psycopg.Error as exc:
-        raise ConnectionProblem(_reason(exc, url)) from None
+    question = f"Password for {shown(url)}: "
+    for attempt in range(1, PASSWORD_ATTEMPTS + 1):
+        try:
+            password = ask(question)
+        except EOFError:  # Ctrl+D at the prompt, Esc in the app's dialog
+            raise ConnectionProblem(f"no password given for {shown(url)}") from None
+        try:
+            return psycopg.connect(
+                url,
+                connect_timeout=CONNECT_TIMEOUT,
+                autocommit=autocommit,
+                **{**settings, "password": password},  # type: ignore[arg-type]
+            )
+        except psycopg.Error as exc:
+            if not _password_refused(exc) or attempt == PASSWORD_ATTEMPTS:
+                raise ConnectionProblem(_reason(exc, url)) from None
+        question = f"The server did not accept that password. Password for {shown(url)}: "
+    raise AssertionError("unreachable")  # the last attempt returns or raises
 
 
 def _terminal_prompt() -> Prompt | None:
@@ -155,6 +161,10 @@ def _terminal_prompt() -> Prompt | None:
 
 def _wants_password(exc: BaseException) -> bool:
     return "no password supplied" in str(exc)
+
+
+def _password_refused(exc: BaseException) -> bool:
+    return "password authentication failed" in str(exc)
 
 
 def _reason(exc: BaseException, url: str) -> str:
