@@ -238,9 +238,8 @@ def store_level(url: str, data_dir: Path, notes: int, seed: int) -> dict[str, An
 
 
 def figure_save(notes: int, fsync: bool, seed: int, root: str) -> dict[str, Any]:
-    import pg_cluster as pgc
-
     import p2pcall.worker
+    import pg_cluster as pgc
 
     out: dict[str, Any] = {
         "notes": notes,
@@ -697,7 +696,7 @@ def bar_text(app: Any) -> tuple[str, str]:
     from textual.css.query import NoMatches
 
     try:
-        save = str(app.screen.query_one("#save-state").render())
+        save = str(app.screen.query_one("#save-state").render()).rstrip()  # padded: see SaveState
         link = app.screen.query_one("#link-state")
         return save, str(link.render()) if link.display else ""
     except NoMatches:
