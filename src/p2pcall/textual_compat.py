@@ -149,17 +149,20 @@ def pump_drained(pump: MessagePump) -> bool:
 
 
 def layout_pending(app: App[Any]) -> Screen[Any] | None:
-    """The current screen, if a layout or scroll update is pending on it; else None.
+    """The current screen, if a layout, a scroll update or a callback waiting for its next
+    refresh is pending on it; else None.
 
     Sizes and scroll limits come from the layout, which Textual runs on the screen's next
     frame; the next key may need them (Down right after a screen is shown must scroll the
-    laid-out screen). Not while the app batches updates: the layout waits for the batch.
+    laid-out screen). `call_after_refresh` callbacks run after that frame too: a focus move
+    brings the field into view that way, and the next key must find it scrolled. Not while
+    the app batches updates: the layout waits for the batch.
     """
     try:
         screen: Any = app.screen
     except Exception:  # no screen yet, or the app is closing
         return None
-    pending = screen._layout_required or screen._scroll_required
+    pending = screen._layout_required or screen._scroll_required or screen._callbacks
     return screen if pending and screen.is_current and not app._batch_count else None
 
 

@@ -259,6 +259,17 @@ async def test_a_pending_layout_is_seen_and_run_at_once() -> None:
             assert compat.layout_pending(app) is None  # Textual lays out after the batch
         compat.lay_out_now(screen)
         assert compat.layout_pending(app) is None
+        ran: list[str] = []
+        screen.refresh()  # a repaint pending: callbacks wait for the frame that paints it
+        screen.call_after_refresh(ran.append, "after the refresh")
+        for _ in range(10_000):  # until the screen has taken it (its own task), not a frame
+            if compat.layout_pending(app) is screen or ran:
+                break
+            await asyncio.sleep(0)
+        assert not ran and compat.layout_pending(app) is screen  # waiting for a frame
+        compat.lay_out_now(screen)  # the frame that runs it
+        await wait_until(pilot, lambda: ran == ["after the refresh"])
+        assert compat.layout_pending(app) is None
 
 
 async def test_a_scroll_under_way_lands_at_once_when_finished() -> None:
