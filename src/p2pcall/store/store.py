@@ -340,10 +340,7 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
         from the outbox): its saved time, and what "added after the call" is judged by;
         the section's draft is dropped unless it was begun after that moment.
         """
-        if not body.strip():
-            raise StoreError("An empty note is not saved.")
-        if entered_at is not None and (entered_at.tzinfo is None or entered_at.utcoffset() is None):
-            raise StoreError("The note's time has no time zone; it was not saved.")
+        check_note(body, entered_at)
         try:
             with self.engine.begin() as conn:
                 if key is not None:
@@ -426,6 +423,14 @@ class Store(ReadApi, RecordsMixin, FollowUpsMixin, LettersMixin, ReviewersMixin)
         with self.reading() as db:
             assert isinstance(db, sqlite3.Connection)  # a check of the file: SQLite's
             return "\n".join(dialect.integrity_check(db))
+
+
+def check_note(body: str, entered_at: datetime | None) -> None:
+    """What every store refuses before a note reaches its database."""
+    if not body.strip():
+        raise StoreError("An empty note is not saved.")
+    if entered_at is not None and (entered_at.tzinfo is None or entered_at.utcoffset() is None):
+        raise StoreError("The note's time has no time zone; it was not saved.")
 
 
 # The hot path's statements, built once: building them per note (and SQLAlchemy's cache

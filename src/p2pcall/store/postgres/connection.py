@@ -113,15 +113,18 @@ def connect(
     import psycopg
 
     settings = dict(settings or {})
-    if password is not None:
-        settings["password"] = password
-    try:
+
+    def connected(password: str | None) -> psycopg.Connection[tuple[object, ...]]:
+        given = settings if password is None else {**settings, "password": password}
         return psycopg.connect(
             url,
             connect_timeout=CONNECT_TIMEOUT,
             autocommit=autocommit,
-            **settings,  # type: ignore[arg-type]
+            **given,  # type: ignore[arg-type]
         )
+
+    try:
+        return connected(password)
     except psycopg.Error as exc:
         if not _wants_password(exc):
             raise ConnectionProblem(_reason(exc, url)) from None
@@ -138,12 +141,7 @@ def connect(
         except EOFError:  # Ctrl+D at the prompt, Esc in the app's dialog
             raise ConnectionProblem(f"no password given for {shown(url)}") from None
         try:
-            return psycopg.connect(
-                url,
-                connect_timeout=CONNECT_TIMEOUT,
-                autocommit=autocommit,
-                **{**settings, "password": password},  # type: ignore[arg-type]
-            )
+            return connected(password)
         except psycopg.Error as exc:
             if not _password_refused(exc) or attempt == PASSWORD_ATTEMPTS:
                 raise ConnectionProblem(_reason(exc, url)) from None

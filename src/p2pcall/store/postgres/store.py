@@ -41,7 +41,12 @@ from p2pcall.store.postgres import dialect as pg
 from p2pcall.store.postgres.dbapi import PgDb
 from p2pcall.store.postgres.local_drafts import LocalDrafts
 from p2pcall.store.rows import note_of
-from p2pcall.store.store import ADDENDUM_NEEDS_REASON, FINALIZED_BEFORE_SENT, Store
+from p2pcall.store.store import (
+    ADDENDUM_NEEDS_REASON,
+    FINALIZED_BEFORE_SENT,
+    Store,
+    check_note,
+)
 from p2pcall.store.timetext import utc_moment
 
 GROUPS = {"p2pcall_clinician": "clinician", "p2pcall_coordinator": "coordinator"}
@@ -180,10 +185,7 @@ class PgStore(Store):
         goes (the file's goes in the note's transaction): only one begun by the moment
         Enter was pressed (a note sent from the outbox later must not take the text typed
         since)."""
-        if not body.strip():
-            raise StoreError("An empty note is not saved.")
-        if entered_at is not None and (entered_at.tzinfo is None or entered_at.utcoffset() is None):
-            raise StoreError("The note's time has no time zone; it was not saved.")
+        check_note(body, entered_at)
         reason = reason.strip()
         saved_at = entered_at or now_utc()
         values = {
